@@ -1,0 +1,91 @@
+"""Auth API: who am I, my tokens, and the health probe."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select, text
+
+from supply_app.auth import service
+from supply_app.auth.guard import ALL_ROLES, api_user, roles
+from supply_app.auth.models import ApiToken
+from supply_app.auth.schemas import HealthOut, IssuedTokenOut, MeOut, TokenIn, TokenList
+from supply_app.errors import NotFound
+from supply_app.extensions import db
+from supply_app.idempotency import write_endpoint
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Identity and tokens")
+
+
+@blp.route("/health")
+class Health(MethodView):
+    """Liveness probe (no token needed)."""
+
+    @blp.response(200, HealthOut)
+    def get(self):
+        """Report that the service runs and reaches its database."""
+        db.session.execute(text("SELECT 1"))
+        return {"status": "ok", "database": db.engine.dialect.name}
+
+
+@blp.route("/me")
+class Me(MethodView):
+    """The caller."""
+
+    @roles(*ALL_ROLES)
+    @blp.response(200, MeOut)
+    def get(self):
+        """Who the token belongs to, with role and facilities."""
+        user = api_user()
+        ids = service.facility_ids_for(db.session, user)
+        return {
+            "id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role,
+            "all_facilities": user.all_facilities,
+            "facility_ids": sorted(ids) if ids is not None else [],
+        }
+
+
+@blp.route("/me/tokens")
+class MyTokens(MethodView):
+    """The caller's API tokens."""
+
+    @roles(*ALL_ROLES)
+    @blp.response(200, TokenList)
+    def get(self):
+        """List your tokens (never their secrets)."""
+        tokens = db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == api_user().id).order_by(ApiToken.id)
+        ).all()
+        return {"items": tokens}
+
+    @roles(*ALL_ROLES)
+    @write_endpoint(redact=("token",))
+    @blp.arguments(TokenIn)
+    @blp.response(201, IssuedTokenOut)
+    def post(self, data):
+        """Issue yourself a new token; the secret is in this response only."""
+        token, secret = service.issue_token(
+            db.session, user=api_user(), name=data["name"], days=data["days"]
+        )
+        return {
+            **{c: getattr(token, c) for c in IssuedTokenOut().fields if c != "token"},
+            "token": secret,
+        }
+
+
+@blp.route("/me/tokens/<int(max=2147483647):token_id>/revoke")
+class RevokeToken(MethodView):
+    """Revoke one of your tokens."""
+
+    @roles(*ALL_ROLES)
+    @write_endpoint
+    @blp.response(204)
+    def post(self, token_id):
+        """Revoke a token at once (it answers 401 from then on)."""
+        token = db.session.get(ApiToken, token_id)
+        if token is None or token.user_id != api_user().id:
+            raise NotFound(f"No token with id {token_id}.")
+        service.revoke_token(db.session, token=token, actor=api_user())

@@ -1,0 +1,266 @@
+"""Users, passwords, tokens, facility access and the audit trail."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from flask import g, has_request_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from supply_app.auth.models import (
+    ALL_FACILITY_ROLES,
+    ROLES,
+    ApiToken,
+    AuditEvent,
+    FacilityMembership,
+    User,
+)
+from supply_app.db import utcnow
+from supply_app.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+password_hasher = PasswordHasher()
+TOKEN_PREFIX = "sat_"  # noqa: S105 - a label, not a secret
+LOCKOUT_AFTER_FAILURES = 5
+LOCKOUT_SECONDS = 60
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return password_hasher.hash(secrets.token_hex(16))
+
+
+def _spend_one_hash(password: str) -> None:
+    """Take as long as a real check, so response time does not reveal which usernames exist."""
+    with contextlib.suppress(VerifyMismatchError):
+        password_hasher.verify(_dummy_hash(), password)
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id."""
+    return password_hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    facility_ids: Iterable[int] = (),
+    all_facilities: bool = False,
+    actor: User | None = None,
+) -> User:
+    """Create a user with a role and facility memberships.
+
+    :raises InvalidInput: unknown role, short password, or all-facility access for a role
+        that may not hold it.
+    :raises Conflict: the username is taken.
+    """
+    if role not in ROLES:
+        raise InvalidInput(f"Role must be one of {', '.join(ROLES)}.", field="role")
+    if all_facilities and role not in ALL_FACILITY_ROLES:
+        raise InvalidInput(
+            "Only admin and finance users may hold every facility.", field="all_facilities"
+        )
+    if len(password) < 10:
+        raise InvalidInput("Password must be at least 10 characters.", field="password")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"Username {username!r} is taken.", field="username")
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        password_hash=hash_password(password),
+        all_facilities=all_facilities,
+        memberships=[FacilityMembership(facility_id=fid) for fid in sorted(set(facility_ids))],
+    )
+    session.add(user)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="user.create",
+        entity=("user", user.id),
+        after={
+            "username": username,
+            "role": role,
+            "facility_ids": sorted(set(facility_ids)),
+            "all_facilities": all_facilities,
+        },
+    )
+    return user
+
+
+def check_password(session: Session, username: str, password: str) -> User | None:
+    """Return the user if the password matches, counting failures to slow guessing.
+
+    After LOCKOUT_AFTER_FAILURES failures in a row the account refuses every attempt for
+    LOCKOUT_SECONDS, so online guessing is throttled without locking anyone out for long.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        _spend_one_hash(password)
+        return None
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    try:
+        password_hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        user.failed_logins += 1
+        if user.failed_logins >= LOCKOUT_AFTER_FAILURES:
+            user.locked_until = now + timedelta(seconds=LOCKOUT_SECONDS)
+            user.failed_logins = 0
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    if password_hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def token_digest(secret: str) -> str:
+    """SHA-256 hex of a token secret (tokens are random, so no salt or slow hash is needed)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session,
+    *,
+    user: User,
+    name: str,
+    days: int,
+    actor: User | None = None,
+    secret: str | None = None,
+) -> tuple[ApiToken, str]:
+    """Create an API token; returns the row and the secret, which is never stored.
+
+    `secret` is for the demo loader's reproducible tokens; otherwise a random one is made.
+
+    :raises InvalidInput: a lifetime outside 1..366 days.
+    """
+    if not 1 <= days <= 366:
+        raise InvalidInput("Token lifetime must be 1 to 366 days.", field="days")
+    secret = secret or TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        prefix=secret[:12],
+        token_hash=token_digest(secret),
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    session.add(token)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor or user,
+        action="token.issue",
+        entity=("api_token", token.id),
+        after={
+            "user_id": user.id,
+            "name": name,
+            "prefix": token.prefix,
+            "expires_at": token.expires_at.isoformat(),
+        },
+    )
+    return token, secret
+
+
+def revoke_token(session: Session, *, token: ApiToken, actor: User | None) -> None:
+    """Revoke a token at once; revoking twice is harmless."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record_audit(
+            session,
+            actor=actor,
+            action="token.revoke",
+            entity=("api_token", token.id),
+            before={"revoked_at": None},
+            after={"revoked_at": token.revoked_at.isoformat()},
+        )
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    """The active user behind a live (unexpired, unrevoked) token, or None."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(secret)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    if not token.user.active:
+        return None
+    return token.user
+
+
+def find_user(session: Session, username: str) -> User:
+    """Look a user up by username.
+
+    :raises NotFound: no such user.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    return user
+
+
+def facility_ids_for(session: Session, user: User) -> set[int] | None:
+    """The facility ids a user may see, or None when they may see every facility."""
+    if user.all_facilities:
+        return None
+    return set(
+        session.scalars(
+            select(FacilityMembership.facility_id).where(FacilityMembership.user_id == user.id)
+        )
+    )
+
+
+def can_access_facility(session: Session, user: User, facility_id: int) -> bool:
+    """True when the user holds the facility (or all facilities)."""
+    allowed = facility_ids_for(session, user)
+    return allowed is None or facility_id in allowed
+
+
+def require_role(user: User, *roles: str) -> None:
+    """Refuse with 403 unless the user has one of roles.
+
+    :raises Forbidden: the role may not do this.
+    """
+    if user.role not in roles:
+        raise Forbidden(
+            f"Your role ({user.role}) may not do this; it needs one of: {', '.join(roles)}."
+        )
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor: User | None,
+    action: str,
+    entity: tuple[str, Any],
+    before: Any = None,
+    after: Any = None,
+    facility_id: int | None = None,
+) -> AuditEvent:
+    """Append an audit event for a change to prices, schedules, users, tokens or par levels."""
+    event = AuditEvent(
+        at=utcnow(),
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        entity_type=entity[0],
+        entity_id=str(entity[1]),
+        facility_id=facility_id,
+        before=before,
+        after=after,
+        request_id=g.get("request_id") if has_request_context() else None,
+    )
+    session.add(event)
+    return event

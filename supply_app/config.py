@@ -1,0 +1,55 @@
+"""Configuration defaults; every key can be overridden by a SUPPLY_* environment variable."""
+
+from __future__ import annotations
+
+import os
+
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside dev/test
+
+
+class Defaults:
+    """Defaults for a development run on the embedded SQLite database."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI: str | None = None  # set from DATABASE_URL or the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # noqa: RUF012 - Flask config values are plain dicts
+    SQLALCHEMY_RECORD_QUERIES = False
+    API_TITLE = "supply_app"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "/api/swagger-ui-assets/"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    CATALOG_PATH = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "catalog", "ecat_parts.json"
+    )
+    API_TOKEN_DEFAULT_DAYS = 90
+    IDEMPOTENCY_RETENTION_HOURS = 24
+    LOG_LEVEL = "INFO"
+
+
+def database_uri(config: dict, instance_path: str) -> str:
+    """Pick the database URL: explicit config, SUPPLY_DATABASE_URL, or SQLite in the instance."""
+    explicit = config.get("SQLALCHEMY_DATABASE_URI") or config.get("DATABASE_URL")
+    if explicit:
+        return explicit
+    return "sqlite:///" + os.path.join(instance_path, "supply_app.sqlite3")
+
+
+def check_production_safety(config: dict) -> None:
+    """Refuse to run outside development and tests with the development secret key."""
+    if config.get("TESTING") or config.get("ENV_NAME") == "development":
+        return
+    if config.get("SECRET_KEY") in (None, "", DEVELOPMENT_SECRET_KEY):
+        raise RuntimeError(
+            "SUPPLY_SECRET_KEY is unset or is the development key; sessions and CSRF tokens "
+            f"would be forgeable. Set SUPPLY_SECRET_KEY to a long random value for "
+            f"SUPPLY_ENV_NAME={config.get('ENV_NAME')!r}."
+        )

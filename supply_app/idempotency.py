@@ -1,0 +1,133 @@
+"""Idempotency-Key support: a retried POST is applied once and replays its first response."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import g, make_response, request
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from supply_app.db import UTCDateTime, begin_write, utcnow
+from supply_app.errors import Conflict, InvalidInput
+from supply_app.extensions import db
+
+KEY_HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyRecord(db.Model):
+    """The first successful response to a (user, key) pair."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+def request_fingerprint() -> str:
+    """SHA-256 of method, path, query and the canonical JSON body."""
+    body = request.get_json(silent=True)
+    canonical = json.dumps(
+        [request.method, request.path, request.query_string.decode(), body],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str):
+    if record.request_hash != fingerprint:
+        raise InvalidInput(
+            f"Idempotency-Key {record.key!r} was already used with a different request; "
+            "use a new key for a new request.",
+            field=KEY_HEADER,
+        )
+    response = make_response(record.response_body, record.response_status)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _redacted(body: Any, names: tuple[str, ...]) -> Any:
+    if not names or not isinstance(body, dict):
+        return body
+    return {
+        k: ("redacted: shown only in the first response" if k in names else v)
+        for k, v in body.items()
+    }
+
+
+def write_endpoint(view: Callable[..., Any] | None = None, *, redact: tuple[str, ...] = ()) -> Any:
+    """Run a write view as one transaction, honouring Idempotency-Key, then commit once.
+
+    The key record is written in the same transaction as the change, so a retry after a
+    crash either finds the committed change with its response, or finds nothing and runs.
+    Members named in `redact` (secrets shown once) are not stored for replay.
+    """
+    if view is None:
+        return functools.partial(write_endpoint, redact=redact)
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any):
+        begin_write(db.session)
+        key = request.headers.get(KEY_HEADER)
+        if key is None:
+            response = make_response(view(*args, **kwargs))
+            db.session.commit()
+            return response
+        if not 1 <= len(key) <= MAX_KEY_LENGTH:
+            raise InvalidInput(
+                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.", field=KEY_HEADER
+            )
+        user_id = g.api_user.id
+        fingerprint = request_fingerprint()
+        existing = db.session.scalar(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+            )
+        )
+        if existing is not None:
+            return _replay(existing, fingerprint)
+        response = make_response(view(*args, **kwargs))
+        db.session.add(
+            IdempotencyRecord(
+                user_id=user_id,
+                key=key,
+                method=request.method,
+                path=request.path,
+                request_hash=fingerprint,
+                response_status=response.status_code,
+                response_body=_redacted(response.get_json(silent=True), redact),
+            )
+        )
+        try:
+            db.session.commit()
+        except IntegrityError as exc:
+            # A concurrent request with the same key committed first; ours rolled back
+            # whole, so replaying theirs keeps the change applied exactly once.
+            db.session.rollback()
+            winner = db.session.scalar(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+                )
+            )
+            if winner is None:
+                raise Conflict("The write could not be committed; retry the request.") from exc
+            return _replay(winner, fingerprint)
+        return response
+
+    return wrapper

@@ -1,0 +1,7 @@
+"""Inventory API."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+blp = Blueprint("inventory", __name__, url_prefix="/api/v1", description="Inventory")

@@ -1,0 +1,7 @@
+"""Reporting API."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+blp = Blueprint("reporting", __name__, url_prefix="/api/v1", description="Reporting")

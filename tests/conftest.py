@@ -1,0 +1,127 @@
+"""Shared fixtures: one migrated database per test run, cleaned after every test.
+
+Set SUPPLY_TEST_DATABASE_URL to a PostgreSQL URL (postgresql+psycopg://user@host/db) to run
+the suite on PostgreSQL: a fresh database is created beside the named one for this run and
+dropped afterwards. An unreachable server stops the run with an error; it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import flask_migrate
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from supply_app import create_app
+from supply_app.auth import service as auth_service
+from supply_app.extensions import db
+
+# Real argon2 parameters cost ~50 ms a hash; tests create hundreds of users.
+auth_service.password_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def _admin_url(url: str) -> Any:
+    return make_url(url).set(database="postgres")
+
+
+def create_pg_database(base_url: str, suffix: str) -> str:
+    """Create an empty database on the server of base_url and return its URL."""
+    name = f"supply_test_{os.getpid()}_{suffix}_{uuid.uuid4().hex[:6]}"
+    engine = create_engine(_admin_url(base_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.exit(f"PostgreSQL at {base_url} is unreachable or refused: {exc}", returncode=3)
+    finally:
+        engine.dispose()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop a database created by create_pg_database."""
+    name = make_url(url).database
+    engine = create_engine(_admin_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory) -> Iterator[Any]:
+    """Make fresh, empty databases of the dialect under test."""
+    base = os.environ.get("SUPPLY_TEST_DATABASE_URL", "")
+    made: list[str] = []
+
+    def make(suffix: str = "db") -> str:
+        if base.startswith("postgresql"):
+            url = create_pg_database(base, suffix)
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp(suffix)}/supply.sqlite3"
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        if url.startswith("postgresql"):
+            drop_pg_database(url)
+
+
+def make_test_app(url: str, **extra: Any) -> Flask:
+    """An app bound to url with test settings (CSRF stays on for the UI)."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret-key",
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated_app(database_factory) -> Iterator[Flask]:
+    """The app on a database built by running every migration."""
+    app = make_test_app(database_factory("main"))
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def wipe_database(app: Flask) -> None:
+    """Delete every row of every table (the schema stays)."""
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(migrated_app) -> Iterator[Flask]:
+    """The migrated app inside an app context, with an empty database after the test."""
+    with migrated_app.app_context():
+        yield migrated_app
+        db.session.remove()
+    wipe_database(migrated_app)
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client."""
+    return app.test_client()
