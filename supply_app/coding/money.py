@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 # Our own context, so that a caller who changed the thread's decimal precision or traps
 # cannot change a price.
 _CONTEXT = Context(prec=28)
 
 
+def decimal_context() -> AbstractContextManager[Context]:
+    """A context manager for Decimal arithmetic independent of the caller's settings."""
+    return localcontext(_CONTEXT)
+
+
 def cents(amount: Decimal | int, factor: Decimal | int = 1) -> Decimal:
     """Return amount × factor rounded half-up to whole cents."""
-    with localcontext(_CONTEXT):
+    with decimal_context():
         return (Decimal(amount) * Decimal(factor)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 

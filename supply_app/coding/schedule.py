@@ -23,6 +23,7 @@ _DATA = resources.files(__package__) / "data"
 _SCHEDULE_FILE = re.compile(r"cy(\d{4})\.json")
 COMPONENTS = ("facility", "professional", "device")
 UNIT_BASES = ("per_nerve", "nerve_bundle", "count")
+_INDICATOR_FLAGS = ("discounted", "comprehensive", "packaged_by_comprehensive", "rank_limit")
 
 
 class SiteOfService(StrEnum):
@@ -77,10 +78,10 @@ class PaymentSystem:
     source: str
     indicator_field: str
     indicators: Mapping[str, Indicator]
+    bilateral_indicators: Mapping[str, Figure]  # empty unless each code carries its own
     group_field: str | None = None
     multiple_procedure_factor: Figure | None = None
     bilateral_factor: Figure | None = None
-    bilateral_indicators: Mapping[str, Figure] = MappingProxyType({})
 
     def indicator(self, entry: CodeEntry) -> tuple[Figure, Indicator]:
         """The code's indicator figure in this system and what it means."""
@@ -91,7 +92,8 @@ class PaymentSystem:
         """The modifier 50 factor for the code here, or None when modifier 50 does not apply."""
         factor = self.bilateral_factor
         if self.bilateral_indicators:  # the code's own indicator decides, as in the PFS
-            factor = self.bilateral_indicators[entry.systems[self.name]["bilateral_indicator"].value]
+            indicator = entry.systems[self.name]["bilateral_indicator"].value
+            factor = self.bilateral_indicators[indicator]
         return factor if factor is not None and factor.value is not None else None
 
     def reduced(self, entry: CodeEntry) -> Figure | None:
@@ -157,7 +159,9 @@ class FeeSchedule:
             if (code, site) in applied:
                 raise InvalidOverride(f"override {key!r} is given twice", field="overrides")
             if code not in codes:
-                raise InvalidOverride(f"override {key!r}: CY{year} has no code {code}", "overrides")
+                raise InvalidOverride(
+                    f"override {key!r}: CY{year} has no code {code}", field="overrides"
+                )
             system = self._amount_system(codes[code], site, key)
             name = system.pays[site][0]
             figures = codes[code].systems[system.name]
@@ -213,7 +217,7 @@ def load_schedule(year: int) -> FeeSchedule:
     name = f"cy{year}.json"
     raw = (_DATA / name).read_bytes()
     try:
-        schedule = _parse(raw, f"CY{year}.{{revision}}-{hashlib.sha256(raw).hexdigest()[:8]}")
+        schedule = _parse(raw)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ScheduleError(f"{name} is malformed: {exc!r}") from exc
     problems = list(_problems(schedule))
@@ -241,7 +245,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _parse(raw: bytes, version: str) -> FeeSchedule:
+def _parse(raw: bytes) -> FeeSchedule:
     data = json.loads(raw, parse_float=Decimal)  # exact decimals: no float ever holds a price
 
     def figure(item: Mapping[str, Any]) -> Figure:
@@ -250,9 +254,11 @@ def _parse(raw: bytes, version: str) -> FeeSchedule:
     def figures(items: Mapping[str, Any]) -> Mapping[str, Figure]:
         return MappingProxyType({key: figure(item) for key, item in items.items()})
 
+    def optional(item: Mapping[str, Any], key: str) -> Figure | None:
+        return figure(item[key]) if key in item else None
+
     def indicator(item: Mapping[str, Any]) -> Indicator:
-        flags = {k: v for k, v in item.items() if k not in ("meaning", "source", "confidence")}
-        flags.pop("note", None)
+        flags = {k: item[k] for k in _INDICATOR_FLAGS if k in item}
         return Indicator(figure({**item, "value": item["meaning"]}), **flags)
 
     systems = {
@@ -268,8 +274,8 @@ def _parse(raw: bytes, version: str) -> FeeSchedule:
             indicator_field=item["indicator_field"],
             indicators=MappingProxyType({k: indicator(v) for k, v in item["indicators"].items()}),
             group_field=item.get("group_field"),
-            multiple_procedure_factor=_optional(figure, item.get("multiple_procedure_factor")),
-            bilateral_factor=_optional(figure, item.get("bilateral_factor")),
+            multiple_procedure_factor=optional(item, "multiple_procedure_factor"),
+            bilateral_factor=optional(item, "bilateral_factor"),
             bilateral_indicators=figures(item.get("bilateral_indicators", {})),
         )
         for name, item in data["systems"].items()
@@ -285,7 +291,8 @@ def _parse(raw: bytes, version: str) -> FeeSchedule:
     return FeeSchedule(
         year=data["year"],
         revision=data["revision"],
-        version=version.format(revision=data["revision"]),
+        # The digest changes with any edit to the file, so stored prices can be flagged stale.
+        version=f"CY{data['year']}.{data['revision']}-{hashlib.sha256(raw).hexdigest()[:8]}",
         confidence_marks=MappingProxyType(dict(data["confidence_marks"])),
         sources=MappingProxyType(dict(data["sources"])),
         conversion_factors=figures(data["conversion_factors"]),
@@ -293,10 +300,6 @@ def _parse(raw: bytes, version: str) -> FeeSchedule:
         systems=MappingProxyType(systems),
         codes=MappingProxyType(codes),
     )
-
-
-def _optional(parse: Any, item: Mapping[str, Any] | None) -> Any:
-    return None if item is None else parse(item)
 
 
 def _problems(s: FeeSchedule) -> Iterator[str]:
@@ -336,15 +339,15 @@ def _code_problems(s: FeeSchedule, entry: CodeEntry) -> Iterator[str]:
         if figures[system.indicator_field].value not in system.indicators:
             yield f"{code}.{name}: unknown {system.indicator_field}"
             continue
-        if figures.get("bilateral_indicator", Figure("", "", "")).value not in (
-            {""} | system.bilateral_indicators.keys()
-        ):
+        bilateral = figures.get("bilateral_indicator")
+        if system.bilateral_indicators and bilateral.value not in system.bilateral_indicators:
             yield f"{code}.{name}: unknown bilateral_indicator"
         _, rule = system.indicator(entry)
         unpriced = any(figures[f].value is None for f, _ in system.pays.values())
-        if unpriced and (rule.discounted or rule.comprehensive):
-            # Ranking needs every amount; an unknown one would silently misprice the others.
-            yield f"{code}.{name}: an unknown amount cannot be ranked for discounts"
+        if unpriced and (system.component != "device" or rule.discounted or rule.comprehensive):
+            # Only the device may be reported unpriced, and ranking needs every amount: an
+            # unknown one would silently misprice the others.
+            yield f"{code}.{name}: only an unranked device amount may be unknown"
 
 
 def _figures(value: Any, where: str) -> Iterator[tuple[str, Figure]]:
@@ -375,7 +378,9 @@ def _override_key(key: Any) -> tuple[int, str, SiteOfService]:
 def _override_amount(key: Any, amount: Any) -> Decimal:
     # Decimal or int only: a float cannot hold a price exactly.
     if isinstance(amount, bool) or not isinstance(amount, Decimal | int):
-        raise InvalidOverride(f"override {key!r} must be a Decimal, not {amount!r}", "overrides")
+        raise InvalidOverride(
+            f"override {key!r} must be a Decimal, not {amount!r}", field="overrides"
+        )
     amount = Decimal(amount)
     if not amount.is_finite() or amount < 0 or cents(amount) != amount:
         raise InvalidOverride(
