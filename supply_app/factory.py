@@ -75,6 +75,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from supply_app.web import bp as web_bp
 
     app.register_blueprint(web_bp)
+    _serve_swagger_ui_assets(app)
     register_error_handlers(app)
     install_request_logging(app)
     app.before_request(authenticate_api_request)
@@ -83,6 +84,17 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _serve_swagger_ui_assets(app: Flask) -> None:
+    """Serve Swagger UI from its installed Python package, so /api/docs needs no CDN."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    @app.route(app.config["OPENAPI_SWAGGER_UI_URL"] + "<path:filename>")
+    def swagger_ui_asset(filename: str):
+        """A Swagger UI static file."""
+        return send_from_directory(swagger_ui_path, filename, max_age=86400)
 
 
 def _init_login(app: Flask) -> None:

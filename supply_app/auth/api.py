@@ -21,6 +21,8 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Identity an
 class Health(MethodView):
     """Liveness probe (no token needed)."""
 
+    @blp.doc(security=[])
+    @blp.doc(security=[])
     @blp.response(200, HealthOut)
     def get(self):
         """Report that the service runs and reaches its database."""

@@ -13,7 +13,12 @@ from supply_app.auth.service import require_role, user_for_token
 from supply_app.errors import Unauthorized
 from supply_app.extensions import db
 
-PUBLIC_API_PATHS = ("/api/v1/health", "/api/openapi.json", "/api/docs", "/api/swagger-ui")
+PUBLIC_API_PATHS = (
+    "/api/v1/health",
+    "/api/openapi.json",
+    "/api/docs",
+    "/api/swagger-ui-assets/",
+)
 
 
 def authenticate_api_request() -> None:

@@ -127,7 +127,12 @@ def test_openapi_spec_is_public_and_31(client):
     assert spec["openapi"] == "3.1.0"
     assert "bearer" in spec["components"]["securitySchemes"]
     assert "/api/v1/parts" in spec["paths"]
-    assert client.get("/api/docs").status_code == 200
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    assert b"/api/swagger-ui-assets/swagger-ui-bundle.js" in docs.data
+    bundle = client.get("/api/swagger-ui-assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    assert bundle.mimetype in ("text/javascript", "application/javascript")
 
 
 def test_unknown_api_path_is_problem_json(client):
