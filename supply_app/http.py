@@ -80,6 +80,19 @@ def format_cents(cents: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
+class WholeNumber(ma.fields.Integer):
+    """A strict integer that also takes a JSON number with no fraction (29.0).
+
+    JSON Schema counts 29.0 as an integer, so the published spec allows it; 29.5, "29"
+    and booleans are still refused rather than truncated or coerced.
+    """
+
+    def _validated(self, value: Any) -> int:
+        if self.strict and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
 def bounded_int(
     minimum: int = 1, maximum: int = MAX_INT32, *, strict: bool = True, **kwargs: Any
 ) -> ma.fields.Integer:
@@ -87,7 +100,7 @@ def bounded_int(
 
     JSON bodies are strict (no "5" for 5); query strings pass strict=False.
     """
-    return ma.fields.Integer(strict=strict, validate=validate.Range(minimum, maximum), **kwargs)
+    return WholeNumber(strict=strict, validate=validate.Range(minimum, maximum), **kwargs)
 
 
 def bounded_str(maximum: int, minimum: int = 1, **kwargs: Any) -> ma.fields.String:
