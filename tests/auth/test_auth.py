@@ -68,7 +68,8 @@ def test_session_cookie_is_not_accepted_on_api(app):
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
-    assert client.get("/").status_code == 200
+    home = client.get("/")
+    assert "/login" not in home.headers.get("Location", "")  # the UI accepts the session
     assert client.get("/api/v1/me").status_code == 401
 
 
