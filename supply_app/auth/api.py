@@ -22,7 +22,6 @@ class Health(MethodView):
     """Liveness probe (no token needed)."""
 
     @blp.doc(security=[])
-    @blp.doc(security=[])
     @blp.response(200, HealthOut)
     def get(self):
         """Report that the service runs and reaches its database."""
