@@ -1,8 +1,10 @@
-"""The server-rendered UI."""
+"""The server-rendered UI: Jinja pages with Flask-Login sessions and CSRF on every form."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app, url_for
+
+from supply_app.web.helpers import days_until, dollars, has_role, packs_and_eaches
 
 bp = Blueprint(
     "web",
@@ -11,5 +13,39 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static/web",
 )
+
+# (endpoint, label, roles): the main navigation, shown per role.
+NAV = (
+    ("web.overview", "Overview", ("admin", "viewer")),
+    ("web.orders", "Orders", ("admin", "purchaser", "materials", "viewer")),
+    ("web.stock", "Stock", ("admin", "purchaser", "materials", "clinician", "viewer")),
+    ("web.alerts", "Alerts", ("admin", "purchaser", "materials", "viewer")),
+    ("web.case_new", "Record case", ("admin", "clinician")),
+    ("web.cases", "Cases", ("admin", "clinician", "finance", "viewer")),
+    ("web.margin", "Margin report", ("admin", "finance", "viewer")),
+    ("web.fee_schedules", "Fee schedules", ("admin", "finance", "viewer")),
+    ("web.catalog", "Catalog", ("admin", "purchaser", "materials", "clinician", "finance", "viewer")),
+    ("web.facilities", "Facilities", ("admin", "purchaser", "materials", "clinician", "finance", "viewer")),
+)
+
+
+@bp.app_context_processor
+def _ui_globals() -> dict:
+    """Helpers every template may use."""
+    return {"nav_links": nav_links, "has_role": has_role}
+
+
+def nav_links(role: str) -> list[tuple[str, str, str]]:
+    """(endpoint, url, label) of the navigation entries for a role."""
+    return [
+        (endpoint, url_for(endpoint), label)
+        for endpoint, label, roles in NAV
+        if role in roles and endpoint in current_app.view_functions
+    ]
+
+
+bp.add_app_template_filter(dollars, "dollars")
+bp.add_app_template_filter(packs_and_eaches, "packs")
+bp.add_app_template_filter(days_until, "days_until")
 
 from supply_app.web import views  # noqa: E402,F401  (registers the routes on bp)

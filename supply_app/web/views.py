@@ -1,16 +1,29 @@
-"""UI views: sign-in, home by role."""
+"""UI views: sign-in, the landing page per role, overview, catalog and facilities."""
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from supply_app.auth.service import check_password
+from supply_app.catalog.service import parts_query, price_in_effect
 from supply_app.extensions import db
 from supply_app.web import bp
 from supply_app.web.forms import LoginForm
+from supply_app.web.helpers import ALL_ROLES, my_facilities, ui_roles
+
+# Where each role starts: the page it needs first (falls back to the overview).
+LANDING = {
+    "purchaser": "web.orders",
+    "materials": "web.alerts",
+    "clinician": "web.case_new",
+    "finance": "web.margin",
+    "admin": "web.overview",
+    "viewer": "web.overview",
+}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -48,5 +61,38 @@ def logout():
 @bp.route("/")
 @login_required
 def home():
-    """Landing page for the signed-in user's role."""
-    return render_template("home.html")
+    """Send each role to the page it needs first."""
+    endpoint = LANDING.get(current_user.role, "web.overview")
+    if endpoint not in current_app.view_functions:
+        endpoint = "web.overview"
+    return redirect(url_for(endpoint))
+
+
+@bp.route("/overview")
+@ui_roles(*ALL_ROLES)
+def overview():
+    """Facilities at a glance with links to each area."""
+    return render_template("overview.html", facilities=my_facilities())
+
+
+@bp.route("/catalog")
+@ui_roles(*ALL_ROLES)
+def catalog():
+    """Every ECAT part with pack size, unit of issue and today's contract price."""
+    today = date.today()
+    rows = []
+    for part in db.session.scalars(parts_query()):
+        price = price_in_effect(db.session, part.id, today)
+        # Per-each price rounded half up to the cent, for comparing packs of different sizes.
+        each = None
+        if price is not None:
+            each = (2 * price.unit_price_cents + part.units_per_pack) // (2 * part.units_per_pack)
+        rows.append({"part": part, "price": price, "each_cents": each})
+    return render_template("catalog/index.html", rows=rows, today=today)
+
+
+@bp.route("/facilities")
+@ui_roles(*ALL_ROLES)
+def facilities():
+    """The facilities you belong to, with site of service and ship-to."""
+    return render_template("facilities/index.html", facilities=my_facilities())

@@ -1,0 +1,54 @@
+"""Sign in through the real login form (CSRF on) and post forms with their CSRF token."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.factories import TEST_PASSWORD, make_actor
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = CSRF.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class Browser:
+    """A test client signed in as one user, posting forms the way a browser does."""
+
+    def __init__(self, client: FlaskClient, user: Any) -> None:
+        self.client = client
+        self.user = user
+
+    def get(self, path: str, **kwargs: Any):
+        """GET a page."""
+        return self.client.get(path, **kwargs)
+
+    def submit(self, page: str, data: dict[str, Any], action: str | None = None, **kwargs: Any):
+        """Load page, take its CSRF token, post data to action (default: the page itself)."""
+        html = self.client.get(page).get_data(as_text=True)
+        return self.client.post(action or page, data={**data, "csrf_token": csrf_token(html)}, **kwargs)
+
+
+def sign_in(app: Flask, role: str, facilities=(), all_facilities: bool = False) -> Browser:
+    """Create a user and sign them in through /login."""
+    actor = make_actor(app, role, list(facilities), all_facilities=all_facilities)
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        data={
+            "username": actor.user.username,
+            "password": TEST_PASSWORD,
+            "csrf_token": csrf_token(html),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return Browser(client, actor.user)

@@ -1,0 +1,98 @@
+"""Sign-in, landing pages per role, catalog, facilities and the friendly error pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import make_facility, price_part, sync_parts
+from tests.web.helpers import csrf_token, sign_in
+
+
+def test_login_page_has_labels_and_csrf(client):
+    """The sign-in form labels every input and carries a CSRF token."""
+    html = client.get("/login").get_data(as_text=True)
+    assert '<label for="username">' in html
+    assert '<label for="password">' in html
+    assert csrf_token(html)
+
+
+def test_login_without_csrf_is_refused(app, client):
+    """A sign-in post without the CSRF token is a 400 and signs nobody in."""
+    response = client.post("/login", data={"username": "x", "password": "y"})
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_keeps_username_and_shows_error(app, client):
+    """A wrong password re-renders the form with the message beside it and the name kept."""
+    html = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        data={"username": "nobody-here", "password": "nope", "csrf_token": csrf_token(html)},
+    )
+    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    assert 'value="nobody-here"' in page
+    assert "Username or password is wrong" in page
+
+
+def test_anonymous_is_sent_to_login(client):
+    """Pages need a session; the login page remembers where you were going."""
+    response = client.get("/catalog")
+    assert response.status_code == 302
+    assert "/login?next=%2Fcatalog" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [("admin", "/overview"), ("viewer", "/overview")],
+)
+def test_role_lands_on_its_page(app, role, landing):
+    """After sign-in the start page redirects each role to what it needs first."""
+    facility = make_facility()
+    browser = sign_in(app, role, [facility], all_facilities=role == "admin")
+    response = browser.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(landing)
+    assert browser.get(landing).status_code == 200
+
+
+def test_catalog_shows_pack_sizes_and_current_price(app):
+    """Parts appear with eaches per pack, unit of issue and the price in effect today."""
+    parts = sync_parts(app)
+    price_part(parts["STT2190-5"], 125_000)
+    browser = sign_in(app, "viewer", [make_facility()])
+    html = browser.get("/catalog").get_data(as_text=True)
+    assert "STT2190-5" in html
+    assert "$1,250.00" in html
+    assert "$250.00" in html  # per each of a 5-pack
+    assert "no price in effect" in html  # the other parts are unpriced here
+    assert "CRX2111-10" in html
+
+
+def test_facilities_page_lists_only_mine(app):
+    """A member sees their facility and not another one."""
+    mine, other = make_facility(), make_facility()
+    browser = sign_in(app, "materials", [mine])
+    html = browser.get("/facilities").get_data(as_text=True)
+    assert mine.code in html
+    assert other.code not in html
+
+
+def test_unknown_page_is_friendly_404(app):
+    """An unknown URL answers a readable 404 page, never a stack trace."""
+    browser = sign_in(app, "viewer", [make_facility()])
+    response = browser.get("/no/such/page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "We could not find that page" in page
+    assert "Traceback" not in page
+
+
+def test_sign_out_needs_csrf_and_ends_session(app):
+    """Signing out is a CSRF-protected POST; afterwards pages redirect to login."""
+    browser = sign_in(app, "viewer", [make_facility()])
+    assert browser.client.post("/logout").status_code == 400
+    assert browser.submit("/overview", {}, action="/logout").status_code == 302
+    assert browser.get("/overview").status_code == 302
