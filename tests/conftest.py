@@ -16,7 +16,7 @@ import flask_migrate
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from supply_app import create_app
@@ -102,8 +102,9 @@ def wipe_database(app: Flask) -> None:
     """Delete every row of every table (the schema stays)."""
     with app.app_context():
         db.session.remove()
-        tables = [t for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:
+            existing = set(inspect(conn).get_table_names())
+            tables = [t for t in db.metadata.sorted_tables if t.name in existing]
             if conn.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
