@@ -14,6 +14,8 @@ bp = Blueprint(
     static_url_path="/static/web",
 )
 
+EVERYONE = ("admin", "purchaser", "materials", "clinician", "finance", "viewer")
+
 # (endpoint, label, roles): the main navigation, shown per role.
 NAV = (
     ("web.overview", "Overview", ("admin", "viewer")),
@@ -24,8 +26,8 @@ NAV = (
     ("web.cases", "Cases", ("admin", "clinician", "finance", "viewer")),
     ("web.margin", "Margin report", ("admin", "finance", "viewer")),
     ("web.fee_schedules", "Fee schedules", ("admin", "finance", "viewer")),
-    ("web.catalog", "Catalog", ("admin", "purchaser", "materials", "clinician", "finance", "viewer")),
-    ("web.facilities", "Facilities", ("admin", "purchaser", "materials", "clinician", "finance", "viewer")),
+    ("web.catalog", "Catalog", EVERYONE),
+    ("web.facilities", "Facilities", EVERYONE),
 )
 
 

@@ -81,7 +81,9 @@ def facility_choices() -> list[tuple[int, str]]:
     return [(f.id, f"{f.code} · {f.name}") for f in my_facilities()]
 
 
-def attach_error(form: FlaskForm, error: DomainError, aliases: dict[str, str] | None = None) -> None:
+def attach_error(
+    form: FlaskForm, error: DomainError, aliases: dict[str, str] | None = None
+) -> None:
     """Show a domain error next to the field it names, or above the form when none matches."""
     name = (aliases or {}).get(error.field or "", error.field)
     field = form._fields.get(name) if name else None

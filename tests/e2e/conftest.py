@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(items):
 def browser_type_launch_args(browser_type_launch_args):
     """Launch the system Chromium; never a downloaded browser."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (never playwright install)")
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (not playwright install)")
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,

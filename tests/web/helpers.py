@@ -34,7 +34,8 @@ class Browser:
     def submit(self, page: str, data: dict[str, Any], action: str | None = None, **kwargs: Any):
         """Load page, take its CSRF token, post data to action (default: the page itself)."""
         html = self.client.get(page).get_data(as_text=True)
-        return self.client.post(action or page, data={**data, "csrf_token": csrf_token(html)}, **kwargs)
+        form = {**data, "csrf_token": csrf_token(html)}
+        return self.client.post(action or page, data=form, **kwargs)
 
 
 def sign_in(app: Flask, role: str, facilities=(), all_facilities: bool = False) -> Browser:
