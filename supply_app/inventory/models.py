@@ -1,0 +1,190 @@
+"""Inventory: lots, the append-only stock ledger, balances, counts and par levels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from supply_app.catalog.models import Part
+from supply_app.db import UTCDateTime, utcnow
+from supply_app.extensions import db
+
+MOVEMENT_KINDS = (
+    "receipt",
+    "issue",
+    "adjustment",
+    "transfer_out",
+    "transfer_in",
+    "waste",
+    "reversal",
+)
+RECEIPT_REASONS = ("order", "opening_balance", "loan", "donation", "return")
+ADJUSTMENT_REASONS = ("found", "lost", "data_entry_error", "physical_count", "other")
+WASTE_REASONS = ("expired", "damaged", "contaminated", "recalled")
+REFERENCE_TYPES = ("order_line", "case", "count", "movement")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    """SQL text `column IN ('a', 'b')` for a CHECK constraint."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Lot(db.Model):
+    """A manufacturer lot of one part with its expiry; a serialised unit is a lot of one."""
+
+    __tablename__ = "lot"
+    __table_args__ = (
+        UniqueConstraint("part_id", "lot_number"),
+        UniqueConstraint("part_id", "serial"),
+        CheckConstraint("serial IS NULL OR serial = lot_number", name="serial_is_lot"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("part.id"))
+    lot_number: Mapped[str] = mapped_column(String(40))
+    expiry_date: Mapped[date] = mapped_column(Date)
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    serial: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    part: Mapped[Part] = relationship(lazy="joined")
+
+    def expired_on(self, on_date: date) -> bool:
+        """True when the lot may no longer be used on on_date (expiry is the last good day)."""
+        return self.expiry_date < on_date
+
+
+class StockBalance(db.Model):
+    """On-hand eaches and value of one lot at one facility; always equals its ledger sums."""
+
+    __tablename__ = "stock_balance"
+    __table_args__ = (
+        UniqueConstraint("facility_id", "lot_id"),
+        CheckConstraint("on_hand >= 0", name="on_hand_non_negative"),
+        CheckConstraint("value_cents >= 0", name="value_non_negative"),
+        # No value may be stranded on an empty shelf: the last each carries the rest.
+        CheckConstraint("on_hand > 0 OR value_cents = 0", name="no_value_without_stock"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
+    on_hand: Mapped[int] = mapped_column(BigInteger, default=0)
+    value_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lot: Mapped[Lot] = relationship(lazy="joined")
+
+
+class StockMovement(db.Model):
+    """One signed change to a (facility, lot) balance; never updated, never deleted."""
+
+    __tablename__ = "stock_movement"
+    __table_args__ = (
+        CheckConstraint(_in("kind", MOVEMENT_KINDS), name="kind"),
+        CheckConstraint("eaches <> 0", name="eaches_non_zero"),
+        CheckConstraint(
+            "reference_type IS NULL OR " + _in("reference_type", REFERENCE_TYPES),
+            name="reference_type",
+        ),
+        CheckConstraint(
+            "(reference_type IS NULL) = (reference_id IS NULL)", name="reference_complete"
+        ),
+        Index("ix_stock_movement_facility_id_id", "facility_id", "id"),
+        Index("ix_stock_movement_lot_facility", "lot_id", "facility_id", "id"),
+        Index("ix_stock_movement_reference", "reference_type", "reference_id"),
+        Index("ix_stock_movement_facility_kind_created", "facility_id", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    eaches: Mapped[int] = mapped_column(BigInteger)
+    value_cents: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(200))
+    reference_type: Mapped[str | None] = mapped_column(String(20))
+    reference_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Unique, so a movement can be reversed at most once even by concurrent requests.
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("stock_movement.id"), unique=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lot: Mapped[Lot] = relationship(lazy="joined")
+
+
+class StockCount(db.Model):
+    """A physical count of one lot at one facility: what was counted and what the books said."""
+
+    __tablename__ = "stock_count"
+    __table_args__ = (
+        CheckConstraint("counted >= 0", name="counted_non_negative"),
+        CheckConstraint("previous_on_hand >= 0", name="previous_non_negative"),
+        Index("ix_stock_count_facility_id_id", "facility_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"))
+    counted: Mapped[int] = mapped_column(BigInteger)
+    previous_on_hand: Mapped[int] = mapped_column(BigInteger)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ParLevel(db.Model):
+    """Minimum and maximum eaches of a part a facility wants on the shelf."""
+
+    __tablename__ = "par_level"
+    __table_args__ = (
+        UniqueConstraint("facility_id", "part_id"),
+        CheckConstraint("min_eaches >= 0", name="min_non_negative"),
+        CheckConstraint("max_eaches >= min_eaches AND max_eaches > 0", name="max_above_min"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    part_id: Mapped[int] = mapped_column(ForeignKey("part.id"))
+    min_eaches: Mapped[int] = mapped_column(Integer)
+    max_eaches: Mapped[int] = mapped_column(Integer)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    part: Mapped[Part] = relationship(lazy="joined")
+
+
+class LedgerIsAppendOnly(RuntimeError):
+    """Code tried to change or delete a stock movement (a programming error, not input)."""
+
+
+def _refuse_change(_mapper: Any, _connection: Any, target: StockMovement) -> None:
+    raise LedgerIsAppendOnly(
+        f"Stock movement {target.id} cannot be changed or deleted; post a reversal instead."
+    )
+
+
+event.listen(StockMovement, "before_update", _refuse_change)
+event.listen(StockMovement, "before_delete", _refuse_change)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state: Any) -> None:
+    """Bulk ORM UPDATE/DELETE statements bypass mapper events, so refuse them here."""
+    if (state.is_update or state.is_delete) and state.is_orm_statement:
+        mapper = state.bind_arguments.get("mapper")
+        if mapper is not None and mapper.class_ is StockMovement:
+            raise LedgerIsAppendOnly("Bulk UPDATE/DELETE of stock_movement is not allowed.")
