@@ -27,7 +27,6 @@ from supply_app.coding.schedule import (
     Indicator,
     PaymentSystem,
     SiteOfService,
-    available_years,
     jsonable,
     load_schedule,
 )
@@ -146,14 +145,11 @@ def price_claim(
 def _schedule_for(dos: date, schedule: FeeSchedule | None) -> FeeSchedule:
     """The date of service picks the schedule; never fall back to another year."""
     if schedule is None:
-        if dos.year not in available_years():
-            years = ", ".join(map(str, available_years()))
-            raise ScheduleNotFound(
-                f"no fee schedule for CY{dos.year}, the year of the date of service {dos}; "
-                f"schedules exist for {years}",
-                field="date_of_service",
-            )
-        return load_schedule(dos.year)
+        try:
+            return load_schedule(dos.year)
+        except ScheduleNotFound as exc:
+            message = f"{exc.message} (the year of the date of service {dos})"
+            raise ScheduleNotFound(message, field="date_of_service") from None
     if schedule.year != dos.year:
         raise ScheduleMismatch(
             f"the schedule given is CY{schedule.year}, but the date of service {dos} "
