@@ -1,0 +1,807 @@
+"""Ordering: ECAT purchase orders from draft to receipt, ECAT export, reorder suggestions.
+
+Services take explicit arguments, raise DomainErrors and never commit. Every step that
+changes an order loads it with `lock=True` (a row lock on PostgreSQL; the write view's
+BEGIN IMMEDIATE on SQLite), so two requests never both move the same order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from supply_app.auth.models import User
+from supply_app.auth.service import facility_ids_for, record_audit, require_role
+from supply_app.catalog.models import Part
+from supply_app.catalog.service import get_part, get_part_by_number, price_in_effect
+from supply_app.db import utcnow
+from supply_app.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from supply_app.facilities.models import Facility
+from supply_app.http import format_cents
+from supply_app.inventory import service as inventory
+from supply_app.ordering.errors import (
+    NothingToOrder,
+    OverReceipt,
+    SelfApproval,
+    SerialsExhausted,
+    UnpricedPart,
+)
+from supply_app.ordering.models import (
+    MAX_PACKS,
+    OPEN_STATUSES,
+    OrderReceipt,
+    OrderReceiptLine,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    RequisitionSerial,
+)
+
+BUILDER_ROLES = ("purchaser", "admin")
+APPROVER_ROLES = ("purchaser", "admin")
+RECEIVER_ROLES = ("purchaser", "materials", "admin")
+HEADER_FIELDS = ("fund_code", "priority", "required_delivery_date", "notes")
+MAX_SERIAL = 9999
+
+#: The states each action is allowed from.
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "edit": ("draft",),
+    "submit": ("draft",),
+    "approve": ("submitted",),
+    "cancel": ("draft", "submitted", "approved"),
+    "receive": ("approved", "partially_received"),
+    "export": ("submitted", "approved", "partially_received", "received"),
+}
+_VERBS = {
+    "edit": "changed",
+    "submit": "submitted",
+    "approve": "approved",
+    "cancel": "cancelled",
+    "receive": "received against",
+    "export": "exported",
+}
+
+
+def today() -> date:
+    """Today's date in UTC, the calendar every order date is checked against."""
+    return utcnow().date()
+
+
+def julian_date(on: date) -> str:
+    """The MILSTRIP ordinal date YDDD: last digit of the year and day of the year."""
+    return f"{on.year % 10}{on.timetuple().tm_yday:03d}"
+
+
+def next_document_number(session: Session, *, dodaac: str, on: date) -> str:
+    """Allocate the next MILSTRIP document number for a DoDAAC on a date.
+
+    One atomic upsert takes the serial: concurrent submitters of the same DoDAAC and day
+    queue on the counter row (PostgreSQL) or the write lock (SQLite), so no two orders get
+    the same serial and none is skipped by a race.
+
+    :raises SerialsExhausted: the DoDAAC has used all 9999 serials on that Julian date.
+    """
+    ydd = julian_date(on)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(RequisitionSerial)
+        .values(dodaac=dodaac, julian_date=ydd, last_serial=1)
+        .on_conflict_do_update(
+            index_elements=["dodaac", "julian_date"],
+            set_={"last_serial": RequisitionSerial.last_serial + 1},
+            where=RequisitionSerial.last_serial < MAX_SERIAL,
+        )
+        .returning(RequisitionSerial.last_serial)
+    )
+    serial = session.execute(stmt).scalar()
+    if serial is None:
+        raise SerialsExhausted(
+            f"DoDAAC {dodaac} has used all {MAX_SERIAL} document serials for Julian date "
+            f"{ydd}; submit again tomorrow.",
+            dodaac=dodaac,
+            julian_date=ydd,
+        )
+    return f"{dodaac}{ydd}{serial:04d}"
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def orders_query(
+    session: Session,
+    user: User,
+    *,
+    facility_id: int | None = None,
+    status: str | None = None,
+    created_from: date | None = None,
+    created_to: date | None = None,
+) -> Select:
+    """Orders the user may see, newest first, with optional filters.
+
+    :raises InvalidInput: created_from after created_to.
+    """
+    if created_from and created_to and created_from > created_to:
+        raise InvalidInput("created_from must be on or before created_to.", field="created_from")
+    stmt = select(PurchaseOrder).order_by(PurchaseOrder.id.desc())
+    allowed = facility_ids_for(session, user)
+    if allowed is not None:
+        stmt = stmt.where(PurchaseOrder.facility_id.in_(allowed))
+    if facility_id is not None:
+        stmt = stmt.where(PurchaseOrder.facility_id == facility_id)
+    if status is not None:
+        stmt = stmt.where(PurchaseOrder.status == status)
+    if created_from is not None:
+        stmt = stmt.where(PurchaseOrder.created_at >= _start_of(created_from))
+    if created_to is not None:
+        stmt = stmt.where(PurchaseOrder.created_at < _start_of(created_to, days=1))
+    return stmt
+
+
+def _start_of(day: date, days: int = 0) -> datetime:
+    """Midnight UTC at the start of day (+ days)."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=days)
+
+
+def get_order(session: Session, user: User, order_id: int, *, lock: bool = False) -> PurchaseOrder:
+    """Load an order of one of the user's facilities; lock=True before changing it.
+
+    :raises NotFound: no such order, or one of a facility the user does not belong to.
+    """
+    stmt = select(PurchaseOrder).where(PurchaseOrder.id == order_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    order = session.scalar(stmt)
+    allowed = facility_ids_for(session, user)
+    if order is None or (allowed is not None and order.facility_id not in allowed):
+        raise NotFound(f"No order with id {order_id}.")
+    return order
+
+
+def get_line(order: PurchaseOrder, line_id: int) -> PurchaseOrderLine:
+    """One line of an order.
+
+    :raises NotFound: the order has no such line.
+    """
+    for line in order.lines:
+        if line.id == line_id:
+            return line
+    raise NotFound(f"Order {order.id} has no line {line_id}.")
+
+
+# --- building a draft -----------------------------------------------------------------
+
+
+def _require_state(order: PurchaseOrder, action: str) -> None:
+    """Refuse an action the order's status does not allow, naming the current status.
+
+    :raises InvalidTransition: the action is not allowed from the current status.
+    """
+    allowed = ALLOWED_FROM[action]
+    if order.status not in allowed:
+        raise InvalidTransition(
+            f"Order {order.id} is {order.status}; it can be {_VERBS[action]} only when "
+            f"{' or '.join(allowed)}.",
+            current_state=order.status,
+            allowed_states=list(allowed),
+        )
+
+
+def _check_delivery_date(required: date, on: date) -> None:
+    """A required delivery date may not lie in the past.
+
+    :raises InvalidInput: the date is before `on`.
+    """
+    if required < on:
+        raise InvalidInput(
+            f"required_delivery_date {required.isoformat()} is before today ({on.isoformat()}).",
+            field="required_delivery_date",
+        )
+
+
+def resolve_part(session: Session, *, part_id: int | None, part_number: str | None) -> Part:
+    """The active catalog part named by id or part number.
+
+    :raises InvalidInput: unknown or inactive part (a 422 naming the field, since the
+        order itself exists).
+    """
+    field = "part_id" if part_id is not None else "part_number"
+    try:
+        part = (
+            get_part(session, part_id)
+            if part_id is not None
+            else get_part_by_number(session, part_number or "")
+        )
+    except NotFound as exc:
+        raise InvalidInput(exc.detail, field=field) from exc
+    if not part.active:
+        raise InvalidInput(f"{part.part_number} is no longer in the catalog.", field=field)
+    return part
+
+
+def create_order(
+    session: Session,
+    *,
+    facility: Facility,
+    actor: User,
+    header: dict[str, Any],
+    lines: Iterable[tuple[Part, int]] = (),
+) -> PurchaseOrder:
+    """Create a draft order for a facility, with optional (part, packs) lines.
+
+    :raises InvalidInput: a delivery date in the past, a bad pack count, a repeated part.
+    :raises Conflict: the facility is deactivated.
+    """
+    require_role(actor, *BUILDER_ROLES)
+    if not facility.active:
+        raise Conflict(f"Facility {facility.code} is deactivated.")
+    _check_delivery_date(header["required_delivery_date"], today())
+    order = PurchaseOrder(
+        facility=facility,
+        status="draft",
+        created_by_id=actor.id,
+        **{name: header.get(name) for name in HEADER_FIELDS},
+    )
+    session.add(order)
+    for part, packs in lines:
+        _append_line(order, part, packs)
+    session.flush()
+    return order
+
+
+def _check_packs(packs: int) -> None:
+    """Pack counts are whole numbers from 1 to MAX_PACKS.
+
+    :raises InvalidInput: outside that range.
+    """
+    if not 1 <= packs <= MAX_PACKS:
+        raise InvalidInput(f"packs must be 1 to {MAX_PACKS}.", field="packs")
+
+
+def _append_line(order: PurchaseOrder, part: Part, packs: int) -> PurchaseOrderLine:
+    """Add a line for a part not yet on the order."""
+    _check_packs(packs)
+    if any(line.part_id == part.id for line in order.lines):
+        raise InvalidInput(
+            f"{part.part_number} is already on this order; change that line's packs instead.",
+            field="part_id",
+        )
+    line = PurchaseOrderLine(
+        part=part, part_id=part.id, packs=packs, units_per_pack=part.units_per_pack
+    )
+    order.lines.append(line)
+    return line
+
+
+def update_order(
+    session: Session, *, order: PurchaseOrder, changes: dict[str, Any], actor: User
+) -> PurchaseOrder:
+    """Change a draft's header fields (fund code, priority, delivery date, notes).
+
+    :raises InvalidTransition: the order is no longer a draft.
+    :raises InvalidInput: nothing to change, or a delivery date in the past.
+    """
+    require_role(actor, *BUILDER_ROLES)
+    _require_state(order, "edit")
+    if not changes:
+        raise InvalidInput("Send at least one field to change.")
+    if "required_delivery_date" in changes:
+        _check_delivery_date(changes["required_delivery_date"], today())
+    for name, value in changes.items():
+        setattr(order, name, value)
+    session.flush()
+    return order
+
+
+def add_line(
+    session: Session, *, order: PurchaseOrder, part: Part, packs: int, actor: User
+) -> PurchaseOrderLine:
+    """Add packs of a part to a draft.
+
+    :raises InvalidTransition: the order is no longer a draft.
+    :raises InvalidInput: bad pack count or the part is already on the order.
+    """
+    require_role(actor, *BUILDER_ROLES)
+    _require_state(order, "edit")
+    line = _append_line(order, part, packs)
+    session.flush()
+    return line
+
+
+def set_line_packs(
+    session: Session, *, order: PurchaseOrder, line: PurchaseOrderLine, packs: int, actor: User
+) -> PurchaseOrderLine:
+    """Change the packs of a draft's line.
+
+    :raises InvalidTransition: the order is no longer a draft.
+    :raises InvalidInput: bad pack count.
+    """
+    require_role(actor, *BUILDER_ROLES)
+    _require_state(order, "edit")
+    _check_packs(packs)
+    line.packs = packs
+    session.flush()
+    return line
+
+
+def remove_line(
+    session: Session, *, order: PurchaseOrder, line: PurchaseOrderLine, actor: User
+) -> None:
+    """Delete a line from a draft.
+
+    :raises InvalidTransition: the order is no longer a draft.
+    """
+    require_role(actor, *BUILDER_ROLES)
+    _require_state(order, "edit")
+    order.lines.remove(line)
+    session.flush()
+
+
+# --- lifecycle ------------------------------------------------------------------------
+
+
+def _audit(session: Session, order: PurchaseOrder, actor: User, action: str, **after: Any) -> None:
+    """Record an order step in the audit log."""
+    record_audit(
+        session,
+        actor=actor,
+        action=f"order.{action}",
+        entity=("purchase_order", order.id),
+        facility_id=order.facility_id,
+        after={"status": order.status, "document_number": order.document_number, **after},
+    )
+
+
+def submit_order(
+    session: Session, *, order: PurchaseOrder, actor: User, on: date | None = None
+) -> PurchaseOrder:
+    """Submit a draft: snapshot each line's contract pack price and assign a document number.
+
+    :raises InvalidTransition: the order is not a draft.
+    :raises InvalidInput: no lines, or the required delivery date has passed.
+    :raises Conflict: the facility is deactivated or a part left the catalog.
+    :raises UnpricedPart: a part has no contract price in effect today (names every one).
+    """
+    require_role(actor, *BUILDER_ROLES)
+    _require_state(order, "submit")
+    on = on or today()
+    if not order.lines:
+        raise InvalidInput("Add at least one line before submitting.", field="lines")
+    _check_delivery_date(order.required_delivery_date, on)
+    if not order.facility.active:
+        raise Conflict(f"Facility {order.facility.code} is deactivated.")
+    inactive = [line.part.part_number for line in order.lines if not line.part.active]
+    if inactive:
+        raise Conflict(
+            f"No longer in the catalog: {', '.join(inactive)}; remove those lines.",
+            part_numbers=inactive,
+        )
+    prices = [(line, price_in_effect(session, line.part_id, on)) for line in order.lines]
+    unpriced = [line.part.part_number for line, price in prices if price is None]
+    if unpriced:
+        raise UnpricedPart(
+            f"No contract price in effect on {on.isoformat()} for {', '.join(unpriced)}; "
+            "set a price or remove the line before submitting.",
+            part_numbers=unpriced,
+        )
+    for line, price in prices:
+        line.unit_price_cents = price.unit_price_cents  # type: ignore[union-attr]
+        line.contract_price_id = price.id  # type: ignore[union-attr]
+        line.units_per_pack = line.part.units_per_pack
+    order.ship_to_dodaac = order.facility.dodaac
+    order.document_number = next_document_number(session, dodaac=order.ship_to_dodaac, on=on)
+    order.status = "submitted"
+    order.submitted_by_id = actor.id
+    order.submitted_at = utcnow()
+    session.flush()
+    _audit(session, order, actor, "submit", total_cents=order.total_cents)
+    return order
+
+
+def approve_order(session: Session, *, order: PurchaseOrder, actor: User) -> PurchaseOrder:
+    """Approve a submitted order; the approver must be neither its creator nor its submitter.
+
+    :raises InvalidTransition: the order is not submitted.
+    :raises SelfApproval: the approver built or submitted it.
+    """
+    require_role(actor, *APPROVER_ROLES)
+    _require_state(order, "approve")
+    if actor.id in (order.created_by_id, order.submitted_by_id):
+        raise SelfApproval(
+            f"You created or submitted order {order.id}; another purchaser or an admin "
+            "must approve it."
+        )
+    order.status = "approved"
+    order.approved_by_id = actor.id
+    order.approved_at = utcnow()
+    session.flush()
+    _audit(session, order, actor, "approve")
+    return order
+
+
+def cancel_order(
+    session: Session, *, order: PurchaseOrder, actor: User, reason: str | None = None
+) -> PurchaseOrder:
+    """Cancel an order that has received nothing yet.
+
+    :raises InvalidTransition: the order is partially received, received or cancelled.
+    """
+    require_role(actor, *BUILDER_ROLES)
+    _require_state(order, "cancel")
+    order.status = "cancelled"
+    order.cancelled_by_id = actor.id
+    order.cancelled_at = utcnow()
+    order.cancel_reason = reason
+    session.flush()
+    _audit(session, order, actor, "cancel", reason=reason)
+    return order
+
+
+# --- receiving ------------------------------------------------------------------------
+
+
+def _lot_from_scan(session: Session, line: PurchaseOrderLine, raw: str, field: str) -> dict:
+    """Lot, expiry, GTIN and serial from a GS1 scan, checked against the line's part.
+
+    :raises InvalidInput: the scan is not GS1, its GTIN is not the line's part, or it has
+        no lot/serial or expiry.
+    """
+    scanned = inventory.parse_scan(session, raw)
+    if not scanned.gs1:
+        raise InvalidInput(
+            "The scan is not a GS1 barcode; type the lot number and expiry instead.",
+            field=field,
+        )
+    if scanned.part is None or scanned.part.id != line.part_id:
+        found = scanned.part.part_number if scanned.part is not None else "no catalog part"
+        raise InvalidInput(
+            f"The scanned GTIN {scanned.gtin} is {found}, not {line.part.part_number} of "
+            f"line {line.id}.",
+            field=field,
+        )
+    if not scanned.lot_number or scanned.expiry_date is None:
+        raise InvalidInput(
+            "The scan carries no lot (or serial) and expiry; type them instead.", field=field
+        )
+    return {
+        "lot_number": scanned.lot_number,
+        "expiry_date": scanned.expiry_date,
+        "gtin": scanned.gtin,
+        "serial": scanned.serial,
+    }
+
+
+def _resolve_receipt_lines(
+    session: Session, order: PurchaseOrder, items: list[dict[str, Any]]
+) -> list[tuple[PurchaseOrderLine, int, dict]]:
+    """Match each received item to its order line and lot, refusing over-receipt.
+
+    :raises InvalidInput: a line not on the order, or an unusable scan.
+    :raises OverReceipt: more packs of a line than are outstanding.
+    """
+    resolved = []
+    wanted: Counter[int] = Counter()
+    for index, item in enumerate(items):
+        field = f"lines.{index}"
+        line = next((ln for ln in order.lines if ln.id == item["line_id"]), None)
+        if line is None:
+            raise InvalidInput(
+                f"Line {item['line_id']} is not on order {order.id}.", field=f"{field}.line_id"
+            )
+        if "scan" in item:
+            lot = _lot_from_scan(session, line, item["scan"], f"{field}.scan")
+        else:
+            lot = {"lot_number": item["lot_number"], "expiry_date": item["expiry_date"]}
+        wanted[line.id] += item["packs"]
+        resolved.append((line, item["packs"], lot))
+    for line in order.lines:
+        if wanted[line.id] > line.outstanding_packs:
+            raise OverReceipt(
+                f"Line {line.id} ({line.part.part_number}) has {line.outstanding_packs} "
+                f"pack(s) outstanding; {wanted[line.id]} cannot be received.",
+                line_id=line.id,
+                part_number=line.part.part_number,
+                requested=wanted[line.id],
+                outstanding=line.outstanding_packs,
+            )
+    return resolved
+
+
+def receive_order(
+    session: Session,
+    *,
+    order: PurchaseOrder,
+    actor: User,
+    items: list[dict[str, Any]],
+    note: str | None = None,
+) -> OrderReceipt:
+    """Receive packs against an approved order, booking each lot into stock.
+
+    Each item is {line_id, packs, lot_number, expiry_date} or {line_id, packs, scan}.
+    Stock is valued at the line's snapshotted pack price (packs × price, so eaches carry
+    price / units_per_pack each with no rounding). The receipt, the stock movements and the
+    order's new status are written in the caller's one transaction.
+
+    :raises InvalidTransition: the order is not approved or partially received.
+    :raises InvalidInput: unknown line, bad scan, or an inventory refusal (expired lot, a
+        lot number already known with another expiry).
+    :raises OverReceipt: more packs than outstanding on a line.
+    """
+    require_role(actor, *RECEIVER_ROLES)
+    _require_state(order, "receive")
+    resolved = _resolve_receipt_lines(session, order, items)
+    receipt = OrderReceipt(order=order, received_by_id=actor.id, note=note)
+    session.add(receipt)
+    for line, packs, lot in resolved:
+        movement = inventory.receive(
+            session,
+            facility=order.facility,
+            part=line.part,
+            eaches=packs * line.units_per_pack,
+            value_cents=packs * line.unit_price_cents,  # type: ignore[operator]
+            actor=actor,
+            reference=("order_line", line.id),
+            **lot,
+        )
+        line.received_packs += packs
+        receipt.lines.append(
+            OrderReceiptLine(
+                order_line_id=line.id,
+                packs=packs,
+                eaches=packs * line.units_per_pack,
+                lot_number=lot["lot_number"],
+                expiry_date=lot["expiry_date"],
+                value_cents=packs * line.unit_price_cents,  # type: ignore[operator]
+                movement_id=movement.id,
+            )
+        )
+    done = all(line.outstanding_packs == 0 for line in order.lines)
+    order.status = "received" if done else "partially_received"
+    if done:
+        order.received_at = utcnow()
+    session.flush()
+    _audit(session, order, actor, "receive", receipt_id=receipt.id)
+    return receipt
+
+
+# --- ECAT export ----------------------------------------------------------------------
+
+ECAT_COLUMNS = (
+    "contract_number",
+    "document_number",
+    "ship_to_dodaac",
+    "fund_code",
+    "priority",
+    "required_delivery_date",
+    "line_number",
+    "part_number",
+    "description",
+    "unit_of_issue",
+    "units_per_pack",
+    "quantity",
+    "unit_price",
+    "extended_price",
+)
+
+
+def ecat_export(order: PurchaseOrder) -> dict[str, Any]:
+    """The order as ECAT order entry needs it: header, one row per line, and the total.
+
+    :raises InvalidTransition: drafts (no prices or document number yet) and cancelled
+        orders are not exported.
+    """
+    _require_state(order, "export")
+    header = {
+        "contract_number": order.contract_number,
+        "document_number": order.document_number,
+        "ship_to_dodaac": order.ship_to_dodaac,
+        "fund_code": order.fund_code,
+        "priority": f"{order.priority:02d}",
+        "required_delivery_date": order.required_delivery_date.isoformat(),
+    }
+    rows = [
+        {
+            **header,
+            "line_number": number,
+            "part_number": line.part.part_number,
+            "description": line.part.description,
+            "unit_of_issue": line.part.unit_of_issue,
+            "units_per_pack": line.units_per_pack,
+            "quantity": line.packs,
+            "unit_price": format_cents(line.unit_price_cents),  # type: ignore[arg-type]
+            "extended_price": format_cents(line.extended_cents),  # type: ignore[arg-type]
+        }
+        for number, line in enumerate(order.lines, start=1)
+    ]
+    return {**header, "lines": rows, "total": format_cents(order.total_cents or 0)}
+
+
+def _csv_safe(value: Any) -> Any:
+    """Stop a spreadsheet from running a cell as a formula (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def ecat_csv(order: PurchaseOrder) -> str:
+    """The ECAT export as CSV text: a header row, then one row per order line."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=ECAT_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in ecat_export(order)["lines"]:
+        writer.writerow({key: _csv_safe(value) for key, value in row.items()})
+    return out.getvalue()
+
+
+# --- reorder suggestions --------------------------------------------------------------
+
+#: Days of issue history behind the burn rate.
+BURN_WINDOW_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What to reorder of one part at a facility, with every figure behind it (eaches)."""
+
+    part: Part
+    par_min: int
+    par_max: int
+    on_hand: int
+    on_order: int
+    issued_in_window: int
+    window_days: int
+    burn_rate_per_day: Decimal
+    lead_time_days: int
+    lead_time_demand: int
+    projected: int
+    packs: int
+    unit_price_cents: int | None
+    reason: str
+
+    @property
+    def eaches(self) -> int:
+        """The suggested packs in eaches."""
+        return self.packs * self.part.units_per_pack
+
+    @property
+    def estimated_cents(self) -> int | None:
+        """Packs × today's contract pack price (None when unpriced)."""
+        return None if self.unit_price_cents is None else self.packs * self.unit_price_cents
+
+
+def on_order_by_part(session: Session, facility_id: int) -> dict[int, int]:
+    """Eaches ordered but not yet received per part_id, over the facility's open orders."""
+    outstanding = (PurchaseOrderLine.packs - PurchaseOrderLine.received_packs) * (
+        PurchaseOrderLine.units_per_pack
+    )
+    rows = session.execute(
+        select(PurchaseOrderLine.part_id, func.sum(outstanding))
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+        .where(PurchaseOrder.facility_id == facility_id, PurchaseOrder.status.in_(OPEN_STATUSES))
+        .group_by(PurchaseOrderLine.part_id)
+    )
+    return {part_id: int(total) for part_id, total in rows}
+
+
+def _ceil_div(numerator: int, denominator: int) -> int:
+    """Integer ceiling of numerator / denominator (denominator > 0)."""
+    return -(-numerator // denominator)
+
+
+def _suggest(
+    part: Part, par_min: int, par_max: int, figures: dict[str, int], price: int | None
+) -> Suggestion:
+    """Min/max with lead time: when stock left on arrival would be below min, fill to max."""
+    lead_demand = _ceil_div(figures["issued"] * figures["lead"], BURN_WINDOW_DAYS)
+    projected = figures["on_hand"] + figures["on_order"] - lead_demand
+    packs = 0
+    if not part.active:
+        reason = "No longer in the catalog; not reordered."
+    elif projected >= par_min:
+        reason = (
+            f"On hand + on order - lead-time demand = {projected} eaches, not below the "
+            f"minimum of {par_min}; nothing to order."
+        )
+    else:
+        shortfall = par_max - projected
+        packs = min(_ceil_div(shortfall, part.units_per_pack), MAX_PACKS)
+        reason = (
+            f"On hand + on order - lead-time demand = {projected} eaches, below the minimum "
+            f"of {par_min}; {shortfall} eaches reach the maximum of {par_max}, rounded up "
+            f"to {packs} pack(s) of {part.units_per_pack}"
+            + (f" (capped at {MAX_PACKS} packs)." if packs == MAX_PACKS else ".")
+        )
+    return Suggestion(
+        part=part,
+        par_min=par_min,
+        par_max=par_max,
+        on_hand=figures["on_hand"],
+        on_order=figures["on_order"],
+        issued_in_window=figures["issued"],
+        window_days=BURN_WINDOW_DAYS,
+        burn_rate_per_day=(Decimal(figures["issued"]) / BURN_WINDOW_DAYS).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        ),
+        lead_time_days=figures["lead"],
+        lead_time_demand=lead_demand,
+        projected=projected,
+        packs=packs,
+        unit_price_cents=price,
+        reason=reason,
+    )
+
+
+def reorder_suggestions(
+    session: Session, *, facility: Facility, on: date | None = None
+) -> list[Suggestion]:
+    """A suggestion for every part with a par level at the facility, in part-number order.
+
+    On hand counts only unexpired stock; on order is the unreceived packs of submitted,
+    approved and partially received orders (drafts are not on order yet); demand over the
+    facility's lead time is the 90-day average daily issue rate times the lead time.
+    """
+    on = on or today()
+    on_hand = inventory.on_hand_by_part(session, facility.id, usable_on=on)
+    on_order = on_order_by_part(session, facility.id)
+    issued = inventory.issued_eaches_by_part(
+        session, facility.id, since=on - timedelta(days=BURN_WINDOW_DAYS)
+    )
+    suggestions = []
+    for level in inventory.par_levels(session, facility.id):
+        price = price_in_effect(session, level.part_id, on)
+        figures = {
+            "on_hand": on_hand.get(level.part_id, 0),
+            "on_order": on_order.get(level.part_id, 0),
+            "issued": issued.get(level.part_id, 0),
+            "lead": facility.lead_time_days,
+        }
+        suggestions.append(
+            _suggest(
+                level.part,
+                level.min_eaches,
+                level.max_eaches,
+                figures,
+                price.unit_price_cents if price else None,
+            )
+        )
+    return suggestions
+
+
+def draft_from_suggestions(
+    session: Session,
+    *,
+    facility: Facility,
+    actor: User,
+    header: dict[str, Any],
+    part_ids: list[int] | None = None,
+) -> PurchaseOrder:
+    """Turn today's suggestions (optionally only some parts) into one draft order.
+
+    :raises NothingToOrder: no (selected) part needs ordering.
+    """
+    chosen = [
+        s
+        for s in reorder_suggestions(session, facility=facility)
+        if s.packs > 0 and (part_ids is None or s.part.id in part_ids)
+    ]
+    if not chosen:
+        raise NothingToOrder(
+            f"No part at {facility.code} is below its minimum once stock on hand, on order "
+            "and lead-time demand are counted; nothing to order."
+        )
+    return create_order(
+        session,
+        facility=facility,
+        actor=actor,
+        header=header,
+        lines=[(s.part, s.packs) for s in chosen],
+    )
