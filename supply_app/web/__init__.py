@@ -50,4 +50,5 @@ bp.add_app_template_filter(dollars, "dollars")
 bp.add_app_template_filter(packs_and_eaches, "packs")
 bp.add_app_template_filter(days_until, "days_until")
 
-from supply_app.web import views  # noqa: E402,F401  (registers the routes on bp)
+# Importing the view modules registers their routes on bp.
+from supply_app.web import stock_views, views  # noqa: E402,F401

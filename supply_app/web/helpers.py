@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from flask import request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from supply_app.auth.models import User
 from supply_app.auth.service import require_role
@@ -76,9 +77,9 @@ def chosen_facility(arg: str = "facility") -> Facility:
     return facilities[0]
 
 
-def facility_choices() -> list[tuple[int, str]]:
-    """(id, label) pairs of the user's facilities for a select field."""
-    return [(f.id, f"{f.code} · {f.name}") for f in my_facilities()]
+def facility_choices() -> list[SelectChoice]:
+    """Options of the user's facilities for a select field."""
+    return [SelectChoice(f.id, f"{f.code} · {f.name}") for f in my_facilities()]
 
 
 def attach_error(

@@ -1,0 +1,183 @@
+"""Stock pages and forms: balances, alerts, ledger, receive/adjust/transfer/waste/count, scan."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from supply_app.extensions import db
+from supply_app.inventory.models import StockBalance, StockMovement
+from tests.factories import make_facility, price_part, sync_parts
+from tests.web.helpers import sign_in
+from tests.web.seed import TEST_GTIN, give_gtin, gs1_hri, stock_lot
+
+
+def on_hand(facility, lot_number: str) -> int:
+    """Eaches of a lot at a facility, read from the balance table."""
+    rows = db.session.scalars(select(StockBalance).where(StockBalance.facility_id == facility.id))
+    return sum(b.on_hand for b in rows if b.lot.lot_number == lot_number)
+
+
+def movement_count() -> int:
+    """Rows in the stock ledger."""
+    return db.session.scalar(select(func.count()).select_from(StockMovement))
+
+
+def test_balances_show_packs_eaches_and_expiry(app):
+    """The stock page lists lots with packs + eaches, value and an expiry badge."""
+    parts = sync_parts(app)
+    home = make_facility()
+    stock_lot(home, parts["STT2190-5"], "FRESH-1", 12, 300_000, days_to_expiry=400)
+    stock_lot(home, parts["STT2190-5"], "SOON-1", 5, 125_000, days_to_expiry=10)
+    browser = sign_in(app, "viewer", [home])
+    html = browser.get(f"/stock?facility={home.id}").get_data(as_text=True)
+    assert "2 PK + 2 EA" in html
+    assert "$3,000.00" in html
+    assert "FRESH-1" in html
+    assert "SOON-1" in html
+    assert 'class="badge warn">expiring' in html
+    alerts = browser.get(f"/stock/alerts?facility={home.id}").get_data(as_text=True)
+    assert "SOON-1" in alerts
+    assert "FRESH-1" not in alerts
+
+
+def test_other_facility_stock_is_404(app):
+    """A facility the user does not belong to answers 404, never 403."""
+    mine, other = make_facility(), make_facility()
+    browser = sign_in(app, "materials", [mine])
+    assert browser.get(f"/stock?facility={other.id}").status_code == 404
+    assert browser.get(f"/stock/movements?facility={other.id}").status_code == 404
+    assert browser.get("/stock?facility=99999999999999").status_code == 404
+
+
+def test_receive_form_books_stock_at_contract_price(app):
+    """Receiving 2 packs + 1 each with no typed cost values them at today's contract price."""
+    parts = sync_parts(app)
+    price_part(parts["CRX2111-10"], 30_000)
+    home = make_facility()
+    browser = sign_in(app, "materials", [home])
+    response = browser.submit(
+        f"/stock/receive?facility={home.id}",
+        {
+            "facility_id": home.id,
+            "part_id": parts["CRX2111-10"].id,
+            "lot_number": "CR-100",
+            "expiry_date": (date.today() + timedelta(days=300)).isoformat(),
+            "packs": 2,
+            "eaches": 1,
+            "reason": "opening_balance",
+            "pack_cost": "",
+            "note": "",
+        },
+        action="/stock/receive",
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert on_hand(home, "CR-100") == 21
+    balance = db.session.scalar(select(StockBalance).where(StockBalance.facility_id == home.id))
+    assert balance.value_cents == 63_000  # 21 eaches at $30.00
+
+
+def test_transfer_too_many_keeps_input_and_writes_nothing(app):
+    """Asking for more than is on hand shows the message beside the form, input kept."""
+    parts = sync_parts(app)
+    home, away = make_facility(), make_facility()
+    stock_lot(home, parts["STT2309-5"], "T-1", 5, 125_000)
+    browser = sign_in(app, "materials", [home, away])
+    before = movement_count()
+    response = browser.submit(
+        "/stock/transfer",
+        {
+            "facility_id": home.id,
+            "to_facility_id": away.id,
+            "part_id": parts["STT2309-5"].id,
+            "lot_number": "T-1",
+            "packs": 2,
+            "eaches": 0,
+            "note": "",
+        },
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Insufficient" in html or "on hand" in html
+    assert 'value="T-1"' in html
+    assert movement_count() == before
+
+
+def test_unknown_lot_error_sits_next_to_lot_field(app):
+    """A lot number the part never had is reported on the lot field."""
+    parts = sync_parts(app)
+    home = make_facility()
+    browser = sign_in(app, "materials", [home])
+    response = browser.submit(
+        "/stock/adjust",
+        {
+            "facility_id": home.id,
+            "part_id": parts["STT2309-5"].id,
+            "lot_number": "NOPE",
+            "change": 1,
+            "reason": "found",
+            "note": "",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert 'id="lot_number-error"' in html
+    assert "no lot" in html
+
+
+def test_count_with_difference_posts_adjustment(app):
+    """Counting 3 where the books say 5 posts a −2 adjustment."""
+    parts = sync_parts(app)
+    home = make_facility()
+    stock_lot(home, parts["STT2309-5"], "C-1", 5, 125_000)
+    browser = sign_in(app, "materials", [home])
+    response = browser.submit(
+        "/stock/count",
+        {
+            "facility_id": home.id,
+            "part_id": parts["STT2309-5"].id,
+            "lot_number": "C-1",
+            "packs": 0,
+            "eaches": 3,
+            "note": "",
+        },
+    )
+    assert response.status_code == 302
+    assert on_hand(home, "C-1") == 3
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "difference -2 eaches" in page
+
+
+def test_viewer_cannot_move_stock(app):
+    """Stock forms are for materials managers and admins: others get the 403 page."""
+    home = make_facility()
+    browser = sign_in(app, "viewer", [home])
+    response = browser.get("/stock/receive")
+    assert response.status_code == 403
+    assert "not open to your role" in response.get_data(as_text=True)
+
+
+def test_scan_reads_gs1_and_maps_gtin_to_part(app):
+    """The scan endpoint fills part, lot and expiry from a GS1 label."""
+    parts = sync_parts(app)
+    give_gtin(parts["STT2190-5"])
+    browser = sign_in(app, "clinician", [make_facility()])
+    expiry = date(2027, 12, 31)
+    data = browser.get("/scan", query_string={"code": gs1_hri(TEST_GTIN, "L-9", expiry)}).json
+    assert data["part_id"] == parts["STT2190-5"].id
+    assert data["lot_number"] == "L-9"
+    assert data["expiry_date"] == "2027-12-31"
+    bad = browser.get("/scan", query_string={"code": "(01)00812345000019(10)X"})
+    assert bad.status_code == 422
+    assert "check digit" in bad.json["error"]
+
+
+def test_plain_lot_scan_finds_its_part(app):
+    """A label without a GTIN still names the part when only one part has that lot."""
+    parts = sync_parts(app)
+    home = make_facility()
+    stock_lot(home, parts["CRX2111-10"], "10D9T", 10, 30_000)
+    browser = sign_in(app, "materials", [home])
+    data = browser.get("/scan", query_string={"code": "10D9T"}).json
+    assert data["lot_number"] == "10D9T"
+    assert data["part_number"] == "CRX2111-10"
