@@ -1,7 +1,78 @@
-"""Reporting API."""
+"""Reporting API: per-case margin (JSON, CSV, XLSX) and lot traces; read-only."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from flask import Response, send_file, stream_with_context
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from supply_app.auth.guard import ALL_ROLES, api_user, roles
+from supply_app.extensions import db
+from supply_app.reporting import service
+from supply_app.reporting.schemas import ExportQuery, LotTrace, MarginQuery, MarginReport
+
 blp = Blueprint("reporting", __name__, url_prefix="/api/v1", description="Reporting")
+
+REPORT_ROLES = ("admin", "finance", "materials", "clinician", "viewer")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_DOC = {
+    "responses": {
+        "200": {
+            "description": "The report as a file, with a TOTAL row last.",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    }
+}
+
+
+@blp.route("/reports/case-margin")
+class CaseMargin(MethodView):
+    """Per-case margin: supply cost against expected Medicare reimbursement."""
+
+    @roles(*REPORT_ROLES)
+    @blp.arguments(MarginQuery, location="query")
+    @blp.response(200, MarginReport)
+    def get(self, args):
+        """Margin by case, or grouped by facility, month, site of service or code mix."""
+        return service.margin_page(db.session, api_user(), args, args["page"], args["per_page"])
+
+
+@blp.route("/reports/case-margin/export")
+class CaseMarginExport(MethodView):
+    """The margin report as CSV or XLSX, streamed."""
+
+    @roles(*REPORT_ROLES)
+    @blp.arguments(ExportQuery, location="query")
+    @blp.doc(**EXPORT_DOC)
+    def get(self, args):
+        """Every row of the report (no paging) plus a TOTAL row, as CSV or XLSX."""
+        header, rows = service.export_rows(db.session, api_user(), args)
+        name = f"case-margin-{'-'.join(args['group_by'])}-{date.today().isoformat()}"
+        if args["format"] == "csv":
+            response = Response(
+                stream_with_context(service.csv_chunks(header, rows)), mimetype="text/csv"
+            )
+            response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return response
+        return send_file(
+            service.xlsx_file(header, rows),
+            mimetype=XLSX,
+            as_attachment=True,
+            download_name=f"{name}.xlsx",
+        )
+
+
+@blp.route("/lots/<int(max=2147483647):lot_id>/trace")
+class LotTraceView(MethodView):
+    """Recall support for one lot."""
+
+    @roles(*ALL_ROLES)
+    @blp.response(200, LotTrace)
+    def get(self, lot_id):
+        """Every facility of yours holding the lot and every case of yours that used it."""
+        return service.lot_trace(db.session, api_user(), lot_id)

@@ -1,0 +1,247 @@
+"""Schemas for cases, fee schedules, overrides and what-if pricing."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from supply_app.cases.models import CASE_LATERALITIES, CASE_STATUSES, PROCEDURE_CODES
+from supply_app.coding import ANTERIOR_KNEE_NERVES, GENICULAR_NERVES, NERVE_LABELS
+from supply_app.facilities.models import CF_TRACKS, SITES_OF_SERVICE
+from supply_app.http import Money, PageArgs, bounded_int, bounded_str, page_envelope
+
+# Opaque, facility-local: letters, digits and - _ . / only, so no name or free text fits.
+CASE_REFERENCE = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$",
+    error="A case reference is 1-32 letters, digits, '.', '_', '/' or '-' (no spaces); "
+    "it must not identify the patient.",
+)
+NERVES = (*ANTERIOR_KNEE_NERVES, *GENICULAR_NERVES)
+LINE_LATERALITIES = ("RT", "LT", "50")
+YEAR = bounded_int(2000, 2100)
+
+
+class ProcedureIn(ma.Schema):
+    """A coded procedure: 64640 or 64624 with the nerves treated, or C9809."""
+
+    code = ma.fields.String(required=True, validate=validate.OneOf(PROCEDURE_CODES))
+    nerves = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(NERVES)),
+        load_default=list,
+        validate=validate.Length(max=len(NERVES)),
+    )
+    laterality = ma.fields.String(validate=validate.OneOf(LINE_LATERALITIES))
+
+
+class SupplyIn(ma.Schema):
+    """A supply consumed: part + lot (id or number) + eaches, a GS1 scan, or part + eaches."""
+
+    part_id = bounded_int()
+    lot_id = bounded_int()
+    lot_number = bounded_str(40)
+    scan = bounded_str(200)
+    eaches = bounded_int(1, 1000)
+
+    @ma.validates_schema
+    def one_way(self, data: dict, **_kwargs: object) -> None:
+        """Exactly one of the three ways to name a supply."""
+        if "scan" in data:
+            if {"part_id", "lot_id", "lot_number"} & data.keys():
+                raise ma.ValidationError("Give a scan alone, or part_id (with a lot).", "scan")
+            return
+        if "part_id" not in data:
+            raise ma.ValidationError(
+                "Give part_id (with lot_id or lot_number) or a scan.", "part_id"
+            )
+        if "eaches" not in data:
+            raise ma.ValidationError("Give how many eaches were used.", "eaches")
+        if {"lot_id", "lot_number"} <= data.keys():
+            raise ma.ValidationError("Give lot_id or lot_number, not both.", "lot_number")
+
+
+class CaseIn(ma.Schema):
+    """A case to record; no patient data of any kind."""
+
+    facility_id = bounded_int(required=True)
+    reference = ma.fields.String(required=True, validate=CASE_REFERENCE)
+    date_of_service = ma.fields.Date(required=True)
+    laterality = ma.fields.String(required=True, validate=validate.OneOf(CASE_LATERALITIES))
+    procedures = ma.fields.List(
+        ma.fields.Nested(ProcedureIn), required=True, validate=validate.Length(1, 10)
+    )
+    supplies = ma.fields.List(
+        ma.fields.Nested(SupplyIn), load_default=list, validate=validate.Length(max=20)
+    )
+
+
+class VoidIn(ma.Schema):
+    """Why a case is voided (required; never patient details)."""
+
+    reason = bounded_str(150, required=True)
+
+
+class ProcedureOut(ma.Schema):
+    """A stored procedure line."""
+
+    code = ma.fields.String()
+    laterality = ma.fields.String(allow_none=True)
+    units = ma.fields.Integer()
+    nerves = ma.fields.List(ma.fields.String())
+    modifiers = ma.fields.List(ma.fields.String())
+
+
+class SupplyOut(ma.Schema):
+    """A stored supply line with the issue movement that consumed it."""
+
+    part_id = ma.fields.Integer()
+    lot_id = ma.fields.Integer()
+    movement_id = ma.fields.Integer()
+    eaches = ma.fields.Integer()
+    source = ma.fields.String()
+
+
+class CaseSummary(ma.Schema):
+    """A case in a list."""
+
+    id = ma.fields.Integer()
+    facility_id = ma.fields.Integer()
+    reference = ma.fields.String()
+    date_of_service = ma.fields.Date()
+    laterality = ma.fields.String()
+    site_of_service = ma.fields.String()
+    code_mix = ma.fields.String()
+    status = ma.fields.String()
+    schedule_version = ma.fields.String()
+    facility_reimbursement = Money(attribute="facility_cents")
+    professional_reimbursement = Money(attribute="professional_cents")
+    device_reimbursement = Money(attribute="device_cents", allow_none=True)
+    expected_reimbursement = Money(attribute="reimbursement_cents")
+    device_unpriced = ma.fields.Function(lambda case: not case.device_priced)
+    reimbursement_complete = ma.fields.Boolean(attribute="device_priced")
+
+
+class CaseOut(CaseSummary):
+    """A case with its procedures, supplies, supply cost and priced snapshot."""
+
+    cf_track = ma.fields.String()
+    procedures = ma.fields.List(ma.fields.Nested(ProcedureOut))
+    supplies = ma.fields.List(ma.fields.Nested(SupplyOut))
+    supply_cost = Money(allow_none=True)
+    warnings = ma.fields.List(ma.fields.String())
+    pricing = ma.fields.Dict()
+    priced_at = ma.fields.DateTime()
+    recorded_by_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
+    voided_at = ma.fields.DateTime(allow_none=True)
+    voided_by_id = ma.fields.Integer(allow_none=True)
+    void_reason = ma.fields.String(allow_none=True)
+
+
+class CaseQuery(PageArgs):
+    """Filters for the case list."""
+
+    facility_id = bounded_int(strict=False)
+    status = ma.fields.String(validate=validate.OneOf(CASE_STATUSES))
+    date_from = ma.fields.Date()
+    date_to = ma.fields.Date()
+
+
+class RepriceIn(ma.Schema):
+    """Which schedule year to reprice (all years when omitted)."""
+
+    year = YEAR
+
+
+class RepriceOut(ma.Schema):
+    """What a bulk reprice did."""
+
+    examined = ma.fields.Integer()
+    repriced = ma.fields.Integer()
+    changed = ma.fields.Integer()
+    failed = ma.fields.List(ma.fields.Dict())
+    versions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+
+
+class OverrideIn(ma.Schema):
+    """The amount a schedule should use for a code at a site (e.g. C9809 in the HOPD)."""
+
+    amount = Money(required=True)
+    note = bounded_str(200)
+
+
+class OverrideOut(ma.Schema):
+    """A stored override."""
+
+    year = ma.fields.Integer()
+    code = ma.fields.String()
+    site_of_service = ma.fields.String()
+    amount = Money(attribute="amount_cents")
+    note = ma.fields.String(allow_none=True)
+    updated_by_id = ma.fields.Integer(allow_none=True)
+    updated_at = ma.fields.DateTime()
+
+
+class ScheduleSummary(ma.Schema):
+    """A year's schedule: published version and the version with current overrides."""
+
+    year = ma.fields.Integer()
+    published_version = ma.fields.String()
+    current_version = ma.fields.String()
+    overrides = ma.fields.List(ma.fields.Nested(OverrideOut))
+
+
+class ScheduleList(ma.Schema):
+    """Every year that has a schedule."""
+
+    items = ma.fields.List(ma.fields.Nested(ScheduleSummary))
+
+
+class ScheduleOut(ScheduleSummary):
+    """A year's schedule in full, overrides applied, every figure with its source."""
+
+    schedule = ma.fields.Dict()
+
+
+class NerveOut(ma.Schema):
+    """A nerve a code can name."""
+
+    code = ma.fields.String()
+    slug = ma.fields.String()
+    label = ma.fields.String()
+
+
+class PriceIn(ma.Schema):
+    """A hypothetical claim: a facility's setting, or a site and CF track given directly."""
+
+    facility_id = bounded_int()
+    site_of_service = ma.fields.String(validate=validate.OneOf(SITES_OF_SERVICE))
+    cf_track = ma.fields.String(validate=validate.OneOf(CF_TRACKS))
+    date_of_service = ma.fields.Date(required=True)
+    laterality = ma.fields.String(required=True, validate=validate.OneOf(CASE_LATERALITIES))
+    procedures = ma.fields.List(
+        ma.fields.Nested(ProcedureIn), required=True, validate=validate.Length(1, 10)
+    )
+    use_overrides = ma.fields.Boolean(load_default=True)
+
+    @ma.validates_schema
+    def setting(self, data: dict, **_kwargs: object) -> None:
+        """A facility, or a site of service (the CF track defaults to non-qualifying)."""
+        if ("facility_id" in data) == ("site_of_service" in data):
+            raise ma.ValidationError("Give facility_id or site_of_service.", "site_of_service")
+        if "facility_id" in data and "cf_track" in data:
+            raise ma.ValidationError("A facility sets its own CF track.", "cf_track")
+
+
+class PricedOut(ma.Schema):
+    """A priced claim as the coding module returns it, plus timely-filing warnings."""
+
+    priced = ma.fields.Dict()
+    warnings = ma.fields.List(ma.fields.String())
+
+
+def nerve_list(code: str, slugs: tuple[str, ...]) -> list[dict[str, str]]:
+    """The nerves a code names, with their labels, for forms."""
+    return [{"code": code, "slug": slug, "label": NERVE_LABELS[slug]} for slug in slugs]
+
+
+CasePage = page_envelope(CaseSummary, "CasePage")

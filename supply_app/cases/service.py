@@ -1,0 +1,473 @@
+"""Record, void and reprice procedure cases; every function takes its session and never commits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from supply_app.auth.models import User
+from supply_app.auth.service import facility_ids_for
+from supply_app.cases.fees import current_schedule, price, schedule_year
+from supply_app.cases.models import CaseProcedure, CaseSupply, ProcedureCase
+from supply_app.catalog.models import Part
+from supply_app.catalog.service import get_part
+from supply_app.coding import (
+    Claim,
+    ClaimLine,
+    FeeSchedule,
+    PricedClaim,
+    available_years,
+    to_cents,
+)
+from supply_app.db import utcnow
+from supply_app.errors import InvalidInput, InvalidTransition, NotFound
+from supply_app.facilities.models import Facility
+from supply_app.facilities.service import get_active_facility, get_facility
+from supply_app.inventory import service as inventory
+from supply_app.inventory.models import Lot, StockMovement
+from supply_app.reporting.queries import case_costs
+
+CONSUMABLE_CATEGORIES = ("smart_tip", "cartridge")
+# A case's laterality as the modifier its procedure lines carry unless a line names its own.
+LINE_LATERALITY = {"RT": "RT", "LT": "LT", "bilateral": "50"}
+DEVICE_CODES = ("C9809",)  # device lines are not sided: modifier 50 does not apply to them
+REPRICE_BATCH = 500
+
+
+@dataclass
+class RepriceReport:
+    """What a bulk reprice did: cases examined, re-stamped, and whose amounts changed."""
+
+    examined: int = 0
+    repriced: int = 0
+    changed: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    versions: dict[int, str] = field(default_factory=dict)
+
+
+def today() -> date:
+    """Today's date in UTC (the date of service may not be later)."""
+    return utcnow().date()
+
+
+def case_claim(
+    *,
+    site: str,
+    cf_track: str,
+    date_of_service: date,
+    laterality: str,
+    procedures: Iterable[dict[str, Any]],
+) -> Claim:
+    """The coding module's Claim for a case's procedures (laterality defaults to the case's)."""
+    lines = tuple(
+        ClaimLine(
+            code=p["code"],
+            nerves=tuple(p.get("nerves") or ()),
+            laterality=None
+            if p["code"] in DEVICE_CODES
+            else p.get("laterality") or LINE_LATERALITY[laterality],
+        )
+        for p in procedures
+    )
+    return Claim(site, date_of_service, cf_track, lines)
+
+
+def code_mix(priced: PricedClaim) -> str:
+    """The codes of a claim with their units, e.g. '64624x1+64640x3+C9809x1'."""
+    units: Counter[str] = Counter()
+    for line in priced.lines:
+        units[line.code] += line.units
+    return "+".join(f"{code}x{n}" for code, n in sorted(units.items()))
+
+
+def case_warnings(priced: PricedClaim, on: date) -> list[str]:
+    """The coding module's warnings plus the 12-month timely-filing check."""
+    warnings = list(priced.warnings)
+    if on > priced.filing_deadline:
+        warnings.append(
+            f"The 12-month Medicare filing limit for this date of service passed on "
+            f"{priced.filing_deadline.isoformat()}; the claim can no longer be filed."
+        )
+    return warnings
+
+
+def apply_pricing(case: ProcedureCase, priced: PricedClaim) -> None:
+    """Store a priced claim on the case as its snapshot (cents, version, warnings, JSON)."""
+    case.schedule_year = priced.schedule_year
+    case.schedule_version = priced.schedule_version
+    case.facility_cents = to_cents(priced.facility_total)
+    case.professional_cents = to_cents(priced.professional_total)
+    case.device_cents = None if priced.device_total is None else to_cents(priced.device_total)
+    case.device_priced = priced.device_priced
+    case.reimbursement_cents = to_cents(priced.total)
+    case.code_mix = code_mix(priced)
+    case.warnings = case_warnings(priced, today())
+    case.pricing = priced.to_dict()
+    case.priced_at = utcnow()
+
+
+def _check_date(date_of_service: date) -> None:
+    if date_of_service > today():
+        raise InvalidInput(
+            f"The date of service {date_of_service.isoformat()} is in the future; record a "
+            "case on or after the day it happened.",
+            field="date_of_service",
+        )
+
+
+def _check_nerves(procedures: list[dict[str, Any]]) -> None:
+    """64640 and 64624 must name the nerves treated; the nerves make the units."""
+    for index, procedure in enumerate(procedures):
+        if procedure["code"] != "C9809" and not procedure.get("nerves"):
+            raise InvalidInput(
+                f"{procedure['code']} must name the nerves treated.",
+                field=f"procedures[{index}].nerves",
+            )
+
+
+def record_case(
+    session: Session, *, user: User, data: dict[str, Any], on_date: date | None = None
+) -> ProcedureCase:
+    """Record a case: price it, consume its supplies and store the priced snapshot.
+
+    Everything happens in the caller's transaction: any error leaves nothing written.
+
+    :raises NotFound: facility, part or lot unknown (or not the user's facility).
+    :raises InvalidInput: future date, missing nerves, bad supply line, duplicate reference.
+    :raises CodingRejected: the coding module refused the claim (422, field named).
+    :raises InsufficientStock, LotExpired: a supply line cannot be consumed (409).
+    """
+    facility = get_active_facility(session, user, data["facility_id"])
+    _check_date(data["date_of_service"])
+    _check_nerves(data["procedures"])
+    _check_reference_free(session, facility, data["reference"])
+    priced = price(
+        session,
+        case_claim(
+            site=facility.site_of_service,
+            cf_track=facility.cf_track,
+            date_of_service=data["date_of_service"],
+            laterality=data["laterality"],
+            procedures=data["procedures"],
+        ),
+    )
+    case = ProcedureCase(
+        facility_id=facility.id,
+        reference=data["reference"],
+        date_of_service=data["date_of_service"],
+        laterality=data["laterality"],
+        site_of_service=facility.site_of_service,
+        cf_track=facility.cf_track,
+        status="recorded",
+        recorded_by_id=user.id,
+    )
+    apply_pricing(case, priced)
+    case.procedures = [
+        CaseProcedure(
+            position=index,
+            code=line.code,
+            laterality=line.laterality.value if line.laterality else None,
+            units=line.units,
+            nerves=list(line.nerves),
+            modifiers=list(line.modifiers),
+        )
+        for index, line in enumerate(priced.lines)
+    ]
+    session.add(case)
+    session.flush()
+    for index, line in enumerate(data.get("supplies", ())):
+        _consume(session, case=case, facility=facility, line=line, where=f"supplies[{index}]")
+    session.flush()
+    return case
+
+
+def _check_reference_free(session: Session, facility: Facility, reference: str) -> None:
+    taken = session.scalar(
+        select(ProcedureCase.id).where(
+            ProcedureCase.facility_id == facility.id, ProcedureCase.reference == reference
+        )
+    )
+    if taken is not None:
+        raise InvalidInput(
+            f"Case reference {reference!r} is already used at {facility.code}.",
+            field="reference",
+        )
+
+
+def _consumable(session: Session, part_id: int, where: str) -> Part:
+    try:
+        part = get_part(session, part_id)
+    except NotFound as exc:
+        raise InvalidInput(exc.detail, field=f"{where}.part_id") from exc
+    if part.category not in CONSUMABLE_CATEGORIES:
+        raise InvalidInput(
+            f"{part.part_number} is capital equipment, not a supply a case consumes; "
+            "record Smart Tips and cartridges.",
+            field=f"{where}.part_id",
+        )
+    return part
+
+
+def _resolve_lots(
+    session: Session, *, facility: Facility, line: dict[str, Any], on: date, where: str
+) -> tuple[str, list[tuple[Lot, int]]]:
+    """The lots (and eaches from each) a supply line consumes, and how they were chosen."""
+    if "scan" in line:
+        return "scan", [(_scanned_lot(session, line["scan"], where), line.get("eaches", 1))]
+    part = _consumable(session, line["part_id"], where)
+    if "lot_id" in line or "lot_number" in line:
+        return "lot", [(_named_lot(session, part, line, where), line["eaches"])]
+    picks = inventory.pick_fefo(
+        session, facility=facility, part=part, eaches=line["eaches"], on_date=on
+    )
+    return "fefo", picks
+
+
+def _named_lot(session: Session, part: Part, line: dict[str, Any], where: str) -> Lot:
+    if "lot_id" in line:
+        lot = session.get(Lot, line["lot_id"])
+        if lot is None or lot.part_id != part.id:
+            raise InvalidInput(
+                f"Lot {line['lot_id']} is not a lot of {part.part_number}.",
+                field=f"{where}.lot_id",
+            )
+        return lot
+    lot = inventory.find_lot(session, part=part, lot_number=line["lot_number"])
+    if lot is None:
+        raise InvalidInput(
+            f"{part.part_number} has no lot {line['lot_number']!r}.",
+            field=f"{where}.lot_number",
+        )
+    return lot
+
+
+def _scanned_lot(session: Session, raw: str, where: str) -> Lot:
+    scan = inventory.parse_scan(session, raw)
+    if not scan.gs1:
+        raise InvalidInput(
+            "The scan is not a GS1 barcode; give part_id with lot_id or lot_number instead.",
+            field=f"{where}.scan",
+        )
+    if scan.part is None:
+        raise InvalidInput(
+            f"The scanned GTIN {scan.gtin} is not a catalog part.", field=f"{where}.scan"
+        )
+    _consumable(session, scan.part.id, where)
+    if not scan.lot_number:
+        raise InvalidInput(
+            "The barcode carries no lot number (AI 10 or 21); scan the label that has it, "
+            "or give part_id and eaches to pick by earliest expiry.",
+            field=f"{where}.scan",
+        )
+    lot = inventory.find_lot(session, part=scan.part, lot_number=scan.lot_number)
+    if lot is None:
+        raise InvalidInput(
+            f"{scan.part.part_number} lot {scan.lot_number!r} has never been received.",
+            field=f"{where}.scan",
+        )
+    return lot
+
+
+def _consume(
+    session: Session, *, case: ProcedureCase, facility: Facility, line: dict[str, Any], where: str
+) -> None:
+    """Issue one supply line to the case (FEFO may split it over several lots)."""
+    actor = session.get(User, case.recorded_by_id)
+    source, picks = _resolve_lots(
+        session, facility=facility, line=line, on=case.date_of_service, where=where
+    )
+    for lot, eaches in picks:
+        movement = inventory.issue(
+            session,
+            facility=facility,
+            lot=lot,
+            eaches=eaches,
+            actor=actor,
+            reference=("case", case.id),
+            on_date=case.date_of_service,
+        )
+        case.supplies.append(
+            CaseSupply(
+                part_id=lot.part_id,
+                lot_id=lot.id,
+                movement_id=movement.id,
+                eaches=eaches,
+                source=source,
+            )
+        )
+
+
+def visible_cases(
+    session: Session,
+    user: User,
+    *,
+    facility_id: int | None = None,
+    status: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Select:
+    """Cases at the user's facilities, newest date of service first."""
+    stmt = select(ProcedureCase).order_by(
+        ProcedureCase.date_of_service.desc(), ProcedureCase.id.desc()
+    )
+    allowed = facility_ids_for(session, user)
+    if allowed is not None:
+        stmt = stmt.where(ProcedureCase.facility_id.in_(allowed))
+    if facility_id is not None:
+        stmt = stmt.where(ProcedureCase.facility_id == facility_id)
+    if status is not None:
+        stmt = stmt.where(ProcedureCase.status == status)
+    if date_from is not None:
+        stmt = stmt.where(ProcedureCase.date_of_service >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(ProcedureCase.date_of_service <= date_to)
+    return stmt
+
+
+def get_case(session: Session, user: User, case_id: int) -> ProcedureCase:
+    """Load a case at one of the user's facilities.
+
+    :raises NotFound: no such case, or one at a facility the user does not belong to.
+    """
+    case = session.get(ProcedureCase, case_id)
+    allowed = facility_ids_for(session, user)
+    if case is None or (allowed is not None and case.facility_id not in allowed):
+        raise NotFound(f"No case with id {case_id}.")
+    return case
+
+
+def supply_cost_cents(session: Session, case: ProcedureCase) -> int:
+    """The exact cost of the case's issue movements, net of any reversals."""
+    costs = dict(session.execute(case_costs([case.id])).all())
+    return int(costs.get(case.id, 0))
+
+
+def void_case(session: Session, *, case: ProcedureCase, actor: User, reason: str) -> ProcedureCase:
+    """Void a case: reverse its supply movements and keep the record, marked voided.
+
+    :raises InvalidTransition: the case is already voided.
+    """
+    if case.status != "recorded":
+        raise InvalidTransition(f"Case {case.id} is already voided.", status=case.status)
+    for supply in case.supplies:
+        movement = session.get(StockMovement, supply.movement_id)
+        if _reversed(session, movement):
+            continue  # already put back by a stock reversal; reversing twice would oversell
+        inventory.reverse(
+            session, movement=movement, actor=actor, reason=f"case {case.id} voided: {reason}"
+        )
+    case.status = "voided"
+    case.voided_at = utcnow()
+    case.voided_by_id = actor.id
+    case.void_reason = reason
+    session.flush()
+    return case
+
+
+def _reversed(session: Session, movement: StockMovement) -> bool:
+    return (
+        session.scalar(select(StockMovement.id).where(StockMovement.reverses_id == movement.id))
+        is not None
+    )
+
+
+def stale_cases(versions: dict[int, str], facility_ids: set[int] | None) -> Select:
+    """Ids of non-void cases whose schedule version is not the current one for their year."""
+    stmt = select(ProcedureCase.id).where(ProcedureCase.status == "recorded")
+    if facility_ids is not None:
+        stmt = stmt.where(ProcedureCase.facility_id.in_(facility_ids))
+    stale = [
+        (ProcedureCase.schedule_year == year) & (ProcedureCase.schedule_version != version)
+        for year, version in versions.items()
+    ]
+    return stmt.where(or_(*stale)).order_by(ProcedureCase.id)
+
+
+def reprice_cases(
+    session: Session,
+    *,
+    user: User | None,
+    year: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RepriceReport:
+    """Reprice every non-void case priced under an older schedule version, in batches.
+
+    Cases keep their recorded site of service and CF track; a case the current schedule
+    can no longer price is left as it was and listed in `failed`.
+    """
+    years = [year] if year is not None else list(available_years())
+    schedules = {y: current_schedule(session, y) for y in years}
+    report = RepriceReport(versions={y: s.version for y, s in schedules.items()})
+    allowed = facility_ids_for(session, user) if user is not None else None
+    ids = list(session.scalars(stale_cases(report.versions, allowed)))
+    for start in range(0, len(ids), REPRICE_BATCH):
+        batch = ids[start : start + REPRICE_BATCH]
+        cases = session.scalars(
+            select(ProcedureCase).where(ProcedureCase.id.in_(batch)).order_by(ProcedureCase.id)
+        ).all()
+        for case in cases:
+            _reprice_one(session, case, schedules[case.schedule_year], report)
+        session.flush()
+        if progress is not None:
+            progress(min(start + REPRICE_BATCH, len(ids)), len(ids))
+    return report
+
+
+def _reprice_one(
+    session: Session, case: ProcedureCase, schedule: FeeSchedule, report: RepriceReport
+) -> None:
+    report.examined += 1
+    claim = case_claim(
+        site=case.site_of_service,
+        cf_track=case.cf_track,
+        date_of_service=case.date_of_service,
+        laterality=case.laterality,
+        procedures=[
+            {"code": p.code, "nerves": p.nerves, "laterality": p.laterality}
+            for p in case.procedures
+        ],
+    )
+    before = (case.facility_cents, case.professional_cents, case.device_cents)
+    try:
+        apply_pricing(case, price(session, claim, schedule))
+    except InvalidInput as exc:
+        report.failed.append({"case_id": case.id, "detail": exc.detail})
+        return
+    report.repriced += 1
+    if (case.facility_cents, case.professional_cents, case.device_cents) != before:
+        report.changed += 1
+
+
+def what_if(session: Session, *, user: User, data: dict[str, Any]) -> dict[str, Any]:
+    """Price a hypothetical claim for a facility's setting or a given site; writes nothing.
+
+    :raises NotFound: a facility the user does not belong to.
+    :raises CodingRejected: the claim cannot be priced (422, field named).
+    """
+    if "facility_id" in data:
+        facility = get_facility(session, user, data["facility_id"])
+        site, track = facility.site_of_service, facility.cf_track
+    else:
+        site, track = data["site_of_service"], data.get("cf_track", "non_qualifying")
+    _check_nerves(data["procedures"])
+    claim = case_claim(
+        site=site,
+        cf_track=track,
+        date_of_service=data["date_of_service"],
+        laterality=data["laterality"],
+        procedures=data["procedures"],
+    )
+    schedule = None
+    if not data["use_overrides"]:
+        try:
+            schedule = schedule_year(claim.date_of_service.year)
+        except NotFound as exc:
+            raise InvalidInput(exc.detail, field="date_of_service") from exc
+    priced = price(session, claim, schedule)
+    return {"priced": priced.to_dict(), "warnings": case_warnings(priced, today())}

@@ -1,0 +1,126 @@
+"""Schemas for the margin report and the lot trace."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+from webargs.fields import DelimitedList
+
+from supply_app.cases.models import PROCEDURE_CODES
+from supply_app.facilities.models import SITES_OF_SERVICE
+from supply_app.http import Money, PageArgs, PageMeta, bounded_int
+from supply_app.reporting.queries import GROUPINGS
+
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+class MarginQuery(PageArgs):
+    """Filters and grouping of the margin report."""
+
+    facility_id = bounded_int(strict=False)
+    date_from = ma.fields.Date()
+    date_to = ma.fields.Date()
+    site_of_service = ma.fields.String(validate=validate.OneOf(SITES_OF_SERVICE))
+    code = ma.fields.String(validate=validate.OneOf(PROCEDURE_CODES))
+    group_by = DelimitedList(
+        ma.fields.String(validate=validate.OneOf(GROUPINGS)),
+        load_default=lambda: ["case"],
+        validate=validate.Length(1, len(GROUPINGS)),
+    )
+
+    @ma.validates_schema
+    def sane(self, data: dict, **_kwargs: object) -> None:
+        """Dates in order; 'case' stands alone; no grouping twice."""
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ma.ValidationError("date_to must be on or after date_from.", "date_to")
+        group_by = data.get("group_by", ["case"])
+        if len(set(group_by)) != len(group_by):
+            raise ma.ValidationError("Name each grouping once.", "group_by")
+        if "case" in group_by and len(group_by) > 1:
+            raise ma.ValidationError("'case' cannot be combined with other groupings.", "group_by")
+
+
+class ExportQuery(MarginQuery):
+    """The margin report as a file."""
+
+    format = ma.fields.String(required=True, validate=validate.OneOf(EXPORT_FORMATS))
+
+
+class MarginFigures(ma.Schema):
+    """Supply cost against expected reimbursement; money as decimal strings."""
+
+    cases = ma.fields.Integer()
+    supply_cost = Money()
+    facility_reimbursement = Money()
+    professional_reimbursement = Money()
+    device_reimbursement = Money(allow_none=True)
+    expected_reimbursement = Money()
+    margin = Money()
+    margin_pct = ma.fields.Decimal(as_string=True, allow_none=True)
+    reimbursement_complete = ma.fields.Boolean()
+    device_unpriced = ma.fields.Boolean()
+    device_unpriced_cases = ma.fields.Integer()
+    stale_price = ma.fields.Boolean()
+    stale_price_cases = ma.fields.Integer()
+
+
+class MarginRow(MarginFigures):
+    """One row of the report: the group's keys (those of the grouping) and its figures."""
+
+    case_id = ma.fields.Integer()
+    reference = ma.fields.String()
+    date_of_service = ma.fields.Date()
+    facility_id = ma.fields.Integer()
+    facility_code = ma.fields.String()
+    month = ma.fields.String()
+    site_of_service = ma.fields.String()
+    code_mix = ma.fields.String()
+    schedule_version = ma.fields.String()
+
+
+class MarginReport(ma.Schema):
+    """A page of report rows with totals over every case in the filter."""
+
+    group_by = ma.fields.List(ma.fields.String())
+    items = ma.fields.List(ma.fields.Nested(MarginRow))
+    totals = ma.fields.Nested(MarginFigures)
+    meta = ma.fields.Nested(PageMeta)
+
+
+class TracedLot(ma.Schema):
+    """The lot traced."""
+
+    id = ma.fields.Integer()
+    part_id = ma.fields.Integer()
+    lot_number = ma.fields.String()
+    expiry_date = ma.fields.Date()
+
+
+class TraceHolding(ma.Schema):
+    """A facility holding the lot."""
+
+    facility_id = ma.fields.Integer()
+    facility_code = ma.fields.String()
+    facility_name = ma.fields.String()
+    on_hand = ma.fields.Integer()
+
+
+class TracedCase(ma.Schema):
+    """A case that used the lot."""
+
+    case_id = ma.fields.Integer()
+    reference = ma.fields.String()
+    facility_id = ma.fields.Integer()
+    facility_code = ma.fields.String()
+    date_of_service = ma.fields.Date()
+    status = ma.fields.String()
+    eaches = ma.fields.Integer()
+
+
+class LotTrace(ma.Schema):
+    """Who holds a lot and which cases used it (recall support)."""
+
+    lot = ma.fields.Nested(TracedLot)
+    part_number = ma.fields.Function(lambda trace: trace["lot"].part.part_number)
+    holdings = ma.fields.List(ma.fields.Nested(TraceHolding))
+    cases = ma.fields.List(ma.fields.Nested(TracedCase))
