@@ -89,6 +89,11 @@ class ScanResult:
 # --------------------------------------------------------------------------- valuation
 
 
+def today() -> date:
+    """The current UTC date: the day expiry is judged on unless a caller says otherwise."""
+    return utcnow().date()
+
+
 def share_of_value(on_hand: int, value_cents: int, eaches: int) -> int:
     """Cents carried by `eaches` of `on_hand` eaches worth value_cents (half-up; last: all)."""
     if eaches >= on_hand:
@@ -398,7 +403,7 @@ def receive(
         expiry_date=expiry_date,
         gtin=gtin,
         serial=serial,
-        on_date=on_date or date.today(),
+        on_date=on_date or today(),
     )
     if lot.serial is not None:
         _check_serial_free(session, lot, eaches)
@@ -451,7 +456,7 @@ def issue(
     _check_eaches(eaches)
     _check_reference(reference)
     _check_facility_active(facility)
-    on_date = on_date or date.today()
+    on_date = on_date or today()
     if lot.expired_on(on_date):
         raise LotExpired(
             f"Lot {lot.lot_number} expired on {lot.expiry_date.isoformat()}; "
@@ -686,7 +691,7 @@ def transfer(
     _check_facility_active(source)
     if not destination.active:
         raise InvalidInput(f"Facility {destination.code} is deactivated.", field="to_facility_id")
-    if lot.expired_on(on_date or date.today()):
+    if lot.expired_on(on_date or today()):
         raise LotExpired(
             f"Lot {lot.lot_number} expired on {lot.expiry_date.isoformat()}; waste it instead.",
             lot_id=lot.id,
