@@ -51,4 +51,4 @@ bp.add_app_template_filter(packs_and_eaches, "packs")
 bp.add_app_template_filter(days_until, "days_until")
 
 # Importing the view modules registers their routes on bp.
-from supply_app.web import stock_views, views  # noqa: E402,F401
+from supply_app.web import order_views, stock_views, views  # noqa: E402,F401

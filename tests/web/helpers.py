@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 
 from tests.factories import TEST_PASSWORD, make_actor
@@ -20,6 +20,16 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def forget_cached_user() -> None:
+    """Drop Flask-Login's and Flask-WTF's per-context caches (user, CSRF token).
+
+    The test's app context is shared by every request the test makes, so without this a
+    second browser would inherit the first one's signed-in user and CSRF token from `g`.
+    """
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
 class Browser:
     """A test client signed in as one user, posting forms the way a browser does."""
 
@@ -29,12 +39,14 @@ class Browser:
 
     def get(self, path: str, **kwargs: Any):
         """GET a page."""
+        forget_cached_user()
         return self.client.get(path, **kwargs)
 
     def submit(self, page: str, data: dict[str, Any], action: str | None = None, **kwargs: Any):
         """Load page, take its CSRF token, post data to action (default: the page itself)."""
-        html = self.client.get(page).get_data(as_text=True)
+        html = self.get(page).get_data(as_text=True)
         form = {**data, "csrf_token": csrf_token(html)}
+        forget_cached_user()
         return self.client.post(action or page, data=form, **kwargs)
 
 
@@ -42,6 +54,7 @@ def sign_in(app: Flask, role: str, facilities=(), all_facilities: bool = False) 
     """Create a user and sign them in through /login."""
     actor = make_actor(app, role, list(facilities), all_facilities=all_facilities)
     client = app.test_client()
+    forget_cached_user()
     html = client.get("/login").get_data(as_text=True)
     response = client.post(
         "/login",

@@ -1,0 +1,354 @@
+"""Order pages: list and reorder suggestions, build a draft, submit, approve, receive, export."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
+
+from supply_app.extensions import db
+from supply_app.facilities.service import get_active_facility
+from supply_app.inventory import service as inventory
+from supply_app.ordering import service as ordering
+from supply_app.ordering.models import STATUSES
+from supply_app.web import bp
+from supply_app.web.forms import (
+    ActionForm,
+    AddLineForm,
+    CancelForm,
+    OrderForm,
+    OrderReceiveForm,
+    SuggestionForm,
+)
+from supply_app.web.helpers import (
+    ALL_ROLES,
+    ORDER_BUILDERS,
+    ORDER_RECEIVERS,
+    chosen_facility,
+    facility_choices,
+    me,
+    my_facilities,
+    run_write,
+    ui_roles,
+)
+from supply_app.web.stock_views import part_choices
+
+ORDER_LIST_LIMIT = 100
+HEADER_FIELDS = ("fund_code", "priority", "required_delivery_date")
+RECEIPT_FIELDS = {
+    "lines.0.scan": "scan",
+    "lines.0.packs": "packs",
+    "lines.0.line_id": "line_id",
+    "eaches": "packs",
+    "lot_id": "lot_number",
+}
+
+
+def _default_header(form) -> None:
+    """Sensible header defaults: routine priority, delivery after the facility's lead time."""
+    if request.method == "GET":
+        form.required_delivery_date.data = date.today() + timedelta(days=14)
+
+
+@bp.route("/orders")
+@ui_roles(*ALL_ROLES)
+def orders():
+    """Orders of a facility (newest first) and its reorder suggestions."""
+    facility = chosen_facility()
+    status = request.args.get("status") or None
+    if status not in (None, *STATUSES):
+        status = None
+    stmt = ordering.orders_query(db.session, me(), facility_id=facility.id, status=status)
+    rows = list(db.session.scalars(stmt.limit(ORDER_LIST_LIMIT)))
+    suggestions = ordering.reorder_suggestions(db.session, facility=facility)
+    can_build = me().role in ORDER_BUILDERS
+    suggest_form = SuggestionForm(facility_id=facility.id)
+    suggest_form.facility_id.choices = facility_choices()
+    _default_header(suggest_form)
+    return render_template(
+        "orders/index.html",
+        facility=facility,
+        facilities=my_facilities(),
+        orders=rows,
+        status=status,
+        statuses=STATUSES,
+        suggestions=suggestions,
+        can_build=can_build,
+        suggest_form=suggest_form,
+    )
+
+
+@bp.route("/orders/from-suggestions", methods=["POST"])
+@ui_roles(*ORDER_BUILDERS)
+def orders_from_suggestions():
+    """Turn the chosen facility's suggestions into one draft order."""
+    form = SuggestionForm()
+    form.facility_id.choices = facility_choices()
+    if not form.validate_on_submit():
+        return _suggestions_failed(form)
+
+    def work():
+        facility = get_active_facility(db.session, me(), form.facility_id.data)
+        return ordering.draft_from_suggestions(
+            db.session,
+            facility=facility,
+            actor=me(),
+            header={name: getattr(form, name).data for name in HEADER_FIELDS},
+        )
+
+    order = run_write(form, work)
+    if order is None:
+        return _suggestions_failed(form)
+    flash(f"Draft order {order.id} created from the reorder suggestions.", "success")
+    return redirect(url_for("web.order", order_id=order.id))
+
+
+def _suggestions_failed(form):
+    """Show the orders page again with the suggestion form's errors."""
+    facility = get_active_facility(db.session, me(), form.facility_id.data or 0)
+    stmt = ordering.orders_query(db.session, me(), facility_id=facility.id)
+    return (
+        render_template(
+            "orders/index.html",
+            facility=facility,
+            facilities=my_facilities(),
+            orders=list(db.session.scalars(stmt.limit(ORDER_LIST_LIMIT))),
+            status=None,
+            statuses=STATUSES,
+            suggestions=ordering.reorder_suggestions(db.session, facility=facility),
+            can_build=True,
+            suggest_form=form,
+        ),
+        422,
+    )
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+@ui_roles(*ORDER_BUILDERS)
+def order_new():
+    """Start a draft order by hand."""
+    form = OrderForm()
+    form.facility_id.choices = facility_choices()
+    if request.method == "GET" and request.args.get("facility", "").isdigit():
+        form.facility_id.data = chosen_facility().id
+    _default_header(form)
+    if form.validate_on_submit():
+
+        def work():
+            facility = get_active_facility(db.session, me(), form.facility_id.data)
+            header = {name: getattr(form, name).data for name in HEADER_FIELDS}
+            header["notes"] = form.notes.data or None
+            return ordering.create_order(db.session, facility=facility, actor=me(), header=header)
+
+        order = run_write(form, work)
+        if order is not None:
+            flash(f"Draft order {order.id} started; add its lines.", "success")
+            return redirect(url_for("web.order", order_id=order.id))
+    return render_template("orders/new.html", form=form)
+
+
+def _load(order_id: int, lock: bool = False):
+    """An order of one of the user's facilities (404 otherwise)."""
+    return ordering.get_order(db.session, me(), order_id, lock=lock)
+
+
+def _receive_form(order) -> OrderReceiveForm:
+    """The receipt form with the order's outstanding lines to choose from."""
+    form = OrderReceiveForm()
+    form.line_id.choices = [
+        SelectChoice(
+            line.id,
+            f"{line.part.part_number} · {line.outstanding_packs} of {line.packs} pack(s) "
+            f"outstanding",
+            render_kw={"data-part": str(line.part_id)},
+        )
+        for line in order.lines
+        if line.outstanding_packs > 0
+    ]
+    return form
+
+
+def _render_order(order, status: int = 200, **forms):
+    """The order page with every form it may show (defaults for those not given)."""
+    add = forms.get("add_form") or AddLineForm()
+    add.part_id.choices = part_choices()
+    return (
+        render_template(
+            "orders/detail.html",
+            order=order,
+            add_form=add,
+            action_form=forms.get("action_form") or ActionForm(),
+            cancel_form=forms.get("cancel_form") or CancelForm(),
+            receive_form=forms.get("receive_form") or _receive_form(order),
+            can_build=me().role in ORDER_BUILDERS,
+            can_receive=me().role in ORDER_RECEIVERS,
+            me=me(),
+        ),
+        status,
+    )
+
+
+@bp.route("/orders/<int(max=2147483647):order_id>")
+@ui_roles(*ALL_ROLES)
+def order(order_id: int):
+    """One order: header, lines, receipts and the actions its status allows."""
+    return _render_order(_load(order_id))
+
+
+@bp.route("/orders/<int(max=2147483647):order_id>/lines", methods=["POST"])
+@ui_roles(*ORDER_BUILDERS)
+def order_add_line(order_id: int):
+    """Add packs of a part to a draft."""
+    form = AddLineForm()
+    form.part_id.choices = part_choices()
+    if form.validate_on_submit():
+
+        def work():
+            order = _load(order_id, lock=True)
+            part = ordering.resolve_part(db.session, part_id=form.part_id.data, part_number=None)
+            return ordering.add_line(
+                db.session, order=order, part=part, packs=form.packs.data, actor=me()
+            )
+
+        if run_write(form, work) is not None:
+            flash("Line added.", "success")
+            return redirect(url_for("web.order", order_id=order_id))
+    return _render_order(_load(order_id), 422, add_form=form)
+
+
+@bp.route(
+    "/orders/<int(max=2147483647):order_id>/lines/<int(max=2147483647):line_id>/remove",
+    methods=["POST"],
+)
+@ui_roles(*ORDER_BUILDERS)
+def order_remove_line(order_id: int, line_id: int):
+    """Remove a line from a draft."""
+    form = ActionForm()
+    if form.validate_on_submit():
+
+        def work():
+            order = _load(order_id, lock=True)
+            ordering.remove_line(
+                db.session, order=order, line=ordering.get_line(order, line_id), actor=me()
+            )
+            return True
+
+        if run_write(form, work):
+            flash("Line removed.", "success")
+            return redirect(url_for("web.order", order_id=order_id))
+    return _render_order(_load(order_id), 409, action_form=form)
+
+
+# Lifecycle buttons: (service function, message once done).
+STEPS = {
+    "submit": (ordering.submit_order, "Order submitted; a second purchaser must approve it."),
+    "approve": (ordering.approve_order, "Order approved; it can be sent to ECAT and received."),
+}
+
+
+@bp.route("/orders/<int(max=2147483647):order_id>/<any(submit, approve):step>", methods=["POST"])
+@ui_roles(*ORDER_BUILDERS)
+def order_step(order_id: int, step: str):
+    """Submit or approve an order."""
+    action, message = STEPS[step]
+    form = ActionForm()
+    if form.validate_on_submit():
+
+        def work():
+            return action(db.session, order=_load(order_id, lock=True), actor=me())
+
+        if run_write(form, work) is not None:
+            flash(message, "success")
+            return redirect(url_for("web.order", order_id=order_id))
+    return _render_order(_load(order_id), 409, action_form=form)
+
+
+@bp.route("/orders/<int(max=2147483647):order_id>/cancel", methods=["POST"])
+@ui_roles(*ORDER_BUILDERS)
+def order_cancel(order_id: int):
+    """Cancel an order that has received nothing."""
+    form = CancelForm()
+    if form.validate_on_submit():
+
+        def work():
+            return ordering.cancel_order(
+                db.session,
+                order=_load(order_id, lock=True),
+                actor=me(),
+                reason=form.reason.data or None,
+            )
+
+        if run_write(form, work) is not None:
+            flash("Order cancelled.", "success")
+            return redirect(url_for("web.order", order_id=order_id))
+    return _render_order(_load(order_id), 409, cancel_form=form)
+
+
+@bp.route("/orders/<int(max=2147483647):order_id>/receive", methods=["POST"])
+@ui_roles(*ORDER_RECEIVERS)
+def order_receive(order_id: int):
+    """Receive packs of one line with the lot scanned or typed."""
+    form = _receive_form(_load(order_id))
+    if form.validate_on_submit() and _lot_given(form):
+
+        def work():
+            item = {"line_id": form.line_id.data, "packs": form.packs.data}
+            if _use_scan(form):
+                item["scan"] = form.scan.data
+            else:
+                item["lot_number"] = form.lot_number.data.strip()
+                item["expiry_date"] = form.expiry_date.data
+            return ordering.receive_order(
+                db.session,
+                order=_load(order_id, lock=True),
+                actor=me(),
+                items=[item],
+                note=form.note.data or None,
+            )
+
+        if run_write(form, work, RECEIPT_FIELDS) is not None:
+            flash("Receipt booked into stock.", "success")
+            return redirect(url_for("web.order", order_id=order_id))
+    return _render_order(_load(order_id), 422, receive_form=form)
+
+
+def _use_scan(form: OrderReceiveForm) -> bool:
+    """Book the scan itself (its GTIN is checked against the line) when it names a part.
+
+    A label whose GTIN is not in the catalog can still fill lot and expiry on screen; then
+    the typed (or filled-in) fields are what the user saw and confirmed, so they are booked.
+    """
+    if not form.scan.data:
+        return False
+    typed = bool(form.lot_number.data and form.expiry_date.data)
+    return not typed or inventory.parse_scan(db.session, form.scan.data).part is not None
+
+
+def _lot_given(form: OrderReceiveForm) -> bool:
+    """A receipt needs a scan, or a typed lot number and expiry date."""
+    if form.scan.data:
+        return True
+    ok = True
+    if not form.lot_number.data:
+        form.lot_number.errors = ["Scan the label or type the lot number."]
+        ok = False
+    if form.expiry_date.data is None:
+        form.expiry_date.errors = ["Scan the label or type the expiry date."]
+        ok = False
+    return ok
+
+
+@bp.route("/orders/<int(max=2147483647):order_id>/ecat.csv")
+@ui_roles(*ALL_ROLES)
+def order_ecat_csv(order_id: int):
+    """Download the order as the ECAT CSV."""
+    order = _load(order_id)
+    if order.status not in ordering.ALLOWED_FROM["export"]:
+        abort(409, description=f"Order {order.id} is {order.status}; it cannot be exported yet.")
+    name = order.document_number or f"order-{order.id}"
+    return Response(
+        ordering.ecat_csv(order),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="ecat-{name}.csv"'},
+    )
