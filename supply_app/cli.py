@@ -230,5 +230,7 @@ def demo() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app's CLI."""
-    for command in (catalog_cli, users_cli, tokens_cli, prices_cli, demo):
+    from supply_app.inventory.cli import inventory_cli
+
+    for command in (catalog_cli, users_cli, tokens_cli, prices_cli, demo, inventory_cli):
         app.cli.add_command(command)
