@@ -18,20 +18,20 @@ from supply_app.http import paginate
 from supply_app.idempotency import write_endpoint
 from supply_app.ordering import service
 from supply_app.ordering.schemas import (
-    CancelIn,
     DraftFromSuggestionsIn,
     EcatOut,
-    LineIn,
-    LinePatch,
+    OrderCancelIn,
     OrderIn,
+    OrderLineIn,
+    OrderLinePatch,
     OrderOut,
     OrderPage,
     OrderPatch,
     OrderQuery,
-    ReceiptIn,
-    ReceiptList,
-    ReceiptOut,
-    SuggestionList,
+    OrderReceiptIn,
+    OrderReceiptList,
+    OrderReceiptOut,
+    ReorderSuggestionList,
 )
 
 blp = Blueprint("ordering", __name__, url_prefix="/api/v1", description="Ordering")
@@ -114,7 +114,7 @@ class OrderLines(MethodView):
 
     @roles(*BUILDERS)
     @write_endpoint
-    @blp.arguments(LineIn)
+    @blp.arguments(OrderLineIn)
     @blp.response(201, OrderOut)
     def post(self, data, order_id):
         """Add packs of a part to a draft; returns the order."""
@@ -131,7 +131,7 @@ class OrderLine(MethodView):
 
     @roles(*BUILDERS)
     @write_endpoint
-    @blp.arguments(LinePatch)
+    @blp.arguments(OrderLinePatch)
     @blp.response(200, OrderOut)
     def patch(self, data, order_id, line_id):
         """Change a draft line's packs; returns the order."""
@@ -187,7 +187,7 @@ class CancelOrder(MethodView):
 
     @roles(*BUILDERS)
     @write_endpoint
-    @blp.arguments(CancelIn)
+    @blp.arguments(OrderCancelIn)
     @blp.response(200, OrderOut)
     def post(self, data, order_id):
         """Cancel a draft, submitted or approved order."""
@@ -201,15 +201,15 @@ class OrderReceipts(MethodView):
     """Deliveries received against an order."""
 
     @roles(*ALL_ROLES)
-    @blp.response(200, ReceiptList)
+    @blp.response(200, OrderReceiptList)
     def get(self, order_id):
         """List the order's receipts, oldest first."""
         return {"items": service.get_order(db.session, api_user(), order_id).receipts}
 
     @roles(*RECEIVERS)
     @write_endpoint
-    @blp.arguments(ReceiptIn)
-    @blp.response(201, ReceiptOut)
+    @blp.arguments(OrderReceiptIn)
+    @blp.response(201, OrderReceiptOut)
     def post(self, data, order_id):
         """Receive packs per line with lot and expiry (typed or scanned) into stock."""
         return service.receive_order(
@@ -256,7 +256,7 @@ class ReorderSuggestions(MethodView):
     """What a facility should reorder."""
 
     @roles(*ALL_ROLES)
-    @blp.response(200, SuggestionList)
+    @blp.response(200, ReorderSuggestionList)
     def get(self, facility_id):
         """Suggest packs per part from par levels, stock, open orders, burn rate and lead time."""
         facility = get_facility(db.session, api_user(), facility_id)

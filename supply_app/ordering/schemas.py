@@ -61,7 +61,7 @@ class OrderHeaderIn(ma.Schema):
     notes = bounded_str(1000, allow_none=True)
 
 
-class LineIn(ma.Schema):
+class OrderLineIn(ma.Schema):
     """Packs of one catalog part, named by id or by part number (exactly one)."""
 
     part_id = bounded_int(1, MAX_INT32)
@@ -79,7 +79,7 @@ class OrderIn(OrderHeaderIn):
 
     facility_id = bounded_int(1, MAX_INT32, required=True)
     lines = ma.fields.List(
-        ma.fields.Nested(LineIn), load_default=list, validate=validate.Length(0, 50)
+        ma.fields.Nested(OrderLineIn), load_default=list, validate=validate.Length(0, 50)
     )
 
 
@@ -92,19 +92,19 @@ class OrderPatch(ma.Schema):
     notes = bounded_str(1000, allow_none=True)
 
 
-class LinePatch(ma.Schema):
+class OrderLinePatch(ma.Schema):
     """The new pack count of a draft line."""
 
     packs = bounded_int(1, MAX_PACKS, required=True)
 
 
-class CancelIn(ma.Schema):
+class OrderCancelIn(ma.Schema):
     """Why an order is cancelled."""
 
     reason = bounded_str(500, allow_none=True)
 
 
-class ReceiptLineIn(ma.Schema):
+class OrderReceiptLineIn(ma.Schema):
     """Packs of an order line received as one lot: typed lot + expiry, or a GS1 scan."""
 
     line_id = bounded_int(1, MAX_INT32, required=True)
@@ -122,16 +122,16 @@ class ReceiptLineIn(ma.Schema):
             raise ma.ValidationError("Give lot_number and expiry_date, or scan.", "lot_number")
 
 
-class ReceiptIn(ma.Schema):
+class OrderReceiptIn(ma.Schema):
     """One delivery against an order."""
 
     lines = ma.fields.List(
-        ma.fields.Nested(ReceiptLineIn), required=True, validate=validate.Length(1, 50)
+        ma.fields.Nested(OrderReceiptLineIn), required=True, validate=validate.Length(1, 50)
     )
     note = bounded_str(500, allow_none=True)
 
 
-class UserRef(ma.Schema):
+class OrderUserRef(ma.Schema):
     """Who did a step."""
 
     id = ma.fields.Integer()
@@ -139,7 +139,7 @@ class UserRef(ma.Schema):
     display_name = ma.fields.String()
 
 
-class LineOut(ma.Schema):
+class OrderLineOut(ma.Schema):
     """An order line with packs, eaches and money."""
 
     id = ma.fields.Integer()
@@ -174,14 +174,14 @@ class OrderOut(ma.Schema):
     required_delivery_date = ma.fields.Date()
     notes = ma.fields.String(allow_none=True)
     total = Money(attribute="total_cents", allow_none=True)
-    lines = ma.fields.List(ma.fields.Nested(LineOut))
-    created_by = ma.fields.Nested(UserRef)
+    lines = ma.fields.List(ma.fields.Nested(OrderLineOut))
+    created_by = ma.fields.Nested(OrderUserRef)
     created_at = ma.fields.DateTime()
-    submitted_by = ma.fields.Nested(UserRef, allow_none=True)
+    submitted_by = ma.fields.Nested(OrderUserRef, allow_none=True)
     submitted_at = ma.fields.DateTime(allow_none=True)
-    approved_by = ma.fields.Nested(UserRef, allow_none=True)
+    approved_by = ma.fields.Nested(OrderUserRef, allow_none=True)
     approved_at = ma.fields.DateTime(allow_none=True)
-    cancelled_by = ma.fields.Nested(UserRef, allow_none=True)
+    cancelled_by = ma.fields.Nested(OrderUserRef, allow_none=True)
     cancelled_at = ma.fields.DateTime(allow_none=True)
     cancel_reason = ma.fields.String(allow_none=True)
     received_at = ma.fields.DateTime(allow_none=True)
@@ -199,7 +199,7 @@ class OrderQuery(PageArgs):
 OrderPage = page_envelope(OrderOut, "OrderPage")
 
 
-class ReceiptLineOut(ma.Schema):
+class OrderReceiptLineOut(ma.Schema):
     """Packs of one line received as one lot."""
 
     id = ma.fields.Integer()
@@ -213,26 +213,26 @@ class ReceiptLineOut(ma.Schema):
     movement_id = ma.fields.Integer()
 
 
-class ReceiptOut(ma.Schema):
+class OrderReceiptOut(ma.Schema):
     """A delivery received against an order, with the order's status after it."""
 
     id = ma.fields.Integer()
     order_id = ma.fields.Integer()
     order_status = ma.fields.String(attribute="order.status")
-    received_by = ma.fields.Nested(UserRef)
+    received_by = ma.fields.Nested(OrderUserRef)
     received_at = ma.fields.DateTime()
     note = ma.fields.String(allow_none=True)
-    lines = ma.fields.List(ma.fields.Nested(ReceiptLineOut))
+    lines = ma.fields.List(ma.fields.Nested(OrderReceiptLineOut))
     value = ma.fields.Method("_value")
 
     def _value(self, receipt: Any) -> str:
         return format_cents(sum(line.value_cents for line in receipt.lines))
 
 
-class ReceiptList(ma.Schema):
+class OrderReceiptList(ma.Schema):
     """Every receipt of an order, oldest first."""
 
-    items = ma.fields.List(ma.fields.Nested(ReceiptOut))
+    items = ma.fields.List(ma.fields.Nested(OrderReceiptOut))
 
 
 class EcatLineOut(ma.Schema):
@@ -267,7 +267,7 @@ class EcatOut(ma.Schema):
     total = ma.fields.String()
 
 
-class SuggestionOut(ma.Schema):
+class ReorderSuggestionOut(ma.Schema):
     """A reorder suggestion for one part and the figures behind it (eaches unless packs)."""
 
     part_id = ma.fields.Integer(attribute="part.id")
@@ -291,11 +291,11 @@ class SuggestionOut(ma.Schema):
     reason = ma.fields.String()
 
 
-class SuggestionList(ma.Schema):
+class ReorderSuggestionList(ma.Schema):
     """Every par-level part of a facility, with what to order (bounded by the catalog)."""
 
     facility_id = ma.fields.Integer()
-    items = ma.fields.List(ma.fields.Nested(SuggestionOut))
+    items = ma.fields.List(ma.fields.Nested(ReorderSuggestionOut))
 
 
 class DraftFromSuggestionsIn(OrderHeaderIn):

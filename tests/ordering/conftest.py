@@ -82,7 +82,16 @@ def world(app) -> World:
     )
 
 
+def fresh() -> None:
+    """End the test's own transaction so the next read sees what requests committed.
+
+    On SQLite a read transaction keeps its snapshot; without this a "nothing written"
+    check would compare two reads of the same stale snapshot and could never fail.
+    """
+    db.session.commit()
+
+
 def count(model) -> int:
-    """Rows in a model's table."""
-    db.session.expire_all()
+    """Rows in a model's table, as committed."""
+    fresh()
     return db.session.scalar(select(func.count()).select_from(model))

@@ -13,7 +13,7 @@ from supply_app.ordering.errors import SerialsExhausted
 from supply_app.ordering.models import PurchaseOrder, PurchaseOrderLine, RequisitionSerial
 from supply_app.ordering.service import julian_date, next_document_number
 from tests.factories import make_actor, make_facility, price_part
-from tests.ordering.conftest import PRICES, count
+from tests.ordering.conftest import PRICES, count, fresh
 
 MILSTRIP = re.compile(r"^[A-Z0-9]{6}\d{4}\d{4}$")
 
@@ -110,6 +110,7 @@ def test_lifecycle_records_who_and_when(world):
     assert order["status"] == "approved"
     assert order["approved_by"]["id"] == world.purchaser2.user.id
     assert order["approved_at"] >= order["submitted_at"] >= order["created_at"]
+    fresh()
     actions = [
         e.action
         for e in db.session.scalars(
@@ -310,6 +311,7 @@ def test_delivery_date_in_the_past_is_refused(world):
     )
     assert edited.status_code == 422
     # A draft whose date has passed since it was written cannot be submitted.
+    fresh()
     draft = db.session.get(PurchaseOrder, order["id"])
     draft.required_delivery_date = date.today() - timedelta(days=2)
     db.session.commit()
