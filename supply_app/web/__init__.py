@@ -23,7 +23,7 @@ NAV = (
     ("web.stock", "Stock", ("admin", "purchaser", "materials", "clinician", "viewer")),
     ("web.alerts", "Alerts", ("admin", "purchaser", "materials", "viewer")),
     ("web.case_new", "Record case", ("admin", "clinician")),
-    ("web.cases", "Cases", ("admin", "clinician", "finance", "viewer")),
+    ("web.cases_list", "Cases", ("admin", "clinician", "finance", "viewer")),
     ("web.margin", "Margin report", ("admin", "finance", "viewer")),
     ("web.fee_schedules", "Fee schedules", ("admin", "finance", "viewer")),
     ("web.catalog", "Catalog", EVERYONE),
@@ -51,4 +51,4 @@ bp.add_app_template_filter(packs_and_eaches, "packs")
 bp.add_app_template_filter(days_until, "days_until")
 
 # Importing the view modules registers their routes on bp.
-from supply_app.web import order_views, stock_views, views  # noqa: E402,F401
+from supply_app.web import case_views, order_views, stock_views, views  # noqa: E402,F401

@@ -85,8 +85,15 @@ def facility_choices() -> list[SelectChoice]:
 def attach_error(
     form: FlaskForm, error: DomainError, aliases: dict[str, str] | None = None
 ) -> None:
-    """Show a domain error next to the field it names, or above the form when none matches."""
-    name = (aliases or {}).get(error.field or "", error.field)
+    """Show a domain error next to the field it names, or above the form when none matches.
+
+    aliases maps a service's field name (or its prefix, e.g. "supplies[1]") to a form field.
+    """
+    name = error.field
+    for prefix in sorted(aliases or {}, key=len, reverse=True):
+        if name and (name == prefix or name.startswith((f"{prefix}.", f"{prefix}["))):
+            name = (aliases or {})[prefix]
+            break
     field = form._fields.get(name) if name else None
     if field is not None and name != "csrf_token":
         field.errors = [*field.errors, error.detail]

@@ -1,0 +1,193 @@
+"""Case pages: the point-of-use form, the priced result with its explanation, list and void."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
+
+from supply_app.cases import service as cases
+from supply_app.cases.models import CASE_STATUSES
+from supply_app.catalog.service import parts_query
+from supply_app.coding import ANTERIOR_KNEE_NERVES, GENICULAR_NERVES, NERVE_LABELS
+from supply_app.errors import InvalidInput
+from supply_app.extensions import db
+from supply_app.inventory import service as inventory
+from supply_app.web import bp
+from supply_app.web.forms import CaseForm, VoidForm, options
+from supply_app.web.helpers import (
+    ALL_ROLES,
+    CASE_RECORDERS,
+    chosen_facility,
+    facility_choices,
+    me,
+    my_facilities,
+    run_write,
+    ui_roles,
+)
+
+CASE_LIST_LIMIT = 100
+MAX_PICK_EACHES = 100
+CONSUMABLES = ("smart_tip", "cartridge")
+
+
+def _consumable_parts() -> list:
+    """Smart Tips and cartridges: the parts a case consumes, for the pick list."""
+    return [p for p in db.session.scalars(parts_query()) if p.active and p.category in CONSUMABLES]
+
+
+def _case_form(parts: list) -> CaseForm:
+    """The case form with one 'eaches by earliest expiry' field per consumable part."""
+
+    class PickedCaseForm(CaseForm):
+        """CaseForm plus the pick list."""
+
+    for part in parts:
+        setattr(
+            PickedCaseForm,
+            f"pick_{part.id}",
+            IntegerField(
+                f"{part.part_number} eaches",
+                default=0,
+                validators=[InputRequired(), NumberRange(0, MAX_PICK_EACHES)],
+            ),
+        )
+    form = PickedCaseForm()
+    form.facility_id.choices = facility_choices()
+    form.anterior.choices = options(*((n, NERVE_LABELS[n]) for n in ANTERIOR_KNEE_NERVES))
+    form.genicular.choices = options(*((n, NERVE_LABELS[n]) for n in GENICULAR_NERVES))
+    return form
+
+
+def _procedures(form: CaseForm) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Codes derived from the nerves treated, and where each one's errors belong.
+
+    :raises InvalidInput: nothing was treated and no device billed.
+    """
+    procedures: list[dict[str, Any]] = []
+    where: dict[str, str] = {}
+    for code, field in (("64640", "anterior"), ("64624", "genicular")):
+        nerves = getattr(form, field).data or []
+        if nerves:
+            where[f"procedures[{len(procedures)}]"] = field
+            procedures.append({"code": code, "nerves": list(nerves)})
+    if form.device.data:
+        where[f"procedures[{len(procedures)}]"] = "device"
+        procedures.append({"code": "C9809"})
+    if not procedures:
+        raise InvalidInput("Tick the nerves treated (or the device billed).", field="anterior")
+    return procedures, where
+
+
+def _supplies(form: CaseForm, parts: list) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Supply lines: one each per scanned barcode, then eaches per part picked FEFO."""
+    supplies: list[dict[str, Any]] = []
+    where: dict[str, str] = {}
+    for raw in (form.scans.data or "").splitlines():
+        if raw.strip():
+            where[f"supplies[{len(supplies)}]"] = "scans"
+            supplies.append({"scan": raw.strip(), "eaches": 1})
+    for part in parts:
+        eaches = getattr(form, f"pick_{part.id}").data
+        if eaches:
+            where[f"supplies[{len(supplies)}]"] = f"pick_{part.id}"
+            supplies.append({"part_id": part.id, "eaches": eaches})
+    return supplies, where
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@ui_roles(*CASE_RECORDERS)
+def case_new():
+    """Record a case at the point of use; shows the priced result once saved."""
+    parts = _consumable_parts()
+    form = _case_form(parts)
+    if request.method == "GET" and request.args.get("facility", "").isdigit():
+        form.facility_id.data = chosen_facility().id
+    if form.validate_on_submit():
+        where: dict[str, str] = {"facility_id": "facility_id"}
+
+        def work():
+            procedures, procedure_fields = _procedures(form)
+            supplies, supply_fields = _supplies(form, parts)
+            where.update(procedure_fields | supply_fields)
+            data = {
+                "facility_id": form.facility_id.data,
+                "date_of_service": form.date_of_service.data,
+                "reference": form.reference.data.strip(),
+                "laterality": form.laterality.data,
+                "procedures": procedures,
+                "supplies": supplies,
+            }
+            return cases.record_case(db.session, user=me(), data=data)
+
+        case = run_write(form, work, where)
+        if case is not None:
+            flash(f"Case {case.reference} recorded and priced.", "success")
+            return redirect(url_for("web.case", case_id=case.id))
+    return render_template("cases/new.html", form=form, parts=parts)
+
+
+@bp.route("/cases")
+@ui_roles(*ALL_ROLES)
+def cases_list():
+    """Recent cases at a facility, newest date of service first."""
+    facility = chosen_facility()
+    status = request.args.get("status") or None
+    if status not in (None, *CASE_STATUSES):
+        status = None
+    stmt = cases.visible_cases(db.session, me(), facility_id=facility.id, status=status)
+    return render_template(
+        "cases/index.html",
+        facility=facility,
+        facilities=my_facilities(),
+        cases=list(db.session.scalars(stmt.limit(CASE_LIST_LIMIT))),
+        status=status,
+        statuses=CASE_STATUSES,
+    )
+
+
+def _render_case(case, form: VoidForm | None = None, status: int = 200):
+    """The case page: codes, priced components, supplies, margin and the explanation."""
+    cost = cases.supply_cost_cents(db.session, case)
+    return (
+        render_template(
+            "cases/detail.html",
+            case=case,
+            cost=cost,
+            supplies=[(s, inventory.get_lot(db.session, s.lot_id)) for s in case.supplies],
+            margin=case.reimbursement_cents - cost,
+            pricing=case.pricing or {},
+            nerve_labels=NERVE_LABELS,
+            void_form=form or VoidForm(),
+            can_void=me().role in CASE_RECORDERS,
+            today=date.today(),
+        ),
+        status,
+    )
+
+
+@bp.route("/cases/<int(max=2147483647):case_id>")
+@ui_roles(*ALL_ROLES)
+def case(case_id: int):
+    """One case with its priced snapshot."""
+    return _render_case(cases.get_case(db.session, me(), case_id))
+
+
+@bp.route("/cases/<int(max=2147483647):case_id>/void", methods=["POST"])
+@ui_roles(*CASE_RECORDERS)
+def case_void(case_id: int):
+    """Void a case: its supplies go back on the shelf and it leaves the margin figures."""
+    form = VoidForm()
+    if form.validate_on_submit():
+
+        def work():
+            found = cases.get_case(db.session, me(), case_id)
+            return cases.void_case(db.session, case=found, actor=me(), reason=form.reason.data)
+
+        if run_write(form, work) is not None:
+            flash("Case voided; its supplies are back in stock.", "success")
+            return redirect(url_for("web.case", case_id=case_id))
+    return _render_case(cases.get_case(db.session, me(), case_id), form, 422)
