@@ -354,7 +354,7 @@ def void_case(session: Session, *, case: ProcedureCase, actor: User, reason: str
     :raises InvalidTransition: the case is already voided.
     """
     if case.status != "recorded":
-        raise InvalidTransition(f"Case {case.id} is already voided.", status=case.status)
+        raise InvalidTransition(f"Case {case.id} is already voided.", case_status=case.status)
     for supply in case.supplies:
         movement = session.get(StockMovement, supply.movement_id)
         if _reversed(session, movement):

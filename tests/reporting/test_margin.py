@@ -1,0 +1,305 @@
+"""Per-case margin end to end: receive at a known price, record, report; hand-checked numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from tests.cases.support import case_body, give_gtin, gs1_scan, receive_packs, usd
+from tests.factories import make_actor, make_facility, price_part, sync_parts
+
+# Published CY2026 figures (source page and reimbursement facts).
+OPPS_64640, ASC_64640, ASC_64624 = "903.63", "197.04", "948.66"
+RVU_64640_FAC, RVU_64640_NONFAC, RVU_64624_FAC = "3.34", "8.02", "3.99"
+CF_NON_QP, CF_QP = "33.4009", "33.5675"
+HALF = "0.5"
+
+
+def _pct(margin: Decimal, reimbursement: Decimal) -> str:
+    return str((margin * 100 / reimbursement).quantize(Decimal("0.01")))
+
+
+@pytest.fixture
+def world(app):
+    """Three facilities (one per site of service) with stock and one case each."""
+    parts = sync_parts(app)
+    price_part(parts["STT2190-5"], 125_000)  # $250.00 a tip
+    price_part(parts["STT2309-5"], 110_000)  # $220.00 a tip
+    price_part(parts["CRX2111-10"], 30_000)  # $30.00 a cartridge
+    hopd = make_facility("HOPD")
+    asc = make_facility("ASC", cf_track="qualifying_apm")
+    office = make_facility("office")
+    lots = {}
+    for facility in (hopd, asc, office):
+        lots[facility.site_of_service] = (
+            receive_packs(facility, parts["STT2190-5"], "T190-1", 1),
+            receive_packs(facility, parts["STT2309-5"], "T309-1", 1),
+            receive_packs(facility, parts["CRX2111-10"], "C-1", 1),
+        )
+    finance = make_actor(app, "finance", all_facilities=True)
+    for site, amount in (("HOPD", "250.00"), ("ASC", "180.00")):
+        response = finance.client.put(
+            f"/api/v1/fee-schedules/2026/overrides/C9809/{site}",
+            json={"amount": amount},
+            headers=finance.headers(),
+        )
+        assert response.status_code == 200
+    clinician = make_actor(app, "clinician", [hopd, asc, office])
+    gtin = give_gtin(parts["STT2309-5"], "0081234500011")
+    t190, _t309, carts = lots["HOPD"]
+    bodies = [
+        case_body(
+            hopd,
+            "H-1",
+            procedures=[
+                {"code": "64640", "nerves": ["afcn", "isn_superior", "isn_inferior"]},
+                {"code": "C9809"},
+            ],
+            supplies=[
+                {"part_id": t190.part_id, "lot_id": t190.id, "eaches": 1},
+                {"part_id": carts.part_id, "eaches": 1},
+            ],
+        ),
+        case_body(
+            asc,
+            "A-1",
+            laterality="LT",
+            date_of_service="2026-04-15",
+            procedures=[
+                {"code": "64624", "nerves": ["superolateral", "superomedial", "inferomedial"]},
+                {"code": "64640", "nerves": ["afcn"]},
+                {"code": "C9809"},
+            ],
+            supplies=[
+                {"scan": gs1_scan(gtin, "T309-1", lots["ASC"][1].expiry_date), "eaches": 2},
+                {"part_id": carts.part_id, "lot_number": "C-1", "eaches": 1},
+            ],
+        ),
+        case_body(
+            office,
+            "O-1",
+            date_of_service="2026-04-20",
+            procedures=[{"code": "64640", "nerves": ["lfcn", "afcn"]}],
+            supplies=[
+                {"part_id": t190.part_id, "eaches": 1},
+                {"part_id": carts.part_id, "eaches": 1},
+            ],
+        ),
+    ]
+    cases = []
+    for body in bodies:
+        response = clinician.post("/api/v1/cases", json=body)
+        assert response.status_code == 201, response.json
+        cases.append(response.json)
+    return {"finance": finance, "clinician": clinician, "cases": cases, "hopd": hopd, "asc": asc}
+
+
+def expected():
+    """The three worked examples, computed by hand from the published figures."""
+    hopd_pfs = usd(RVU_64640_FAC, CF_NON_QP)
+    asc_pfs_64624, asc_pfs_64640 = usd(RVU_64624_FAC, CF_QP), usd(RVU_64640_FAC, CF_QP)
+    office_pfs = usd(RVU_64640_NONFAC, CF_NON_QP)
+    rows = {
+        # 64640 × 3 (highest 100%, others 50%) in both OPPS and PFS; C9809 override $250.
+        "H-1": {
+            "facility": usd(OPPS_64640) + 2 * usd(OPPS_64640, HALF),
+            "professional": hopd_pfs + 2 * usd(hopd_pfs, HALF),
+            "device": Decimal("250.00"),
+            "cost": Decimal("250.00") + Decimal("30.00"),
+        },
+        # ASC: 64624 $948.66 ranks first, 64640 $197.04 at 50%; PFS likewise at the QP CF.
+        "A-1": {
+            "facility": usd(ASC_64624) + usd(ASC_64640, HALF),
+            "professional": asc_pfs_64624 + usd(asc_pfs_64640, HALF),
+            "device": Decimal("180.00"),
+            "cost": 2 * Decimal("220.00") + Decimal("30.00"),
+        },
+        # Office: PFS non-facility only, 64640 × 2.
+        "O-1": {
+            "facility": Decimal("0.00"),
+            "professional": office_pfs + usd(office_pfs, HALF),
+            "device": Decimal("0.00"),
+            "cost": Decimal("250.00") + Decimal("30.00"),
+        },
+    }
+    for row in rows.values():
+        row["reimbursement"] = row["facility"] + row["professional"] + row["device"]
+        row["margin"] = row["reimbursement"] - row["cost"]
+    return rows
+
+
+def test_hand_checked_numbers(world):
+    """The published figures give these exact amounts (checked on paper too)."""
+    rows = expected()
+    assert rows["H-1"]["reimbursement"] == Decimal("2280.39")  # 1807.27 + 223.12 + 250.00
+    assert rows["A-1"]["reimbursement"] == Decimal("1417.17")  # 1047.18 + 189.99 + 180.00
+    assert rows["O-1"]["reimbursement"] == Decimal("401.82")  # 267.88 + 133.94
+
+
+def test_margin_per_case_matches_worked_examples(world):
+    """Each case row shows cost, each component, margin and margin % exactly."""
+    report = world["finance"].get("/api/v1/reports/case-margin?group_by=case")
+    assert report.status_code == 200, report.json
+    rows = {row["reference"]: row for row in report.json["items"]}
+    for reference, want in expected().items():
+        row = rows[reference]
+        assert row["supply_cost"] == str(want["cost"]), reference
+        assert row["facility_reimbursement"] == str(want["facility"]), reference
+        assert row["professional_reimbursement"] == str(want["professional"]), reference
+        assert row["device_reimbursement"] == str(want["device"]), reference
+        assert row["expected_reimbursement"] == str(want["reimbursement"]), reference
+        assert row["margin"] == str(want["margin"]), reference
+        assert row["margin_pct"] == _pct(want["margin"], want["reimbursement"]), reference
+        assert row["reimbursement_complete"] is True
+        assert row["stale_price"] is False
+    totals = report.json["totals"]
+    assert totals["cases"] == 3
+    assert totals["margin"] == str(sum(w["margin"] for w in expected().values()))
+    assert totals["supply_cost"] == "1030.00"
+
+
+def test_grouping_by_site_and_code_filter(world):
+    """Group rows sum their cases; filters by code, site and dates narrow the cases."""
+    finance, want = world["finance"], expected()
+    by_site = finance.get("/api/v1/reports/case-margin?group_by=site_of_service").json
+    sites = {row["site_of_service"]: row for row in by_site["items"]}
+    assert sites["ASC"]["margin"] == str(want["A-1"]["margin"])
+    assert sites["office"]["cases"] == 1
+    only_64624 = finance.get("/api/v1/reports/case-margin?code=64624").json
+    assert [row["reference"] for row in only_64624["items"]] == ["A-1"]
+    april = finance.get(
+        "/api/v1/reports/case-margin?date_from=2026-04-01&date_to=2026-04-30&site_of_service=office"
+    ).json
+    assert [row["reference"] for row in april["items"]] == ["O-1"]
+    months = finance.get("/api/v1/reports/case-margin?group_by=facility,month").json
+    assert [(row["facility_code"], row["month"], row["cases"]) for row in months["items"]] == [
+        (world["hopd"].code, "2026-03", 1),
+        (world["asc"].code, "2026-04", 1),
+        (months["items"][2]["facility_code"], "2026-04", 1),
+    ]
+    mix = finance.get("/api/v1/reports/case-margin?group_by=code_mix").json
+    assert {row["code_mix"] for row in mix["items"]} == {
+        "64640x3+C9809x1",
+        "64624x1+64640x1+C9809x1",
+        "64640x2",
+    }
+
+
+def test_void_drops_out_and_unpriced_device_is_flagged(world):
+    """A voided case leaves the figures; an unpriced device is flagged, never a silent $0."""
+    finance, clinician, want = world["finance"], world["clinician"], expected()
+    hopd_case = world["cases"][0]
+    assert (
+        clinician.post(
+            f"/api/v1/cases/{hopd_case['id']}/void", json={"reason": "entered twice"}
+        ).status_code
+        == 200
+    )
+    report = finance.get("/api/v1/reports/case-margin").json
+    assert {row["reference"] for row in report["items"]} == {"A-1", "O-1"}
+    assert report["totals"]["margin"] == str(want["A-1"]["margin"] + want["O-1"]["margin"])
+
+    assert (
+        finance.client.delete(
+            "/api/v1/fee-schedules/2026/overrides/C9809/HOPD", headers=finance.headers()
+        ).status_code
+        == 204
+    )
+    body = case_body(
+        world["hopd"], "H-2", procedures=[{"code": "C9809"}, {"code": "64640", "nerves": ["afcn"]}]
+    )
+    assert clinician.post("/api/v1/cases", json=body).status_code == 201
+    rows = {r["reference"]: r for r in finance.get("/api/v1/reports/case-margin").json["items"]}
+    assert rows["H-2"]["device_unpriced"] is True
+    assert rows["H-2"]["device_reimbursement"] is None
+    assert rows["H-2"]["reimbursement_complete"] is False
+    totals = finance.get("/api/v1/reports/case-margin").json["totals"]
+    assert totals["reimbursement_complete"] is False
+    assert totals["device_unpriced_cases"] == 1
+
+
+def test_report_is_scoped_to_the_users_facilities(world, app):
+    """A member of one facility sees only its cases; another facility is 404."""
+    hopd_only = make_actor(app, "viewer", [world["hopd"]])
+    report = hopd_only.get("/api/v1/reports/case-margin").json
+    assert [row["reference"] for row in report["items"]] == ["H-1"]
+    assert report["totals"]["cases"] == 1
+    assert (
+        hopd_only.get(f"/api/v1/reports/case-margin?facility_id={world['asc'].id}").status_code
+        == 404
+    )
+    purchaser = make_actor(app, "purchaser", [world["hopd"]])
+    assert purchaser.get("/api/v1/reports/case-margin").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "group_by=case,month",
+        "group_by=month,month",
+        "group_by=patient",
+        "date_from=2026-05-01&date_to=2026-04-01",
+        "site_of_service=clinic",
+        "code=99999",
+        "per_page=1000",
+        "facility_id=99999999999",
+    ],
+)
+def test_bad_report_query_is_422(world, query):
+    """Bad filters and groupings are 422 problems."""
+    response = world["finance"].get(f"/api/v1/reports/case-margin?{query}")
+    assert response.status_code == 422, (query, response.json)
+    assert response.mimetype == "application/problem+json"
+
+
+def test_bad_export_format_is_422(world):
+    """Only csv and xlsx exist, and the format is required."""
+    finance = world["finance"]
+    assert finance.get("/api/v1/reports/case-margin/export?format=pdf").status_code == 422
+    assert finance.get("/api/v1/reports/case-margin/export").status_code == 422
+
+
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("group_by", ["case", "facility,month", "site_of_service"])
+def test_exports_parse_back_to_the_same_figures(world, group_by):
+    """CSV and XLSX exports hold the JSON report's rows and totals, to the cent."""
+    finance = world["finance"]
+    report = finance.get(f"/api/v1/reports/case-margin?group_by={group_by}&per_page=100").json
+    money = ("supply_cost", "expected_reimbursement", "margin", "facility_reimbursement")
+
+    response = finance.get(f"/api/v1/reports/case-margin/export?group_by={group_by}&format=csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = _csv_rows(response.get_data(as_text=True))
+    *body, total = rows
+    assert len(body) == len(report["items"])
+    for got, want in zip(body, report["items"], strict=True):
+        for name in (*money, "cases", "margin_pct"):
+            assert got[name] == str(want[name]), name
+    assert next(iter(total.values())) == "TOTAL"
+    assert total["margin"] == report["totals"]["margin"]
+
+    response = finance.get(f"/api/v1/reports/case-margin/export?group_by={group_by}&format=xlsx")
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    sheet = list(workbook.active.iter_rows(values_only=True))
+    header, *body, total = sheet
+    body = [dict(zip(header, row, strict=True)) for row in body]
+    for got, want in zip(body, report["items"], strict=True):
+        for name in money:
+            assert Decimal(str(got[name])).quantize(Decimal("0.01")) == Decimal(want[name]), name
+        assert got["cases"] == want["cases"]
+    total = dict(zip(header, total, strict=True))
+    assert total[header[0]] == "TOTAL"
+    assert Decimal(str(total["margin"])).quantize(Decimal("0.01")) == Decimal(
+        report["totals"]["margin"]
+    )
+    workbook.close()
