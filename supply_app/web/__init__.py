@@ -24,7 +24,7 @@ NAV = (
     ("web.alerts", "Alerts", ("admin", "purchaser", "materials", "viewer")),
     ("web.case_new", "Record case", ("admin", "clinician")),
     ("web.cases_list", "Cases", ("admin", "clinician", "finance", "viewer")),
-    ("web.margin", "Margin report", ("admin", "finance", "viewer")),
+    ("web.margin", "Margin report", ("admin", "finance", "viewer", "clinician", "materials")),
     ("web.fee_schedules", "Fee schedules", ("admin", "finance", "viewer")),
     ("web.catalog", "Catalog", EVERYONE),
     ("web.facilities", "Facilities", EVERYONE),
@@ -51,4 +51,10 @@ bp.add_app_template_filter(packs_and_eaches, "packs")
 bp.add_app_template_filter(days_until, "days_until")
 
 # Importing the view modules registers their routes on bp.
-from supply_app.web import case_views, order_views, stock_views, views  # noqa: E402,F401
+from supply_app.web import (  # noqa: E402,F401
+    case_views,
+    finance_views,
+    order_views,
+    stock_views,
+    views,
+)

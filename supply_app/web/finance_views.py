@@ -1,0 +1,266 @@
+"""Finance pages: per-case margin with filters, totals, charts and exports; fee schedules."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import (
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional
+
+from supply_app.cases import fees
+from supply_app.cases import service as cases
+from supply_app.cases.models import PROCEDURE_CODES
+from supply_app.coding import available_years
+from supply_app.extensions import db
+from supply_app.facilities.models import SITES_OF_SERVICE
+from supply_app.reporting import service as reporting
+from supply_app.web import bp
+from supply_app.web.charts import Series, bar_chart
+from supply_app.web.forms import ActionForm, OverrideForm, options
+from supply_app.web.helpers import FINANCE, facility_choices, me, parse_money, run_write, ui_roles
+
+# The same roles the margin report API allows.
+REPORT_ROLES = ("admin", "finance", "materials", "clinician", "viewer")
+GROUPINGS = {
+    "case": "Case",
+    "facility": "Facility",
+    "month": "Month of service",
+    "site_of_service": "Site of service",
+    "code_mix": "Code mix",
+}
+ROWS_PER_PAGE = 50
+CHART_ROWS = 120  # ten years of months
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class MarginFilterForm(FlaskForm):
+    """The report's filters, sent as a GET query (no state changes, so no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    # Not checked against the choices: the service answers 404 for a facility not yours.
+    facility_id = SelectField(
+        "Facility", coerce=str, validators=[Optional()], validate_choice=False
+    )
+    date_from = DateField("Service from", validators=[Optional()])
+    date_to = DateField("Service to", validators=[Optional()])
+    site_of_service = SelectField("Site of service", validators=[Optional()])
+    code = SelectField("Code", validators=[Optional()])
+    group_by = SelectField("Group by", default="case")
+
+
+def _filter_form() -> MarginFilterForm:
+    """The filter form bound to the query string, with its choices."""
+    form = MarginFilterForm(request.args)
+    form.facility_id.choices = options(("", "All my facilities")) + facility_choices()
+    form.site_of_service.choices = options(("", "Any"), *((s, s) for s in SITES_OF_SERVICE))
+    form.code.choices = options(("", "Any"), *((c, c) for c in PROCEDURE_CODES))
+    form.group_by.choices = options(*GROUPINGS.items())
+    return form
+
+
+def _report_args(form: MarginFilterForm) -> dict[str, Any]:
+    """The reporting service's arguments from a validated filter form."""
+    facility = form.facility_id.data
+    return {
+        "facility_id": int(facility) if facility and facility.isdigit() else None,
+        "date_from": form.date_from.data,
+        "date_to": form.date_to.data,
+        "site_of_service": form.site_of_service.data or None,
+        "code": form.code.data or None,
+        "group_by": [form.group_by.data or "case"],
+    }
+
+
+def _valid(form: MarginFilterForm) -> bool:
+    """Validate the filters, including the date order."""
+    ok = form.validate()
+    if ok and form.date_from.data and form.date_to.data and form.date_from.data > form.date_to.data:
+        form.date_to.errors = ["Must be on or after the start date."]
+        ok = False
+    return ok
+
+
+def _charts(args: dict[str, Any]) -> list:
+    """Margin by month, margin by site of service, and supply cost against reimbursement."""
+    by_month = reporting.margin_page(
+        db.session, me(), {**args, "group_by": ["month"]}, 1, CHART_ROWS
+    )["items"]
+    by_site = reporting.margin_page(
+        db.session, me(), {**args, "group_by": ["site_of_service"]}, 1, CHART_ROWS
+    )["items"]
+    months = [str(row["month"])[:7] for row in by_month]
+    return [
+        bar_chart(
+            "Margin by month of service",
+            months,
+            [Series("Margin", [r["margin"] for r in by_month], "#1e6b34", "#b3261e")],
+        ),
+        bar_chart(
+            "Margin by site of service",
+            [row["site_of_service"] for row in by_site],
+            [Series("Margin", [r["margin"] for r in by_site], "#1e6b34", "#b3261e")],
+        ),
+        bar_chart(
+            "Supply cost against expected reimbursement, by month",
+            months,
+            [
+                Series("Supply cost", [r["supply_cost"] for r in by_month], "#b3261e"),
+                Series(
+                    "Expected reimbursement",
+                    [r["expected_reimbursement"] for r in by_month],
+                    "#0b5cad",
+                ),
+            ],
+        ),
+    ]
+
+
+@bp.route("/reports/margin")
+@ui_roles(*REPORT_ROLES)
+def margin():
+    """The per-case margin table with filters, totals, charts and download links."""
+    form = _filter_form()
+    page_arg = request.args.get("page", "1")
+    page = int(page_arg) if page_arg.isdigit() and 0 < len(page_arg) < 6 else 1
+    if not _valid(form):
+        return render_template("finance/margin.html", form=form, report=None, charts=[]), 422
+    args = _report_args(form)
+    report = reporting.margin_page(db.session, me(), args, page, ROWS_PER_PAGE)
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "finance/margin.html",
+        form=form,
+        report=report,
+        group_by=args["group_by"][0],
+        charts=_charts(args),
+        query=query,
+    )
+
+
+@bp.route("/reports/margin.<any(csv, xlsx):fmt>")
+@ui_roles(*REPORT_ROLES)
+def margin_export(fmt: str):
+    """Download the filtered report (every row plus a TOTAL row) as CSV or XLSX."""
+    form = _filter_form()
+    if not _valid(form):
+        return render_template("finance/margin.html", form=form, report=None, charts=[]), 422
+    args = _report_args(form)
+    header, rows = reporting.export_rows(db.session, me(), args)
+    name = f"case-margin-{args['group_by'][0]}-{date.today().isoformat()}"
+    if fmt == "csv":
+        response = Response(
+            stream_with_context(reporting.csv_chunks(header, rows)), mimetype="text/csv"
+        )
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    return send_file(
+        reporting.xlsx_file(header, rows),
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name=f"{name}.xlsx",
+    )
+
+
+def _year_arg() -> int:
+    """The schedule year asked for, else the latest one available."""
+    years = available_years()
+    raw = request.args.get("year", "")
+    return int(raw) if raw.isdigit() and int(raw) in years else max(years)
+
+
+def _render_schedules(year: int, form: OverrideForm, status: int = 200):
+    """The fee schedule page for a year, with its overrides and the override form."""
+    return (
+        render_template(
+            "finance/fee_schedules.html",
+            year=year,
+            years=available_years(),
+            published=fees.schedule_year(year),
+            schedule=fees.current_schedule(db.session, year),
+            overrides=fees.list_overrides(db.session, year),
+            form=form,
+            reprice_form=ActionForm(),
+            can_set=me().role in FINANCE,
+        ),
+        status,
+    )
+
+
+def _override_form(year: int) -> OverrideForm:
+    """The C9809 override form with the schedule years to choose from."""
+    form = OverrideForm()
+    form.year.choices = options(*((y, f"CY{y}") for y in available_years()))
+    if request.method == "GET":
+        form.year.data = year
+    return form
+
+
+@bp.route("/fee-schedules")
+@ui_roles("admin", "finance", "viewer", "clinician", "materials", "purchaser")
+def fee_schedules():
+    """A year's fee schedule: every code's figures with source and confidence."""
+    year = _year_arg()
+    return _render_schedules(year, _override_form(year))
+
+
+@bp.route("/fee-schedules/overrides", methods=["POST"])
+@ui_roles(*FINANCE)
+def fee_override():
+    """Set the C9809 amount a schedule year uses at a site (audited)."""
+    form = _override_form(_year_arg())
+    if form.validate_on_submit():
+        cents = parse_money(form.amount.data)
+
+        def work():
+            return fees.set_override(
+                db.session,
+                year=form.year.data,
+                code="C9809",
+                site=form.site.data,
+                amount_cents=cents,
+                note=form.note.data or None,
+                actor=me(),
+            )
+
+        if cents is None:
+            form.amount.errors = ["Give an amount such as 1250.00."]
+        elif run_write(form, work, {"code": "site", "amount": "amount"}) is not None:
+            flash(
+                f"C9809 at {form.site.data} for CY{form.year.data} set to ${form.amount.data}. "
+                "Recorded cases keep their price until you reprice them.",
+                "success",
+            )
+            return redirect(url_for("web.fee_schedules", year=form.year.data))
+    return _render_schedules(form.year.data or _year_arg(), form, 422)
+
+
+@bp.route("/fee-schedules/reprice", methods=["POST"])
+@ui_roles(*FINANCE)
+def fee_reprice():
+    """Reprice every case priced under an older schedule version (explicit bulk action)."""
+    form = ActionForm()
+    year = _year_arg()
+    if form.validate_on_submit():
+        report = run_write(form, lambda: cases.reprice_cases(db.session, user=me()))
+        if report is not None:
+            flash(
+                f"Repriced {report.repriced} of {report.examined} stale case(s); "
+                f"{report.changed} changed amount; {len(report.failed)} could not be priced.",
+                "success",
+            )
+            return redirect(url_for("web.fee_schedules", year=year))
+    return _render_schedules(year, _override_form(year), 409)
