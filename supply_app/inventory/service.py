@@ -523,7 +523,7 @@ def _inbound_unit_cost(session: Session, facility_id: int, lot_id: int) -> int:
     ).one_or_none()
     if row is None:
         return 0
-    return share_of_value(row.eaches, row.value_cents, 1) if row.eaches > 1 else row.value_cents
+    return share_of_value(row.eaches, row.value_cents, 1)
 
 
 def _adjust_locked(
