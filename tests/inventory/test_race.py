@@ -1,0 +1,161 @@
+"""Many clients take the last units at once through a real threaded HTTP server.
+
+Exactly as many issues succeed as stock allows; every other one is a 409 insufficient-stock
+carrying requested/available; the balance never goes negative and still equals its ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import flask_migrate
+import pytest
+from werkzeug.serving import make_server
+
+from supply_app.auth.service import create_user, issue_token
+from supply_app.catalog.service import get_part_by_number, load_catalog_file, sync_catalog
+from supply_app.extensions import db
+from supply_app.facilities.service import create_facility
+from supply_app.inventory import service
+from tests.conftest import make_test_app
+from tests.inventory.helpers import in_days
+
+THREADS = 24
+EACH_TAKES = 2
+STOCK = 15  # 7 clients can be served; one each is left over
+
+
+@contextmanager
+def live_server(url: str) -> Iterator[tuple[str, str, int, int]]:
+    """Migrate a fresh database, seed one stocked lot, serve the app on 127.0.0.1."""
+    app = make_test_app(url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        sync_catalog(db.session, load_catalog_file(app.config["CATALOG_PATH"]))
+        facility = create_facility(
+            db.session,
+            data={
+                "code": "RACE-1",
+                "name": "Race test",
+                "site_of_service": "HOPD",
+                "dodaac": "RACE01",
+                "ship_to_address": "1 Test Road",
+            },
+            actor=None,
+        )
+        user = create_user(
+            db.session,
+            username="racer",
+            display_name="Racer",
+            role="clinician",
+            password="correct-horse-battery",
+            facility_ids=[facility.id],
+        )
+        _, token = issue_token(db.session, user=user, name="race", days=1)
+        lot = service.receive(
+            db.session,
+            facility=facility,
+            part=get_part_by_number(db.session, "STT2309-5"),
+            lot_number="RACE-LOT",
+            expiry_date=in_days(300),
+            eaches=STOCK,
+            value_cents=100_001,
+            actor=None,
+            reason="opening_balance",
+        ).lot
+        db.session.commit()
+        facility_id, lot_id = facility.id, lot.id
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", token, facility_id, lot_id
+    finally:
+        server.shutdown()
+        thread.join()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def post(base: str, token: str, path: str, body: dict) -> tuple[int, dict]:
+    """POST JSON and return (status, parsed body) for success and error alike."""
+    request = urllib.request.Request(  # noqa: S310 - http to our loopback server
+        base + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def run_race(url: str) -> None:
+    """THREADS clients each issue EACH_TAKES eaches of a STOCK-each lot at the same moment."""
+    with live_server(url) as (base, token, facility_id, lot_id):
+        barrier = threading.Barrier(THREADS)
+        results: list[tuple[int, dict]] = []
+        lock = threading.Lock()
+
+        def client() -> None:
+            barrier.wait()
+            outcome = post(
+                base,
+                token,
+                f"/api/v1/facilities/{facility_id}/issues",
+                {"lot_id": lot_id, "eaches": EACH_TAKES},
+            )
+            with lock:
+                results.append(outcome)
+
+        threads = [threading.Thread(target=client) for _ in range(THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    statuses = Counter(status for status, _ in results)
+    served = STOCK // EACH_TAKES
+    assert statuses == {201: served, 409: THREADS - served}, results
+    for status, body in results:
+        if status == 409:
+            assert body["type"] == "/problems/insufficient-stock"
+            assert body["requested"] == EACH_TAKES
+            assert body["available"] == STOCK - served * EACH_TAKES
+    issued_value = -sum(int(Decimal(body["value"]) * 100) for s, body in results if s == 201)
+    check = make_test_app(url)
+    with check.app_context():
+        assert service.verify(db.session) == []
+        lot = service.get_lot(db.session, lot_id)
+        row = db.session.execute(
+            db.select(service.StockBalance.on_hand, service.StockBalance.value_cents).where(
+                service.StockBalance.lot_id == lot.id
+            )
+        ).one()
+        assert row.on_hand == STOCK - served * EACH_TAKES
+        assert row.value_cents + issued_value == 100_001
+        db.engine.dispose()
+
+
+@pytest.mark.pg
+@pytest.mark.skipif(
+    not os.environ.get("SUPPLY_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="the suite is running on SQLite; this race runs when it runs on PostgreSQL",
+)
+def test_last_units_race_on_postgresql(database_factory):
+    """PostgreSQL: row lock + conditional UPDATE serve exactly the stock there is."""
+    run_race(database_factory("race"))
+
+
+def test_last_units_race_on_sqlite(tmp_path):
+    """SQLite: BEGIN IMMEDIATE + conditional UPDATE serve exactly the stock there is."""
+    run_race(f"sqlite:///{tmp_path}/race.sqlite3")
