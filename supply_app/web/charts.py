@@ -14,6 +14,7 @@ PAD_RIGHT = 12
 PAD_TOP = 14
 PAD_BOTTOM = 46
 TICKS = 4
+MAX_BAR = 56
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,10 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series]) -> Ma
             f'fill="#5b6470">{escape(_money(cents))}</text>'
         )
     slot = plot_w / max(1, len(labels))
-    bar_w = max(2.0, slot * 0.8 / max(1, len(series)))
+    bar_w = min(MAX_BAR, max(2.0, slot * 0.8 / max(1, len(series))))
     for index, label in enumerate(labels):
-        x0 = PAD_LEFT + slot * index + slot * 0.1
+        # Centre the group of bars in its slot (bars are capped, so slots may be wider).
+        x0 = PAD_LEFT + slot * index + (slot - bar_w * len(series)) / 2
         for k, s in enumerate(series):
             value = s.values[index]
             top, bottom = sorted((y(value), y(0)))
@@ -78,7 +80,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series]) -> Ma
                 "</rect>"
             )
         parts.append(
-            f'<text x="{x0 + slot * 0.4:.1f}" y="{HEIGHT - PAD_BOTTOM + 14}" '
+            f'<text x="{PAD_LEFT + slot * (index + 0.5):.1f}" y="{HEIGHT - PAD_BOTTOM + 14}" '
             f'text-anchor="middle" fill="#1b1f24">{escape(label)}</text>'
         )
     parts.append(

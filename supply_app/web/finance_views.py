@@ -103,18 +103,19 @@ def _charts(args: dict[str, Any]) -> list:
         db.session, me(), {**args, "group_by": ["site_of_service"]}, 1, CHART_ROWS
     )["items"]
     months = [str(row["month"])[:7] for row in by_month]
-    return [
-        bar_chart(
+    margin_colours = ("#1e6b34", "#b3261e")  # green, red below zero
+    charts = [
+        (
             "Margin by month of service",
             months,
-            [Series("Margin", [r["margin"] for r in by_month], "#1e6b34", "#b3261e")],
+            [Series("Margin", [r["margin"] for r in by_month], *margin_colours)],
         ),
-        bar_chart(
+        (
             "Margin by site of service",
             [row["site_of_service"] for row in by_site],
-            [Series("Margin", [r["margin"] for r in by_site], "#1e6b34", "#b3261e")],
+            [Series("Margin", [r["margin"] for r in by_site], *margin_colours)],
         ),
-        bar_chart(
+        (
             "Supply cost against expected reimbursement, by month",
             months,
             [
@@ -127,6 +128,7 @@ def _charts(args: dict[str, Any]) -> list:
             ],
         ),
     ]
+    return [(title, bar_chart(title, labels, series)) for title, labels, series in charts]
 
 
 @bp.route("/reports/margin")

@@ -60,3 +60,25 @@ def sign_out(page: Page) -> None:
     """Sign out with the header button."""
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def add_gtin(part: Part, gtin: str, units: int) -> None:
+    """Print a test GTIN on a part's package; commit (the real catalog lists none yet)."""
+    from supply_app.catalog.models import PartGtin
+    from supply_app.extensions import db
+
+    part.gtins.append(PartGtin(gtin=gtin, units=units))
+    db.session.commit()
+
+
+def hri(gtin: str, lot: str, expiry) -> str:
+    """A GS1 label as a keyboard-wedge scanner sends it in human-readable form."""
+    return f"(01){gtin}(17){expiry:%y%m%d}(10){lot}"
+
+
+def scan_into(page: Page, label: str, field: str, code: str) -> None:
+    """Type a barcode into a scan field and press Enter, as a wedge scanner does."""
+    box = page.get_by_label(label)
+    box.fill(code)
+    box.press("Enter")
+    expect(page.locator(f"#{field}-status")).to_contain_text("Read:")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.factories import make_facility, price_part, sync_parts
@@ -46,12 +48,20 @@ def test_anonymous_is_sent_to_login(client):
 
 @pytest.mark.parametrize(
     ("role", "landing"),
-    [("admin", "/overview"), ("viewer", "/overview")],
+    [
+        ("admin", "/overview"),
+        ("viewer", "/overview"),
+        ("purchaser", "/orders"),
+        ("materials", "/stock/alerts"),
+        ("clinician", "/cases/new"),
+        ("finance", "/reports/margin"),
+    ],
 )
 def test_role_lands_on_its_page(app, role, landing):
     """After sign-in the start page redirects each role to what it needs first."""
+    sync_parts(app)
     facility = make_facility()
-    browser = sign_in(app, role, [facility], all_facilities=role == "admin")
+    browser = sign_in(app, role, [facility], all_facilities=role in ("admin", "finance"))
     response = browser.get("/")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(landing)
@@ -96,3 +106,19 @@ def test_sign_out_needs_csrf_and_ends_session(app):
     assert browser.client.post("/logout").status_code == 400
     assert browser.submit("/overview", {}, action="/logout").status_code == 302
     assert browser.get("/overview").status_code == 302
+
+
+ROLES = ["admin", "purchaser", "materials", "clinician", "finance", "viewer"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_nav_page_opens_for_its_role(app, role):
+    """Each link in a role's menu opens (200) with that role, with no data at all."""
+    sync_parts(app)
+    browser = sign_in(app, role, [make_facility()], all_facilities=role in ("admin", "finance"))
+    html = browser.get("/overview").get_data(as_text=True)
+    links = re.findall(r'<nav aria-label="Main">(.*?)</nav>', html, re.S)[0]
+    hrefs = re.findall(r'href="([^"]+)"', links)
+    assert hrefs
+    for href in hrefs:
+        assert browser.get(href).status_code == 200, href
