@@ -303,7 +303,7 @@ def _receipt_value(part: Part, eaches: int, unit_cost: int | None) -> int:
         raise InvalidInput(
             f"{part.part_number} has no contract price today; give unit_cost.", field="unit_cost"
         )
-    return (2 * price.unit_price_cents * eaches + part.units_per_pack) // (2 * part.units_per_pack)
+    return service.value_at_pack_price(price.unit_price_cents, part.units_per_pack, eaches)
 
 
 @blp.route(f"{FACILITY}/receipts")

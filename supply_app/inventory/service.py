@@ -101,6 +101,11 @@ def share_of_value(on_hand: int, value_cents: int, eaches: int) -> int:
     return (2 * value_cents * eaches + on_hand) // (2 * on_hand)
 
 
+def value_at_pack_price(pack_price_cents: int, units_per_pack: int, eaches: int) -> int:
+    """Cents for eaches bought at a per-pack price, pro rata and rounded half up."""
+    return (2 * pack_price_cents * eaches + units_per_pack) // (2 * units_per_pack)
+
+
 # --------------------------------------------------------------------------- lots
 
 

@@ -13,7 +13,7 @@ from supply_app.errors import Conflict, InvalidInput
 from supply_app.extensions import db
 from supply_app.inventory import service
 from supply_app.inventory.models import LedgerIsAppendOnly, StockMovement
-from tests.factories import make_actor, make_facility, sync_parts
+from tests.factories import make_actor, make_facility, price_part, sync_parts
 from tests.inventory.helpers import GTIN_TIP, balance, in_days, ledger_rows, register_gtin, stock
 
 
@@ -260,3 +260,21 @@ def test_plain_lot_number_scan_issues_that_lot(app, parts):
     )
     assert issued.status_code == 201, issued.json
     assert issued.json["lot_id"] == lot.id
+
+
+def test_demo_stock_is_idempotent_and_verifies(parts):
+    """Demo stock loads once per facility, raises alerts, and leaves a clean ledger."""
+    from supply_app.inventory.demo import load_demo_stock
+
+    facility = make_facility(code="DEMO-X")
+    price_part(parts["STT2309-5"], 125_000)
+    first = load_demo_stock(db.session, ["DEMO-X", "NO-SUCH"])
+    db.session.commit()
+    rows = ledger_rows()
+    assert "DEMO-X" in first[0]
+    assert load_demo_stock(db.session, ["DEMO-X"]) == ["Demo stock: already loaded."]
+    assert ledger_rows() == rows == 5
+    assert service.on_hand_by_part(db.session, facility.id)[parts["STT2309-5"].id] == 20
+    kinds = {a["kind"] for a in service.alerts(db.session, facility, service.today())}
+    assert kinds == {"below_min", "expiring"}
+    assert service.verify(db.session) == []
