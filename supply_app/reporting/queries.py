@@ -60,25 +60,54 @@ class MarginFilter:
     site_of_service: str | None = None
     code: str | None = None
 
+    @property
+    def narrowed(self) -> bool:
+        """True when the filter leaves out some cases (so the ledger can be narrowed too)."""
+        return any(
+            value is not None
+            for value in (
+                self.facility_ids,
+                self.date_from,
+                self.date_to,
+                self.site_of_service,
+                self.code,
+            )
+        )
+
+
+def _cost_sum(issue: Any, reversal: Any) -> Any:
+    return -func.sum(issue.value_cents + func.coalesce(reversal.value_cents, 0))
+
 
 def case_costs(case_ids: Iterable[int] | None = None) -> Select:
-    """(case_id, supply_cost_cents) from the case's issue movements, net of their reversals."""
+    """(case_id, supply_cost) in cents from the cases' issue movements, net of reversals."""
     issue, reversal = aliased(StockMovement), aliased(StockMovement)
     stmt = (
-        select(
-            issue.reference_id.label("case_id"),
-            (-func.sum(issue.value_cents + func.coalesce(reversal.value_cents, 0))).label(
-                "supply_cost"
-            ),
-        )
+        select(issue.reference_id.label("case_id"), _cost_sum(issue, reversal).label("supply_cost"))
         .select_from(issue)
         .outerjoin(reversal, reversal.reverses_id == issue.id)
         .where(issue.reference_type == "case", issue.reverses_id.is_(None))
         .group_by(issue.reference_id)
     )
     if case_ids is not None:
-        stmt = stmt.where(issue.reference_id.in_(list(case_ids)))
+        stmt = stmt.where(issue.reference_id.in_(case_ids))
     return stmt
+
+
+def _case_cost(case_id: Any) -> Any:
+    """The cost of one case as a correlated scalar subquery (cheap for a page of cases)."""
+    issue, reversal = aliased(StockMovement), aliased(StockMovement)
+    return (
+        select(func.coalesce(_cost_sum(issue, reversal), 0))
+        .select_from(issue)
+        .outerjoin(reversal, reversal.reverses_id == issue.id)
+        .where(
+            issue.reference_type == "case",
+            issue.reference_id == case_id,
+            issue.reverses_id.is_(None),
+        )
+        .scalar_subquery()
+    )
 
 
 def stale_expression(versions: dict[int, str]) -> Any:
@@ -90,43 +119,39 @@ def stale_expression(versions: dict[int, str]) -> Any:
     return not_(or_(false(), *current))
 
 
-def case_rows(filters: MarginFilter, versions: dict[int, str]) -> Select:
-    """One row per non-void case in the filter: its keys, priced amounts and supply cost."""
+def case_rows(filters: MarginFilter, versions: dict[int, str], *, per_case: bool = False) -> Select:
+    """One row per non-void case in the filter: its keys, priced amounts and supply cost.
+
+    Over many cases the ledger is aggregated once and hash-joined (the shape of the
+    hand-written floor); for a page of cases (per_case) each cost is looked up by index
+    after ORDER BY/LIMIT, so a page never aggregates the whole ledger.
+    """
     c = ProcedureCase
-    issue, reversal = aliased(StockMovement), aliased(StockMovement)
-    cost = func.coalesce(-func.sum(issue.value_cents + func.coalesce(reversal.value_cents, 0)), 0)
-    stmt = (
-        select(
-            c.id.label("case_id"),
-            c.reference,
-            c.facility_id,
-            c.date_of_service,
-            service_month(c.date_of_service).label("month"),
-            c.site_of_service,
-            c.code_mix,
-            c.schedule_version,
-            c.facility_cents,
-            c.professional_cents,
-            c.device_cents,
-            c.reimbursement_cents,
-            case((c.device_priced, 0), else_=1).label("device_unpriced"),
-            case((stale_expression(versions), 1), else_=0).label("stale"),
-            cost.label("supply_cost"),
-        )
-        .select_from(c)
-        .outerjoin(
-            issue,
-            and_(
-                issue.reference_type == "case",
-                issue.reference_id == c.id,
-                issue.reverses_id.is_(None),
-            ),
-        )
-        .outerjoin(reversal, reversal.reverses_id == issue.id)
-        .where(c.status == "recorded")
-        .group_by(c.id)
-    )
-    return _filtered(stmt, filters)
+    keys = _filtered(select(c.id).where(c.status == "recorded"), filters)
+    if per_case:
+        cost, joined = _case_cost(c.id), c.__table__
+    else:
+        ledger = case_costs(keys if filters.narrowed else None).subquery("case_costs")
+        cost = func.coalesce(ledger.c.supply_cost, 0)
+        joined = c.__table__.outerjoin(ledger, ledger.c.case_id == c.id)
+    stmt = select(
+        c.id.label("case_id"),
+        c.reference,
+        c.facility_id,
+        c.date_of_service,
+        service_month(c.date_of_service).label("month"),
+        c.site_of_service,
+        c.code_mix,
+        c.schedule_version,
+        c.facility_cents,
+        c.professional_cents,
+        c.device_cents,
+        c.reimbursement_cents,
+        case((c.device_priced, 0), else_=1).label("device_unpriced"),
+        case((stale_expression(versions), 1), else_=0).label("stale"),
+        cost.label("supply_cost"),
+    ).select_from(joined)
+    return _filtered(stmt.where(c.status == "recorded"), filters)
 
 
 def _filtered(stmt: Select, filters: MarginFilter) -> Select:
@@ -173,7 +198,7 @@ def _sums(rows: Any) -> list[Any]:
 
 def grouped_rows(filters: MarginFilter, versions: dict[int, str], group_by: list[str]) -> Select:
     """Margin figures per group (case, or any mix of facility, month, site, code mix), ordered."""
-    rows = case_rows(filters, versions).subquery("case_rows")
+    rows = case_rows(filters, versions, per_case=group_by == ["case"]).subquery("case_rows")
     if group_by == ["case"]:
         return (
             select(
@@ -212,6 +237,12 @@ def grouped_rows(filters: MarginFilter, versions: dict[int, str], group_by: list
 def _key_columns(group_by: list[str]) -> list[str]:
     names = {"facility": "facility_id"}
     return [names.get(g, g) for g in group_by]
+
+
+def case_count(filters: MarginFilter) -> Select:
+    """How many non-void cases the filter covers (no ledger join needed to count them)."""
+    stmt = select(func.count(ProcedureCase.id)).where(ProcedureCase.status == "recorded")
+    return _filtered(stmt, filters)
 
 
 def totals(filters: MarginFilter, versions: dict[int, str]) -> Select:
