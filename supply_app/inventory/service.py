@@ -1046,7 +1046,7 @@ def _audit_par(
     before: tuple[int, int] | None,
     after: tuple[int, int] | None,
 ) -> None:
-    def as_dict(pair: tuple[int, int] | None) -> dict[str, int] | None:
+    def _as_dict(pair: tuple[int, int] | None) -> dict[str, int] | None:
         return None if pair is None else {"min_eaches": pair[0], "max_eaches": pair[1]}
 
     record_audit(
@@ -1055,8 +1055,8 @@ def _audit_par(
         action="par_level.delete" if after is None else "par_level.set",
         entity=("par_level", level.id),
         facility_id=facility.id,
-        before={"part_id": level.part_id, **(as_dict(before) or {})} if before else None,
-        after={"part_id": level.part_id, **(as_dict(after) or {})} if after else None,
+        before={"part_id": level.part_id, **(_as_dict(before) or {})} if before else None,
+        after={"part_id": level.part_id, **(_as_dict(after) or {})} if after else None,
     )
 
 

@@ -65,13 +65,16 @@ class StockMachine(RuleBasedStateMachine):
     # ---- helpers
 
     def held(self, f: int, lot: int) -> tuple[int, int]:
+        """The model balance (eaches, cents) of a facility index and lot index."""
         return self.model.get((f, lot), (0, 0))
 
     def apply(self, f: int, lot: int, eaches: int, value: int) -> None:
+        """Change the model balance by signed eaches and cents."""
         on_hand, total = self.held(f, lot)
         self.model[(f, lot)] = (on_hand + eaches, total + value)
 
     def expect_failure(self, call) -> None:
+        """The service must refuse this movement with a domain error (and write nothing)."""
         try:
             call()
         except DomainError:
@@ -83,6 +86,7 @@ class StockMachine(RuleBasedStateMachine):
 
     @rule(target=movements, f=FACILITIES, lot=LOTS, eaches=QTY, unit=st.integers(0, 50_000))
     def receive(self, f: int, lot: int, eaches: int, unit: int):
+        """Receive stock at a random unit cost (zero included: donations)."""
         facility = self.facilities[f]
         movement = service.receive(
             db.session,
@@ -103,6 +107,7 @@ class StockMachine(RuleBasedStateMachine):
         return movement.id
 
     def _outbound(self, kind: str, f: int, lot: int, eaches: int) -> int | None:
+        """Issue or waste; refused when the model says stock is short."""
         if lot not in self.lots:
             return None
         facility, on_hand_value = self.facilities[f], self.held(f, lot)
@@ -132,14 +137,17 @@ class StockMachine(RuleBasedStateMachine):
 
     @rule(target=movements, f=FACILITIES, lot=LOTS, eaches=QTY)
     def issue(self, f: int, lot: int, eaches: int):
+        """Issue eaches at moving-average cost."""
         return self._outbound("issue", f, lot, eaches) or -1
 
     @rule(target=movements, f=FACILITIES, lot=LOTS, eaches=QTY)
     def waste(self, f: int, lot: int, eaches: int):
+        """Waste eaches at moving-average cost."""
         return self._outbound("waste", f, lot, eaches) or -1
 
     @rule(target=movements, src=FACILITIES, dst=FACILITIES, lot=LOTS, eaches=QTY)
     def transfer(self, src: int, dst: int, lot: int, eaches: int):
+        """Transfer between facilities (same facility must be refused)."""
         if lot not in self.lots:
             return -1
 
@@ -168,6 +176,7 @@ class StockMachine(RuleBasedStateMachine):
 
     @rule(target=movements, f=FACILITIES, lot=LOTS, counted=st.integers(0, 30))
     def count(self, f: int, lot: int, counted: int):
+        """Count a lot; the difference becomes an adjustment (never-held lots refused)."""
         if lot not in self.lots:
             return -1
         facility = self.facilities[f]
@@ -203,6 +212,7 @@ class StockMachine(RuleBasedStateMachine):
 
     @rule(movement_id=consumes(movements))
     def reverse(self, movement_id: int):
+        """Reverse a random earlier movement once (both legs of a transfer)."""
         if movement_id < 0:
             return
         movement = service.get_movement(db.session, movement_id)
@@ -242,15 +252,18 @@ class StockMachine(RuleBasedStateMachine):
         return self.facility_index(leg.facility_id), self.lot_index(leg.lot_id)
 
     def facility_index(self, facility_id: int) -> int:
+        """Index of a facility id in this example."""
         return next(i for i, f in enumerate(self.facilities) if f.id == facility_id)
 
     def lot_index(self, lot_id: int) -> int:
+        """Index of a lot id in this example."""
         return next(i for i, lot in self.lots.items() if lot.id == lot_id)
 
     # ---- invariants
 
     @invariant()
     def database_matches_model_and_ledger(self) -> None:
+        """Non-negative balances equal to the model and the ledger; value conserved."""
         ids = [f.id for f in self.facilities]
         rows = db.session.execute(
             select(
