@@ -1,0 +1,41 @@
+"""Demo cases: recorded once through the service after the demo stock, then left alone."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from supply_app.cases.demo import load_demo_cases
+from supply_app.cases.models import CaseSupply, ProcedureCase
+from supply_app.demo import DEMO_FACILITIES, load_demo
+from supply_app.extensions import db
+from supply_app.inventory.demo import load_demo_stock
+
+
+def test_demo_cases_are_idempotent(app):
+    """With demo stock the three cases are recorded and consume stock; a rerun adds nothing."""
+    load_demo(db.session)
+    load_demo_stock(db.session, [spec["code"] for spec in DEMO_FACILITIES])
+    lines = load_demo_cases(db.session)
+    db.session.commit()
+    assert any("recorded" in line for line in lines), lines
+    cases = db.session.scalars(select(ProcedureCase).order_by(ProcedureCase.reference)).all()
+    assert [c.reference for c in cases] == ["DEMO-A-001", "DEMO-H-001", "DEMO-O-001"]
+    assert all(c.supplies for c in cases)
+    assert load_demo_cases(db.session) == ["Demo cases: already recorded."]
+    load_demo(db.session)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(ProcedureCase)) == 3
+
+
+def test_demo_cases_follow_the_demo_stock(app):
+    """load_demo records the cases when it loaded stock, else skips them writing nothing."""
+    lines = load_demo(db.session)
+    db.session.commit()
+    recorded = db.session.scalar(select(func.count()).select_from(ProcedureCase))
+    supplies = db.session.scalar(select(func.count()).select_from(CaseSupply))
+    if any(line.startswith("Demo cases skipped") for line in lines):
+        assert (recorded, supplies) == (0, 0)
+    else:
+        assert any(line.startswith("Demo cases recorded") for line in lines), lines
+        assert recorded == 3
+        assert supplies >= 6
