@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from supply_app.auth.models import ApiToken, User
 from supply_app.auth.service import TOKEN_PREFIX, create_user, issue_token, token_digest
+from supply_app.cases.demo import load_demo_cases
 from supply_app.catalog.models import ContractPrice, Part
 from supply_app.catalog.service import load_catalog_file, set_contract_price, sync_catalog
 from supply_app.facilities.models import Facility
@@ -107,6 +108,7 @@ def load_demo(session: Session) -> list[str]:
         lines.append(f"  {username:<11} {role:<10} {demo_password(username):<24} {secret}")
     _demo_prices(session)
     lines.append(f"Contract prices are demo values ({DEMO_PRICE_NOTE}).")
+    lines.extend(load_demo_cases(session))  # last: it consumes the demo stock loaded above
     return lines
 
 
