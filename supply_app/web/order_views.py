@@ -247,7 +247,12 @@ STEPS = {
 }
 
 
-@bp.route("/orders/<int(max=2147483647):order_id>/<any(submit, approve):step>", methods=["POST"])
+@bp.route(
+    "/orders/<int(max=2147483647):order_id>/submit", methods=["POST"], defaults={"step": "submit"}
+)
+@bp.route(
+    "/orders/<int(max=2147483647):order_id>/approve", methods=["POST"], defaults={"step": "approve"}
+)
 @ui_roles(*ORDER_BUILDERS)
 def order_step(order_id: int, step: str):
     """Submit or approve an order."""
