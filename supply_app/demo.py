@@ -22,6 +22,7 @@ from supply_app.catalog.models import ContractPrice, Part
 from supply_app.catalog.service import load_catalog_file, set_contract_price, sync_catalog
 from supply_app.facilities.models import Facility
 from supply_app.facilities.service import create_facility
+from supply_app.inventory.demo import load_demo_stock
 
 DEMO_FACILITIES = (
     {
@@ -108,6 +109,7 @@ def load_demo(session: Session) -> list[str]:
         lines.append(f"  {username:<11} {role:<10} {demo_password(username):<24} {secret}")
     _demo_prices(session)
     lines.append(f"Contract prices are demo values ({DEMO_PRICE_NOTE}).")
+    lines.extend(load_demo_stock(session, [spec["code"] for spec in DEMO_FACILITIES]))
     lines.extend(load_demo_cases(session))  # last: it consumes the demo stock loaded above
     return lines
 
