@@ -232,6 +232,16 @@ def register_commands(app: Flask) -> None:
     """Attach the command groups to the app's CLI."""
     from supply_app.cases.cli import cases_cli
     from supply_app.inventory.cli import inventory_cli
+    from supply_app.ordering.cli import orders_cli
 
-    for command in (catalog_cli, users_cli, tokens_cli, prices_cli, demo, inventory_cli, cases_cli):
+    for command in (
+        catalog_cli,
+        users_cli,
+        tokens_cli,
+        prices_cli,
+        demo,
+        inventory_cli,
+        orders_cli,
+        cases_cli,
+    ):
         app.cli.add_command(command)

@@ -52,6 +52,8 @@ APPROVER_ROLES = ("purchaser", "admin")
 RECEIVER_ROLES = ("purchaser", "materials", "admin")
 HEADER_FIELDS = ("fund_code", "priority", "required_delivery_date", "notes")
 MAX_SERIAL = 9999
+#: How far ahead a required delivery date may be; anything later is a typo.
+MAX_DELIVERY_DAYS = 730
 
 #: The states each action is allowed from.
 ALLOWED_FROM: dict[str, tuple[str, ...]] = {
@@ -197,13 +199,18 @@ def _require_state(order: PurchaseOrder, action: str) -> None:
 
 
 def _check_delivery_date(required: date, on: date) -> None:
-    """A required delivery date may not lie in the past.
+    """A required delivery date lies between today and MAX_DELIVERY_DAYS ahead.
 
-    :raises InvalidInput: the date is before `on`.
+    :raises InvalidInput: a date in the past, or one so far ahead it must be a typo.
     """
     if required < on:
         raise InvalidInput(
             f"required_delivery_date {required.isoformat()} is before today ({on.isoformat()}).",
+            field="required_delivery_date",
+        )
+    if required > on + timedelta(days=MAX_DELIVERY_DAYS):
+        raise InvalidInput(
+            f"required_delivery_date must be within {MAX_DELIVERY_DAYS} days of today.",
             field="required_delivery_date",
         )
 
@@ -480,12 +487,29 @@ def _lot_from_scan(session: Session, line: PurchaseOrderLine, raw: str, field: s
     }
 
 
+def _typed_or_scanned_lot(
+    session: Session, line: PurchaseOrderLine, item: dict[str, Any], field: str
+) -> dict:
+    """The lot of a received item: from its scan, or its typed lot number and expiry.
+
+    :raises InvalidInput: both or neither given, or an unusable scan.
+    """
+    typed = "lot_number" in item or "expiry_date" in item
+    if "scan" in item and typed:
+        raise InvalidInput("Give either scan or lot_number + expiry_date.", field=f"{field}.scan")
+    if "scan" in item:
+        return _lot_from_scan(session, line, item["scan"], f"{field}.scan")
+    if "lot_number" not in item or "expiry_date" not in item:
+        raise InvalidInput("Give lot_number and expiry_date, or scan.", field=f"{field}.lot_number")
+    return {"lot_number": item["lot_number"], "expiry_date": item["expiry_date"]}
+
+
 def _resolve_receipt_lines(
     session: Session, order: PurchaseOrder, items: list[dict[str, Any]]
 ) -> list[tuple[PurchaseOrderLine, int, dict]]:
     """Match each received item to its order line and lot, refusing over-receipt.
 
-    :raises InvalidInput: a line not on the order, or an unusable scan.
+    :raises InvalidInput: a line not on the order, no lot given, or an unusable scan.
     :raises OverReceipt: more packs of a line than are outstanding.
     """
     resolved = []
@@ -497,10 +521,7 @@ def _resolve_receipt_lines(
             raise InvalidInput(
                 f"Line {item['line_id']} is not on order {order.id}.", field=f"{field}.line_id"
             )
-        if "scan" in item:
-            lot = _lot_from_scan(session, line, item["scan"], f"{field}.scan")
-        else:
-            lot = {"lot_number": item["lot_number"], "expiry_date": item["expiry_date"]}
+        lot = _typed_or_scanned_lot(session, line, item, field)
         wanted[line.id] += item["packs"]
         resolved.append((line, item["packs"], lot))
     for line in order.lines:
