@@ -35,6 +35,11 @@ class ProblemApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def init_app(self, app: Any, *, spec_kwargs: dict[str, Any] | None = None) -> None:
+        """Set up the spec, documenting our custom fields with their JSON types."""
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        self.register_field(Money, "string", None)
+
     def _register_error_handlers(self) -> None:
         """Leave error handling to supply_app.errors."""
 
@@ -53,8 +58,16 @@ class ProblemApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+MONEY_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
+
+
 class Money(ma.fields.Field):
     """Integer cents in Python, a decimal string ("903.63") in JSON."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Documented as a string with a pattern, so the spec says what the API accepts.
+        metadata = {"pattern": MONEY_PATTERN, "example": "903.63", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
@@ -62,6 +75,8 @@ class Money(ma.fields.Field):
         return format_cents(int(value))
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if not isinstance(value, str):
+            raise ma.ValidationError('Give an amount as a string, such as "1234.50".')
         try:
             amount = Decimal(str(value))
         except Exception as exc:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
 
 import flask_migrate
 import pytest
@@ -29,6 +31,7 @@ def seeded_app(database_factory) -> Iterator[Flask]:
         load_demo(db.session)
         db.session.commit()
         db.session.remove()
+        seed_every_facility_scoped_kind(app, demo_token_secret("admin"))
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -54,3 +57,71 @@ def member_actor(app: Flask, username: str, role: str, facilities: list[Facility
     _, secret = issue_token(db.session, user=user, name="hardening", days=30)
     db.session.commit()
     return Actor(user=user, token=secret, client=app.test_client())
+
+
+SCOPED_SEED_FACILITIES = ("DEMO-HOPD", "DEMO-ASC")
+
+
+def seed_every_facility_scoped_kind(app: Flask, admin_token: str) -> None:
+    """Through the API, give two demo facilities stock, an order with a line and a case.
+
+    The demo loader may or may not create these; the access matrix needs one of each at
+    both facilities, plus a lot that both of them hold.
+    """
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {admin_token}"}
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == 201, (path, response.status_code, response.json)
+        return response.json
+
+    parts = {
+        p["part_number"]: p["id"]
+        for p in client.get("/api/v1/parts?per_page=100", headers=headers).json["items"]
+    }
+    facilities = {
+        f["code"]: f["id"]
+        for f in client.get("/api/v1/facilities?per_page=100", headers=headers).json["items"]
+    }
+    today = date.today()
+    lots = {}
+    for code in SCOPED_SEED_FACILITIES:
+        facility_id = facilities[code]
+        lots[code] = post(
+            f"/api/v1/facilities/{facility_id}/receipts",
+            {
+                "part_id": parts["STT2190-5"],
+                "lot_number": f"HARD-{code}",
+                "expiry_date": (today + timedelta(days=300)).isoformat(),
+                "eaches": 50,
+                "unit_cost": "20.00",
+                "reason": "opening_balance",
+            },
+        )["lot_id"]
+        post(
+            "/api/v1/orders",
+            {
+                "facility_id": facility_id,
+                "fund_code": "2F",
+                "priority": "05",
+                "required_delivery_date": (today + timedelta(days=30)).isoformat(),
+                "lines": [{"part_number": "CRX2111-10", "packs": 2}],
+            },
+        )
+        post(
+            "/api/v1/cases",
+            {
+                "facility_id": facility_id,
+                "reference": f"HARD-{code}",
+                "date_of_service": today.isoformat(),
+                "laterality": "RT",
+                "procedures": [{"code": "64640", "nerves": ["afcn", "lfcn"]}],
+                "supplies": [{"part_id": parts["STT2190-5"], "lot_id": lots[code], "eaches": 1}],
+            },
+        )
+    hopd, asc = (facilities[code] for code in SCOPED_SEED_FACILITIES)
+    post(
+        f"/api/v1/facilities/{hopd}/transfers",
+        {"lot_id": lots["DEMO-HOPD"], "to_facility_id": asc, "eaches": 5},
+    )

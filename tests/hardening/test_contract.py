@@ -21,7 +21,7 @@ from schemathesis.checks import CheckContext
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.hardening.spec import operation_ids, operations, path_parameters
+from tests.hardening.spec import operation_ids, operations, path_parameters, published_spec
 
 EXAMPLES = int(os.environ.get("SUPPLY_FUZZ_EXAMPLES", "12"))
 # Small ids exist in the demo data (facilities 1-3, the six parts, demo orders and cases),
@@ -113,3 +113,39 @@ def test_operation_conforms(api_schema, admin_token, method, path):
         )
 
     fuzz()
+
+
+TYPED_KEYWORDS = ("type", "$ref", "enum", "const", "allOf", "anyOf", "oneOf")
+
+
+def untyped_inputs() -> list[str]:
+    """Request fields and parameters the spec leaves untyped (so any JSON value is 'valid')."""
+    schemas = published_spec()["components"]["schemas"]
+    found: list[str] = []
+
+    def walk(schema: dict[str, Any], where: str, seen: set[str]) -> None:
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            if name not in seen:
+                walk(schemas[name], name, {*seen, name})
+            return
+        for key, prop in schema.get("properties", {}).items():
+            if not any(k in prop for k in TYPED_KEYWORDS):
+                found.append(f"{where}.{key}")
+            walk(prop, f"{where}.{key}", seen)
+        if isinstance(schema.get("items"), dict):
+            walk(schema["items"], f"{where}[]", seen)
+
+    for method, path, operation in operations():
+        content = operation.get("requestBody", {}).get("content", {})
+        for media in content.values():
+            walk(media.get("schema", {}), f"{method.upper()} {path}", set())
+        for parameter in operation.get("parameters", []):
+            if not any(k in parameter.get("schema", {}) for k in TYPED_KEYWORDS):
+                found.append(f"{method.upper()} {path} ?{parameter['name']}")
+    return found
+
+
+def test_every_input_field_declares_its_type():
+    """An untyped input field lets clients (and fuzzers) send anything the spec calls valid."""
+    assert not untyped_inputs()

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.routing import AnyConverter
 
 from supply_app.auth.models import ApiToken, AuditEvent, User
 from supply_app.auth.service import LOCKOUT_AFTER_FAILURES
@@ -72,14 +73,19 @@ def test_api_never_accepts_the_session_cookie(app):
         assert response.status_code == 401, (method, path, response.status_code)
 
 
-def ui_post_rules(app: Flask) -> list[str]:
-    """Every UI URL that accepts POST, with placeholders filled."""
-    rules = []
+def ui_post_urls(app: Flask) -> list[str]:
+    """A URL for every UI rule that accepts POST (ids 1, the first choice of an any())."""
+    adapter = app.url_map.bind("localhost")
+    urls = []
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/") or "POST" not in (rule.methods or ()):
             continue
-        rules.append(re.sub(r"<[^>]+>", "1", rule.rule))
-    return sorted(rules)
+        values = {
+            name: sorted(converter.items)[0] if isinstance(converter, AnyConverter) else 1
+            for name, converter in rule._converters.items()
+        }
+        urls.append(adapter.build(rule.endpoint, values, method="POST"))
+    return sorted(set(urls))
 
 
 def test_every_ui_form_requires_csrf(app):
@@ -87,7 +93,7 @@ def test_every_ui_form_requires_csrf(app):
     facility = make_facility()
     actor = make_actor(app, "admin", [facility])
     client = app.test_client()
-    paths = ui_post_rules(app)
+    paths = ui_post_urls(app)
     assert "/login" in paths
     for path in paths:
         assert client.post(path, data={"x": "1"}).status_code == 400, path
