@@ -140,13 +140,14 @@ def audit_events(action_prefix: str) -> list[AuditEvent]:
     ).all()
 
 
-def assert_audited(event: AuditEvent, actor_id: int | None, *, before: bool) -> None:
-    """An event names who and when, carries after, and before when something changed."""
+def assert_audited(
+    event: AuditEvent, actor_id: int | None, *, before: bool, after: bool = True
+) -> None:
+    """An event names who and when, and carries the values before and/or after the change."""
     assert event.actor_id == actor_id
     assert abs((utcnow() - event.at).total_seconds()) < 60
-    assert event.after
-    if before:
-        assert event.before
+    assert bool(event.before) is before, event.before
+    assert bool(event.after) is after, event.after
 
 
 def test_price_changes_are_audited(app):
@@ -184,3 +185,38 @@ def test_user_and_token_changes_are_audited(app):
     assert_audited(revoke[0], actor.user.id, before=True)
     assert actor.token not in str(issue[0].after)
     assert "token_hash" not in str(issue[0].after)
+
+
+def test_par_level_changes_are_audited(app):
+    """Setting and then changing a par level records who, when, before and after."""
+    parts = sync_parts(app)
+    facility = make_facility()
+    materials = make_actor(app, "materials", [facility])
+    part_id = parts["CRX2111-10"].id
+    for low, high in ((10, 40), (20, 60)):
+        response = materials.client.put(
+            f"/api/v1/facilities/{facility.id}/par-levels",
+            json={"levels": [{"part_id": part_id, "min_eaches": low, "max_eaches": high}]},
+            headers=materials.headers(),
+        )
+        assert response.status_code == 200, response.json
+    first, second = audit_events("par_level.set")
+    assert_audited(first, materials.user.id, before=False)
+    assert_audited(second, materials.user.id, before=True)
+    assert (second.before["min_eaches"], second.after["min_eaches"]) == (10, 20)
+    assert second.facility_id == facility.id
+
+
+def test_fee_schedule_overrides_are_audited(app):
+    """Setting, changing and removing a C9809 override is audited with before and after."""
+    finance = make_actor(app, "finance", all_facilities=True)
+    path = "/api/v1/fee-schedules/2026/overrides/C9809/HOPD"
+    for amount in ("1000.00", "1200.00"):
+        response = finance.client.put(path, json={"amount": amount}, headers=finance.headers())
+        assert response.status_code in (200, 201), response.json
+    assert finance.client.delete(path, headers=finance.headers()).status_code in (200, 204)
+    first, second = audit_events("fee_override.set")
+    assert_audited(first, finance.user.id, before=False)
+    assert_audited(second, finance.user.id, before=True)
+    (removed,) = audit_events("fee_override.delete")
+    assert_audited(removed, finance.user.id, before=True, after=False)
