@@ -143,16 +143,22 @@ def _lot_for_receipt(
         )
     lot = find_lot(session, part=part, lot_number=lot_number)
     if lot is None:
-        lot = Lot(
-            part_id=part.id,
-            lot_number=lot_number,
-            expiry_date=expiry_date,
-            gtin=gtin,
-            serial=serial,
+        # ON CONFLICT DO NOTHING: two first receipts of a lot at once both succeed, and the
+        # loser then checks the winner's expiry like any later receipt.
+        session.execute(
+            _insert(session, Lot)
+            .values(
+                part_id=part.id,
+                lot_number=lot_number,
+                expiry_date=expiry_date,
+                gtin=gtin,
+                serial=serial,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing()
         )
-        session.add(lot)
-        session.flush()
-    elif lot.expiry_date != expiry_date:
+        lot = find_lot(session, part=part, lot_number=lot_number)
+    if lot.expiry_date != expiry_date:
         raise InvalidInput(
             f"Lot {lot_number} of {part.part_number} is on file with expiry "
             f"{lot.expiry_date.isoformat()}, not {expiry_date.isoformat()}.",
@@ -174,6 +180,12 @@ def _lot_for_receipt(
 
 
 # --------------------------------------------------------------------------- balances
+
+
+def _insert(session: Session, model: type) -> Any:
+    """An INSERT for the session's dialect that supports ON CONFLICT (both dialects do)."""
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 def _lock(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Snapshot]:
@@ -207,9 +219,7 @@ def _lock_one(session: Session, facility_id: int, lot_id: int) -> Snapshot | Non
 
 def _increase(session: Session, facility_id: int, lot_id: int, eaches: int, value: int) -> None:
     """Add eaches and value to a balance, creating the row on first receipt."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(StockBalance).values(
+    stmt = _insert(session, StockBalance).values(
         facility_id=facility_id,
         lot_id=lot_id,
         on_hand=eaches,

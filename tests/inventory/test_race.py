@@ -2,6 +2,7 @@
 
 Exactly as many issues succeed as stock allows; every other one is a 409 insufficient-stock
 carrying requested/available; the balance never goes negative and still equals its ledger.
+Then many clients receive the first eaches of one new lot at once: all succeed, one lot.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ STOCK = 15  # 7 clients can be served; one each is left over
 
 
 @contextmanager
-def live_server(url: str) -> Iterator[tuple[str, str, int, int]]:
+def live_server(url: str) -> Iterator[tuple[str, str, int, int, int]]:
     """Migrate a fresh database, seed one stocked lot, serve the app on 127.0.0.1."""
     app = make_test_app(url)
     with app.app_context():
@@ -55,7 +56,7 @@ def live_server(url: str) -> Iterator[tuple[str, str, int, int]]:
             db.session,
             username="racer",
             display_name="Racer",
-            role="clinician",
+            role="materials",
             password="correct-horse-battery",
             facility_ids=[facility.id],
         )
@@ -72,12 +73,12 @@ def live_server(url: str) -> Iterator[tuple[str, str, int, int]]:
             reason="opening_balance",
         ).lot
         db.session.commit()
-        facility_id, lot_id = facility.id, lot.id
+        facility_id, lot_id, part_id = facility.id, lot.id, lot.part_id
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", token, facility_id, lot_id
+        yield f"http://127.0.0.1:{server.server_port}", token, facility_id, lot_id, part_id
     finally:
         server.shutdown()
         thread.join()
@@ -100,49 +101,77 @@ def post(base: str, token: str, path: str, body: dict) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-def run_race(url: str) -> None:
-    """THREADS clients each issue EACH_TAKES eaches of a STOCK-each lot at the same moment."""
-    with live_server(url) as (base, token, facility_id, lot_id):
-        barrier = threading.Barrier(THREADS)
-        results: list[tuple[int, dict]] = []
-        lock = threading.Lock()
+def stampede(base: str, token: str, path: str, body: dict) -> list[tuple[int, dict]]:
+    """THREADS clients POST the same body at the same moment; returns every outcome."""
+    barrier = threading.Barrier(THREADS)
+    results: list[tuple[int, dict]] = []
+    lock = threading.Lock()
 
-        def client() -> None:
-            barrier.wait()
-            outcome = post(
-                base,
-                token,
-                f"/api/v1/facilities/{facility_id}/issues",
-                {"lot_id": lot_id, "eaches": EACH_TAKES},
-            )
-            with lock:
-                results.append(outcome)
+    def client() -> None:
+        barrier.wait()
+        outcome = post(base, token, path, body)
+        with lock:
+            results.append(outcome)
 
-        threads = [threading.Thread(target=client) for _ in range(THREADS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    statuses = Counter(status for status, _ in results)
+    threads = [threading.Thread(target=client) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def cents(amount: str) -> int:
+    """A JSON money string as integer cents."""
+    return int(Decimal(amount) * 100)
+
+
+def run_races(url: str) -> None:
+    """The last-units race, then a race of first receipts of one new lot."""
+    with live_server(url) as (base, token, facility_id, lot_id, part_id):
+        taken = stampede(
+            base,
+            token,
+            f"/api/v1/facilities/{facility_id}/issues",
+            {"lot_id": lot_id, "eaches": EACH_TAKES},
+        )
+        received = stampede(
+            base,
+            token,
+            f"/api/v1/facilities/{facility_id}/receipts",
+            {
+                "part_id": part_id,
+                "lot_number": "NEW-LOT",
+                "expiry_date": in_days(100).isoformat(),
+                "eaches": 1,
+                "unit_cost": "10.00",
+                "reason": "donation",
+            },
+        )
+    statuses = Counter(status for status, _ in taken)
     served = STOCK // EACH_TAKES
-    assert statuses == {201: served, 409: THREADS - served}, results
-    for status, body in results:
+    assert statuses == {201: served, 409: THREADS - served}, taken
+    for status, body in taken:
         if status == 409:
             assert body["type"] == "/problems/insufficient-stock"
             assert body["requested"] == EACH_TAKES
             assert body["available"] == STOCK - served * EACH_TAKES
-    issued_value = -sum(int(Decimal(body["value"]) * 100) for s, body in results if s == 201)
+    issued_value = -sum(cents(body["value"]) for status, body in taken if status == 201)
+    assert [status for status, _ in received] == [201] * THREADS, received
+    assert len({body["lot_id"] for _, body in received}) == 1
     check = make_test_app(url)
     with check.app_context():
         assert service.verify(db.session) == []
-        lot = service.get_lot(db.session, lot_id)
-        row = db.session.execute(
-            db.select(service.StockBalance.on_hand, service.StockBalance.value_cents).where(
-                service.StockBalance.lot_id == lot.id
-            )
-        ).one()
-        assert row.on_hand == STOCK - served * EACH_TAKES
-        assert row.value_cents + issued_value == 100_001
+        balances = dict(
+            db.session.execute(
+                db.select(service.StockBalance.lot_id, service.StockBalance.on_hand)
+            ).all()
+        )
+        value = db.session.scalar(
+            db.select(service.StockBalance.value_cents).where(service.StockBalance.lot_id == lot_id)
+        )
+        assert balances == {lot_id: STOCK - served * EACH_TAKES, received[0][1]["lot_id"]: THREADS}
+        assert value + issued_value == 100_001
         db.engine.dispose()
 
 
@@ -153,9 +182,9 @@ def run_race(url: str) -> None:
 )
 def test_last_units_race_on_postgresql(database_factory):
     """PostgreSQL: row lock + conditional UPDATE serve exactly the stock there is."""
-    run_race(database_factory("race"))
+    run_races(database_factory("race"))
 
 
 def test_last_units_race_on_sqlite(tmp_path):
     """SQLite: BEGIN IMMEDIATE + conditional UPDATE serve exactly the stock there is."""
-    run_race(f"sqlite:///{tmp_path}/race.sqlite3")
+    run_races(f"sqlite:///{tmp_path}/race.sqlite3")
