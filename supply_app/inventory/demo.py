@@ -27,17 +27,21 @@ DEMO_PAR = {"STT2309-5": (10, 30), "STT2190-5": (15, 30), "CRX2111-10": (20, 60)
 
 
 def load_demo_stock(session: Session, facility_codes: list[str]) -> list[str]:
-    """Stock the demo facilities (once) and return a line describing what was done."""
-    stocked = []
+    """Stock the demo facilities (once each) and return a line that reruns print unchanged."""
+    present = []
     for code in facility_codes:
         facility = session.scalar(select(Facility).where(Facility.code == code))
-        if facility is None or _has_stock(session, facility):
+        if facility is None:
             continue
-        _stock_facility(session, facility)
-        stocked.append(code)
-    if not stocked:
-        return ["Demo stock: already loaded."]
-    return [f"Demo stock loaded at {', '.join(stocked)} (opening balances at demo prices)."]
+        present.append(code)
+        if not _has_stock(session, facility):
+            _stock_facility(session, facility)
+    if not present:
+        return ["Demo stock: no demo facilities."]
+    return [
+        f"Demo stock: opening balances, a handpiece and par levels at {', '.join(present)} "
+        "(loaded once; reruns leave stock alone)."
+    ]
 
 
 def _has_stock(session: Session, facility: Facility) -> bool:

@@ -272,7 +272,8 @@ def test_demo_stock_is_idempotent_and_verifies(parts):
     db.session.commit()
     rows = ledger_rows()
     assert "DEMO-X" in first[0]
-    assert load_demo_stock(db.session, ["DEMO-X"]) == ["Demo stock: already loaded."]
+    assert "NO-SUCH" not in first[0]
+    assert load_demo_stock(db.session, ["DEMO-X", "NO-SUCH"]) == first
     assert ledger_rows() == rows == 5
     assert service.on_hand_by_part(db.session, facility.id)[parts["STT2309-5"].id] == 20
     kinds = {a["kind"] for a in service.alerts(db.session, facility, service.today())}
