@@ -162,7 +162,10 @@ def test_demo_is_idempotent_and_prints_working_tokens(app):
         db.session.scalar(select(func.count()).select_from(ApiToken)),
     )
     second = runner.invoke(args=["demo"])
-    assert second.output == first.output
+    assert second.exit_code == 0, second.output
+    tokens = [line for line in first.output.splitlines() if "sat_demo_" in line]
+    assert len(tokens) == 7
+    assert tokens == [line for line in second.output.splitlines() if "sat_demo_" in line]
     db.session.expire_all()
     assert counts == (
         db.session.scalar(select(func.count()).select_from(Facility)),
