@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange, Optional
 
+from supply_app.auth.service import require_role
 from supply_app.catalog.models import Part
 from supply_app.catalog.service import get_part, parts_query, price_in_effect
 from supply_app.errors import DomainError, InvalidInput
@@ -29,6 +34,7 @@ from supply_app.web.helpers import (
 )
 
 MOVEMENTS_PER_PAGE = 50
+MAX_PAR = 100_000
 # The service names the lot by id; the forms name it by part + lot number.
 LOT_FIELDS = {"lot_id": "lot_number", "to_facility_id": "to_facility_id", "counted": "packs"}
 
@@ -342,3 +348,85 @@ def stock_count():
                 form.facility_id.data,
             )
     return _stock_form(form, "Count a lot")
+
+
+def _par_form(parts: list[Part], levels: dict[int, Any]) -> FlaskForm:
+    """A form with a min and max eaches field per active part, filled from current levels."""
+
+    class ParForm(FlaskForm):
+        """Par levels of one facility."""
+
+    for part in parts:
+        for end in ("min", "max"):
+            setattr(
+                ParForm,
+                f"{end}_{part.id}",
+                IntegerField(
+                    f"{part.part_number} {end}imum eaches",
+                    validators=[Optional(), NumberRange(0, MAX_PAR)],
+                ),
+            )
+    form = ParForm()
+    if request.method == "GET":
+        for part_id, level in levels.items():
+            if f"min_{part_id}" in form:
+                form[f"min_{part_id}"].data = level.min_eaches
+                form[f"max_{part_id}"].data = level.max_eaches
+    return form
+
+
+@bp.route("/stock/par-levels", methods=["GET", "POST"])
+@ui_roles(*ALL_ROLES)
+def par_levels():
+    """Min/max eaches per part at a facility; materials managers and admins change them."""
+    facility = chosen_facility()
+    parts = [p for p in db.session.scalars(parts_query()) if p.active]
+    levels = {level.part_id: level for level in inventory.par_levels(db.session, facility.id)}
+    form = _par_form(parts, levels)
+    can_set = me().role in STOCK_MOVERS
+    if request.method == "POST":
+        require_role(me(), *STOCK_MOVERS)
+        if form.validate_on_submit() and _pars_complete(form, parts):
+            wanted = [
+                {
+                    "part_id": p.id,
+                    "min_eaches": form[f"min_{p.id}"].data,
+                    "max_eaches": form[f"max_{p.id}"].data,
+                }
+                for p in parts
+                if form[f"max_{p.id}"].data is not None
+            ]
+
+            def work():
+                return inventory.set_par_levels(
+                    db.session,
+                    facility=get_active_facility(db.session, me(), facility.id),
+                    levels=wanted,
+                    actor=me(),
+                )
+
+            if run_write(form, work) is not None:
+                flash("Par levels saved.", "success")
+                return redirect(url_for("web.par_levels", facility=facility.id))
+    return render_template(
+        "stock/par_levels.html",
+        facility=facility,
+        facilities=my_facilities(),
+        parts=parts,
+        form=form,
+        can_set=can_set,
+    )
+
+
+def _pars_complete(form: FlaskForm, parts: list[Part]) -> bool:
+    """Each part has both ends or neither, and max is above zero and at least min."""
+    ok = True
+    for part in parts:
+        low, high = form[f"min_{part.id}"], form[f"max_{part.id}"]
+        if (low.data is None) != (high.data is None):
+            high.errors = [*high.errors, "Give both minimum and maximum, or neither."]
+            ok = False
+        elif high.data is not None and (high.data == 0 or high.data < low.data):
+            high.errors = [*high.errors, "Maximum must be above zero and at least the minimum."]
+            ok = False
+    return ok

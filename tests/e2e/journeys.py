@@ -47,11 +47,11 @@ def seed_world(app) -> World:
     return World(home=home, other=other, parts=parts, users=users)
 
 
-def sign_in(page: Page, user: User) -> None:
+def sign_in(page: Page, user: User, password: str = TEST_PASSWORD) -> None:
     """Sign in through the login form using only the keyboard."""
     page.goto("/login")
     page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_label("Password").press("Enter")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 

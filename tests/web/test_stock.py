@@ -6,7 +6,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from supply_app.auth.models import AuditEvent
 from supply_app.extensions import db
+from supply_app.inventory import service as inventory
 from supply_app.inventory.models import StockBalance, StockMovement
 from tests.factories import make_facility, price_part, sync_parts
 from tests.web.helpers import sign_in
@@ -181,3 +183,31 @@ def test_plain_lot_scan_finds_its_part(app):
     data = browser.get("/scan", query_string={"code": "10D9T"}).json
     assert data["lot_number"] == "10D9T"
     assert data["part_number"] == "CRX2111-10"
+
+
+def test_par_levels_form_saves_and_audits(app):
+    """Materials set a min/max; a half-filled pair is refused beside the field."""
+    parts = sync_parts(app)
+    home = make_facility()
+    browser = sign_in(app, "materials", [home])
+    page = f"/stock/par-levels?facility={home.id}"
+    cart = parts["CRX2111-10"].id
+    refused = browser.submit(page, {f"min_{cart}": 10})
+    assert "Give both minimum and maximum" in refused.get_data(as_text=True)
+    assert inventory.par_levels(db.session, home.id) == []
+    saved = browser.submit(page, {f"min_{cart}": 10, f"max_{cart}": 30})
+    assert saved.status_code == 302
+    levels = inventory.par_levels(db.session, home.id)
+    assert [(lv.part_id, lv.min_eaches, lv.max_eaches) for lv in levels] == [(cart, 10, 30)]
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "par_level.set"))
+    assert audit.actor_id == browser.user.id
+    assert 'value="30"' in browser.get(page).get_data(as_text=True)
+
+
+def test_viewer_sees_but_cannot_change_par_levels(app):
+    """Viewers read the par levels page; posting it is a 403."""
+    home = make_facility()
+    browser = sign_in(app, "viewer", [home])
+    page = f"/stock/par-levels?facility={home.id}"
+    assert browser.get(page).status_code == 200
+    assert browser.submit(page, {}).status_code == 403
