@@ -182,7 +182,9 @@ def record_case(
     session.add(case)
     session.flush()
     for index, line in enumerate(data.get("supplies", ())):
-        _consume(session, case=case, facility=facility, line=line, where=f"supplies[{index}]")
+        _consume(
+            session, case=case, facility=facility, actor=user, line=line, where=f"supplies[{index}]"
+        )
     session.flush()
     return case
 
@@ -275,10 +277,15 @@ def _scanned_lot(session: Session, raw: str, where: str) -> Lot:
 
 
 def _consume(
-    session: Session, *, case: ProcedureCase, facility: Facility, line: dict[str, Any], where: str
+    session: Session,
+    *,
+    case: ProcedureCase,
+    facility: Facility,
+    actor: User,
+    line: dict[str, Any],
+    where: str,
 ) -> None:
     """Issue one supply line to the case (FEFO may split it over several lots)."""
-    actor = session.get(User, case.recorded_by_id)
     source, picks = _resolve_lots(
         session, facility=facility, line=line, on=case.date_of_service, where=where
     )

@@ -8,7 +8,12 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
+from supply_app.cases.models import CaseSupply
+from supply_app.extensions import db
+from supply_app.inventory import service as inventory
+from supply_app.inventory.models import StockMovement
 from tests.cases.support import case_body, give_gtin, gs1_scan, receive_packs, usd
 from tests.factories import make_actor, make_facility, price_part, sync_parts
 
@@ -303,3 +308,31 @@ def test_exports_parse_back_to_the_same_figures(world, group_by):
         report["totals"]["margin"]
     )
     workbook.close()
+
+
+def test_grouped_totals_equal_case_totals(world):
+    """Every grouping's totals (summed from groups) equal the per-case totals (one query)."""
+    finance = world["finance"]
+    per_case = finance.get("/api/v1/reports/case-margin?group_by=case").json["totals"]
+    for grouping in ("facility", "month", "site_of_service", "code_mix", "facility,month"):
+        totals = finance.get(f"/api/v1/reports/case-margin?group_by={grouping}").json["totals"]
+        assert totals == per_case, grouping
+
+
+def test_a_stock_reversal_of_a_case_issue_nets_out_of_its_cost(world):
+    """Reversing one issue movement (without voiding) takes its value off the case's cost."""
+    hopd_case = world["cases"][0]
+    supply = db.session.scalars(
+        select(CaseSupply).where(CaseSupply.case_id == hopd_case["id"]).order_by(CaseSupply.id)
+    ).first()
+    movement = db.session.get(StockMovement, supply.movement_id)
+    inventory.reverse(db.session, movement=movement, actor=None, reason="tip not opened")
+    db.session.commit()
+    row = next(
+        r
+        for r in world["finance"].get("/api/v1/reports/case-margin").json["items"]
+        if r["reference"] == "H-1"
+    )
+    assert row["supply_cost"] == "30.00"  # only the cartridge remains
+    case = world["finance"].get(f"/api/v1/cases/{hopd_case['id']}").json
+    assert case["supply_cost"] == "30.00"
