@@ -177,3 +177,22 @@ def test_other_facility_order_is_404(app):
     outsider = sign_in(app, "purchaser", [other])
     assert outsider.get(f"/orders/{latest_order().id}").status_code == 404
     assert outsider.get(f"/orders/{latest_order().id}/ecat.csv").status_code == 404
+
+
+def test_cancel_records_reason_and_blocks_submit(app):
+    """A cancelled draft keeps who/why, and cannot be submitted afterwards."""
+    parts = sync_parts(app)
+    home = make_facility()
+    buyer = sign_in(app, "purchaser", [home])
+    page = f"/orders/{start_order(buyer, home, parts['CRX2111-10']).id}"
+    response = buyer.submit(page, {"reason": "duplicate"}, action=f"{page}/cancel")
+    assert response.status_code == 302
+    order = latest_order()
+    assert (order.status, order.cancel_reason, order.cancelled_by_id) == (
+        "cancelled",
+        "duplicate",
+        buyer.user.id,
+    )
+    refused = buyer.submit(page, {}, action=f"{page}/submit")
+    assert refused.status_code == 409
+    assert "cancelled" in refused.get_data(as_text=True)
