@@ -271,7 +271,7 @@ class ReorderSuggestionOut(ma.Schema):
     on_order = ma.fields.Integer(metadata={"description": "Unreceived eaches on open orders"})
     issued_in_window = ma.fields.Integer()
     window_days = ma.fields.Integer()
-    burn_rate_per_day = ma.fields.Decimal(as_string=True)
+    burn_rate_per_day = ma.fields.Decimal(as_string=True, metadata={"type": "string"})
     lead_time_days = ma.fields.Integer()
     lead_time_demand = ma.fields.Integer()
     projected = ma.fields.Integer(metadata={"description": "on_hand + on_order - demand"})
