@@ -56,7 +56,9 @@ class MarginFigures(ma.Schema):
     device_reimbursement = Money(allow_none=True)
     expected_reimbursement = Money()
     margin = Money()
-    margin_pct = ma.fields.Decimal(as_string=True, allow_none=True)
+    margin_pct = ma.fields.Decimal(
+        as_string=True, allow_none=True, metadata={"type": "string", "example": "79.42"}
+    )
     reimbursement_complete = ma.fields.Boolean()
     device_unpriced = ma.fields.Boolean()
     device_unpriced_cases = ma.fields.Integer()

@@ -24,6 +24,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tests.hardening.spec import operation_ids, operations, path_parameters, published_spec
 
 EXAMPLES = int(os.environ.get("SUPPLY_FUZZ_EXAMPLES", "12"))
+# Stateful scenarios follow the links schemathesis infers between operations (an id from
+# one response used as a path parameter of the next): create, then read, change, act on it.
+SCENARIOS = int(os.environ.get("SUPPLY_FUZZ_SCENARIOS", "15"))
 # Small ids exist in the demo data (facilities 1-3, the six parts, demo orders and cases),
 # so some examples reach real rows instead of only 404s.
 KNOWN_IDS = (1, 2, 3)
@@ -113,6 +116,34 @@ def test_operation_conforms(api_schema, admin_token, method, path):
         )
 
     fuzz()
+
+
+def test_stateful_workflows_conform(api_schema, admin_token):
+    """Chains of calls that feed each response's ids into the next request hold the contract."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+
+    class Workflow(api_schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response,
+                headers=headers,
+                excluded_checks=[positive_data_acceptance],
+                additional_checks=[schema_valid_input_passes_schema_layer],
+                transport_kwargs=kwargs,
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
 
 
 TYPED_KEYWORDS = ("type", "$ref", "enum", "const", "allOf", "anyOf", "oneOf")
