@@ -20,6 +20,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
@@ -60,53 +61,47 @@ class MarginFilter:
     site_of_service: str | None = None
     code: str | None = None
 
-    @property
-    def narrowed(self) -> bool:
-        """True when the filter leaves out some cases (so the ledger can be narrowed too)."""
-        return any(
-            value is not None
-            for value in (
-                self.facility_ids,
-                self.date_from,
-                self.date_to,
-                self.site_of_service,
-                self.code,
-            )
-        )
+
+FIGURES = (
+    "cases",
+    "supply_cost",
+    "facility_cents",
+    "professional_cents",
+    "device_cents",
+    "reimbursement_cents",
+    "device_unpriced_cases",
+    "stale_cases",
+)
 
 
 def _cost_sum(issue: Any, reversal: Any) -> Any:
     return -func.sum(issue.value_cents + func.coalesce(reversal.value_cents, 0))
 
 
-def case_costs(case_ids: Iterable[int] | None = None) -> Select:
+def _issues_of(case_id: Any) -> tuple[Any, Any, Any]:
+    """Aliases for a case's issue movements and their reversals, and the join condition."""
+    issue, reversal = aliased(StockMovement), aliased(StockMovement)
+    condition = and_(
+        issue.reference_type == "case",
+        issue.reference_id == case_id,
+        issue.reverses_id.is_(None),
+    )
+    return issue, reversal, condition
+
+
+def case_costs(case_ids: Iterable[int]) -> Select:
     """(case_id, supply_cost) in cents from the cases' issue movements, net of reversals."""
     issue, reversal = aliased(StockMovement), aliased(StockMovement)
-    stmt = (
-        select(issue.reference_id.label("case_id"), _cost_sum(issue, reversal).label("supply_cost"))
-        .select_from(issue)
-        .outerjoin(reversal, reversal.reverses_id == issue.id)
-        .where(issue.reference_type == "case", issue.reverses_id.is_(None))
-        .group_by(issue.reference_id)
-    )
-    if case_ids is not None:
-        stmt = stmt.where(issue.reference_id.in_(case_ids))
-    return stmt
-
-
-def _case_cost(case_id: Any) -> Any:
-    """The cost of one case as a correlated scalar subquery (cheap for a page of cases)."""
-    issue, reversal = aliased(StockMovement), aliased(StockMovement)
     return (
-        select(func.coalesce(_cost_sum(issue, reversal), 0))
+        select(issue.reference_id.label("case_id"), _cost_sum(issue, reversal).label("supply_cost"))
         .select_from(issue)
         .outerjoin(reversal, reversal.reverses_id == issue.id)
         .where(
             issue.reference_type == "case",
-            issue.reference_id == case_id,
             issue.reverses_id.is_(None),
+            issue.reference_id.in_(case_ids),
         )
-        .scalar_subquery()
+        .group_by(issue.reference_id)
     )
 
 
@@ -119,43 +114,10 @@ def stale_expression(versions: dict[int, str]) -> Any:
     return not_(or_(false(), *current))
 
 
-def case_rows(filters: MarginFilter, versions: dict[int, str], *, per_case: bool = False) -> Select:
-    """One row per non-void case in the filter: its keys, priced amounts and supply cost.
-
-    Over many cases the ledger is aggregated once and hash-joined (the shape of the
-    hand-written floor); for a page of cases (per_case) each cost is looked up by index
-    after ORDER BY/LIMIT, so a page never aggregates the whole ledger.
-    """
-    c = ProcedureCase
-    keys = _filtered(select(c.id).where(c.status == "recorded"), filters)
-    if per_case:
-        cost, joined = _case_cost(c.id), c.__table__
-    else:
-        ledger = case_costs(keys if filters.narrowed else None).subquery("case_costs")
-        cost = func.coalesce(ledger.c.supply_cost, 0)
-        joined = c.__table__.outerjoin(ledger, ledger.c.case_id == c.id)
-    stmt = select(
-        c.id.label("case_id"),
-        c.reference,
-        c.facility_id,
-        c.date_of_service,
-        service_month(c.date_of_service).label("month"),
-        c.site_of_service,
-        c.code_mix,
-        c.schedule_version,
-        c.facility_cents,
-        c.professional_cents,
-        c.device_cents,
-        c.reimbursement_cents,
-        case((c.device_priced, 0), else_=1).label("device_unpriced"),
-        case((stale_expression(versions), 1), else_=0).label("stale"),
-        cost.label("supply_cost"),
-    ).select_from(joined)
-    return _filtered(stmt.where(c.status == "recorded"), filters)
-
-
 def _filtered(stmt: Select, filters: MarginFilter) -> Select:
+    """Non-void cases within the filter."""
     c = ProcedureCase
+    stmt = stmt.where(c.status == "recorded")
     if filters.facility_ids is not None:
         stmt = stmt.where(c.facility_id.in_(sorted(filters.facility_ids)))
     if filters.date_from is not None:
@@ -171,81 +133,105 @@ def _filtered(stmt: Select, filters: MarginFilter) -> Select:
     return stmt
 
 
-FIGURES = (
-    "cases",
-    "supply_cost",
-    "facility_cents",
-    "professional_cents",
-    "device_cents",
-    "reimbursement_cents",
-    "device_unpriced_cases",
-    "stale_cases",
-)
-
-
-def _sums(rows: Any) -> list[Any]:
+def _snapshot_figures(versions: dict[int, str]) -> list[Any]:
+    """A case's priced-snapshot figures, as columns (one case) or the inputs of sums."""
+    c = ProcedureCase
     return [
-        func.count().label("cases"),
-        func.coalesce(func.sum(rows.c.supply_cost), 0).label("supply_cost"),
-        func.coalesce(func.sum(rows.c.facility_cents), 0).label("facility_cents"),
-        func.coalesce(func.sum(rows.c.professional_cents), 0).label("professional_cents"),
-        func.sum(rows.c.device_cents).label("device_cents"),
-        func.coalesce(func.sum(rows.c.reimbursement_cents), 0).label("reimbursement_cents"),
-        func.coalesce(func.sum(rows.c.device_unpriced), 0).label("device_unpriced_cases"),
-        func.coalesce(func.sum(rows.c.stale), 0).label("stale_cases"),
+        c.facility_cents,
+        c.professional_cents,
+        c.device_cents,
+        c.reimbursement_cents,
+        case((c.device_priced, 0), else_=1).label("device_unpriced_cases"),
+        case((stale_expression(versions), 1), else_=0).label("stale_cases"),
     ]
 
 
-def grouped_rows(filters: MarginFilter, versions: dict[int, str], group_by: list[str]) -> Select:
-    """Margin figures per group (case, or any mix of facility, month, site, code mix), ordered."""
-    rows = case_rows(filters, versions, per_case=group_by == ["case"]).subquery("case_rows")
-    if group_by == ["case"]:
-        return (
-            select(
-                rows.c.case_id,
-                rows.c.reference,
-                rows.c.date_of_service,
-                rows.c.facility_id,
-                Facility.code.label("facility_code"),
-                rows.c.month,
-                rows.c.site_of_service,
-                rows.c.code_mix,
-                rows.c.schedule_version,
-                literal(1, Integer).label("cases"),
-                rows.c.supply_cost,
-                rows.c.facility_cents,
-                rows.c.professional_cents,
-                rows.c.device_cents,
-                rows.c.reimbursement_cents,
-                rows.c.device_unpriced.label("device_unpriced_cases"),
-                rows.c.stale.label("stale_cases"),
-            )
-            .join(Facility, Facility.id == rows.c.facility_id)
-            .order_by(rows.c.date_of_service, rows.c.case_id)
-        )
-    keys = [rows.c[name] for name in _key_columns(group_by)]
-    stmt = select(*keys, *_sums(rows)).group_by(*keys)
+def case_page(filters: MarginFilter, versions: dict[int, str]) -> Select:
+    """One row per non-void case, oldest first; each cost is looked up by index.
+
+    Used with LIMIT/OFFSET (or streamed for an export): the correlated cost subquery runs
+    only for the rows returned, so a page never aggregates the whole ledger.
+    """
+    c = ProcedureCase
+    issue, reversal, condition = _issues_of(c.id)
+    cost = (
+        select(func.coalesce(_cost_sum(issue, reversal), 0))
+        .select_from(issue)
+        .outerjoin(reversal, reversal.reverses_id == issue.id)
+        .where(condition)
+        .scalar_subquery()
+    )
+    stmt = select(
+        c.id.label("case_id"),
+        c.reference,
+        c.date_of_service,
+        c.facility_id,
+        Facility.code.label("facility_code"),
+        service_month(c.date_of_service).label("month"),
+        c.site_of_service,
+        c.code_mix,
+        c.schedule_version,
+        literal(1, Integer).label("cases"),
+        cost.label("supply_cost"),
+        *_snapshot_figures(versions),
+    ).join(Facility, Facility.id == c.facility_id)
+    return _filtered(stmt, filters).order_by(c.date_of_service, c.id)
+
+
+def _group_keys(group_by: list[str]) -> list[Any]:
+    c = ProcedureCase
+    keys = {
+        "facility": c.facility_id.label("facility_id"),
+        "month": service_month(c.date_of_service).label("month"),
+        "site_of_service": c.site_of_service.label("site_of_service"),
+        "code_mix": c.code_mix.label("code_mix"),
+    }
+    return [keys[name] for name in group_by]
+
+
+def grouped(filters: MarginFilter, versions: dict[int, str], group_by: list[str]) -> Select:
+    """Margin figures per group (any mix of facility, month, site, code mix), or in total.
+
+    Two aggregates joined on the group keys: the cases' snapshot sums, and the ledger's
+    cost of those cases. Neither builds a per-case intermediate, so a report over a
+    million cases is two hash aggregates and one hash join.
+    """
+    c = ProcedureCase
+    keys = _group_keys(group_by)
+    figures = _snapshot_figures(versions)
+    snapshots = _filtered(
+        select(
+            *keys,
+            func.count().label("cases"),
+            *(func.sum(figure).label(figure.key) for figure in figures),
+        ),
+        filters,
+    ).group_by(*keys)
+    snapshots = snapshots.subquery("snapshots")
+    issue, reversal, condition = _issues_of(c.id)
+    ledger = _filtered(
+        select(*keys, _cost_sum(issue, reversal).label("supply_cost"))
+        .select_from(c)
+        .join(issue, condition)
+        .outerjoin(reversal, reversal.reverses_id == issue.id),
+        filters,
+    ).group_by(*keys)
+    ledger = ledger.subquery("ledger")
+    names = [key.key for key in keys]
+    on = and_(true(), *(snapshots.c[name] == ledger.c[name] for name in names))
+    stmt = select(
+        *(snapshots.c[name] for name in names),
+        snapshots.c.cases,
+        func.coalesce(ledger.c.supply_cost, 0).label("supply_cost"),
+        *(snapshots.c[figure.key] for figure in figures),
+    ).select_from(snapshots.outerjoin(ledger, on))
     if "facility" in group_by:
-        stmt = (
-            stmt.add_columns(Facility.code.label("facility_code"))
-            .join(Facility, Facility.id == rows.c.facility_id)
-            .group_by(Facility.code)
+        stmt = stmt.add_columns(Facility.code.label("facility_code")).join(
+            Facility, Facility.id == snapshots.c.facility_id
         )
-    return stmt.order_by(*keys)
-
-
-def _key_columns(group_by: list[str]) -> list[str]:
-    names = {"facility": "facility_id"}
-    return [names.get(g, g) for g in group_by]
+    return stmt.order_by(*(snapshots.c[name] for name in names))
 
 
 def case_count(filters: MarginFilter) -> Select:
     """How many non-void cases the filter covers (no ledger join needed to count them)."""
-    stmt = select(func.count(ProcedureCase.id)).where(ProcedureCase.status == "recorded")
-    return _filtered(stmt, filters)
-
-
-def totals(filters: MarginFilter, versions: dict[int, str]) -> Select:
-    """The same figures summed over every case in the filter."""
-    rows = case_rows(filters, versions).subquery("case_rows")
-    return select(*_sums(rows))
+    return _filtered(select(func.count(ProcedureCase.id)), filters)

@@ -23,13 +23,7 @@ from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_facility
 from supply_app.http import format_cents
 from supply_app.inventory.models import Lot, StockBalance, StockMovement
-from supply_app.reporting.queries import (
-    FIGURES,
-    MarginFilter,
-    case_count,
-    grouped_rows,
-    totals,
-)
+from supply_app.reporting.queries import FIGURES, MarginFilter, case_count, case_page, grouped
 
 EXPORT_BATCH = 1000
 KEY_FIELDS = {
@@ -150,14 +144,14 @@ def margin_page(
     group_by = args["group_by"]
     filters = margin_filter(session, user, args)
     versions = current_versions(session)
-    stmt = grouped_rows(filters, versions, group_by)
     offset = (page - 1) * per_page
     if group_by == ["case"]:
         total = session.scalar(case_count(filters))
-        rows = session.execute(stmt.limit(per_page).offset(offset)).all()
-        summed = session.execute(totals(filters, versions)).one()._asdict()
+        page_rows = case_page(filters, versions).limit(per_page).offset(offset)
+        rows = session.execute(page_rows).all()
+        summed = session.execute(grouped(filters, versions, [])).one()._asdict()
     else:
-        every = session.execute(stmt).all()
+        every = session.execute(grouped(filters, versions, group_by)).all()
         total, rows, summed = len(every), every[offset : offset + per_page], sum_rows(every)
     return {
         "group_by": group_by,
@@ -194,12 +188,14 @@ def export_rows(
     header = key_fields(group_by) + list(FIGURE_FIELDS)
 
     def rows() -> Iterator[dict[str, Any]]:
-        result = session.execute(
-            grouped_rows(filters, versions, group_by).execution_options(yield_per=EXPORT_BATCH)
-        )
+        if group_by == ["case"]:
+            stmt = case_page(filters, versions)
+        else:
+            stmt = grouped(filters, versions, group_by)
+        result = session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
         for row in result:
             yield report_row(row, group_by)
-        total = figures(session.execute(totals(filters, versions)).one()._asdict())
+        total = figures(session.execute(grouped(filters, versions, [])).one()._asdict())
         yield {header[0]: "TOTAL", **total}
 
     return header, rows()
