@@ -42,6 +42,7 @@ from supply_app.inventory.schemas import (
     ScanOut,
     StockPage,
     StockQuery,
+    TraceQuery,
     TransferIn,
     TransferOut,
     WasteIn,
@@ -64,6 +65,21 @@ def _lot(data: dict[str, Any]) -> Lot:
     """The lot named by lot_id, checked against part_id when the client sent one."""
     lot = service.get_lot(db.session, data["lot_id"])
     _check_part(lot, data.get("part_id"))
+    return lot
+
+
+def _visible_lot(lot_id: int) -> Lot:
+    """A lot one of the caller's facilities has held (404 otherwise, as if absent)."""
+    lot = service.get_lot(db.session, lot_id)
+    allowed = facility_ids_for(db.session, api_user())
+    if allowed is not None:
+        held = db.session.scalar(
+            select(StockBalance.id)
+            .where(StockBalance.lot_id == lot.id, StockBalance.facility_id.in_(allowed))
+            .limit(1)
+        )
+        if held is None:
+            raise NotFound(f"No lot with id {lot_id}.")
     return lot
 
 
@@ -222,7 +238,7 @@ class LotDetail(MethodView):
     @blp.response(200, LotOut)
     def get(self, lot_id):
         """A lot and its holdings at your facilities (404 if none of them ever held it)."""
-        lot = service.get_lot(db.session, lot_id)
+        lot = _visible_lot(lot_id)
         allowed = facility_ids_for(db.session, api_user())
         stmt = (
             select(StockBalance)
@@ -232,8 +248,6 @@ class LotDetail(MethodView):
         if allowed is not None:
             stmt = stmt.where(StockBalance.facility_id.in_(allowed))
         holdings = list(db.session.scalars(stmt))
-        if allowed is not None and not holdings:
-            raise NotFound(f"No lot with id {lot_id}.")
         return {
             "id": lot.id,
             "part_id": lot.part_id,
@@ -244,6 +258,28 @@ class LotDetail(MethodView):
             "serial": lot.serial,
             "holdings": holdings,
         }
+
+
+@blp.route("/lots/<int(max=2147483647):lot_id>/trace")
+class LotTrace(MethodView):
+    """Where a lot went."""
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(TraceQuery, location="query")
+    @blp.response(200, MovementPage)
+    def get(self, args, lot_id):
+        """A lot's movements at your facilities (receipts, cases, transfers), keyset-paged."""
+        lot = _visible_lot(lot_id)
+        items = service.lot_trace(
+            db.session,
+            lot_id=lot.id,
+            facility_ids=facility_ids_for(db.session, api_user()),
+            after_id=args["after_id"],
+            limit=args["limit"],
+            kind=args.get("kind"),
+        )
+        more = len(items) == args["limit"]
+        return {"items": items, "next_after_id": items[-1].id if more else None}
 
 
 @blp.route("/scan")

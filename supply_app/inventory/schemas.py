@@ -172,13 +172,18 @@ class CountOut(ma.Schema):
     movement = ma.fields.Nested(MovementOut, allow_none=True)
 
 
-class MovementQuery(ma.Schema):
-    """Keyset paging through a ledger: rows with id > after_id, oldest first."""
+class TraceQuery(ma.Schema):
+    """Keyset paging through one lot's movements."""
 
     after_id = bounded_int(0, MAX_INT32, strict=False, load_default=0)
     limit = bounded_int(1, 200, strict=False, load_default=50)
-    lot_id = bounded_int(1, MAX_INT32, strict=False)
     kind = ma.fields.String(validate=validate.OneOf(MOVEMENT_KINDS))
+
+
+class MovementQuery(TraceQuery):
+    """Keyset paging through a facility's ledger: rows with id > after_id, oldest first."""
+
+    lot_id = bounded_int(1, MAX_INT32, strict=False)
 
 
 class MovementPage(ma.Schema):

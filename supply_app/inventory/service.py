@@ -991,6 +991,33 @@ def movements_after(
     return list(session.scalars(stmt))
 
 
+def lot_trace(
+    session: Session,
+    *,
+    lot_id: int,
+    facility_ids: Iterable[int] | None,
+    after_id: int,
+    limit: int,
+    kind: str | None = None,
+) -> list[StockMovement]:
+    """One keyset page of a lot's movements at the given facilities (None: all), oldest first.
+
+    With reference_type/reference_id this answers "who received it, who holds it, which
+    cases used it" for a recall.
+    """
+    stmt = (
+        select(StockMovement)
+        .where(StockMovement.lot_id == lot_id, StockMovement.id > after_id)
+        .order_by(StockMovement.id)
+        .limit(limit)
+    )
+    if facility_ids is not None:
+        stmt = stmt.where(StockMovement.facility_id.in_(list(facility_ids)))
+    if kind is not None:
+        stmt = stmt.where(StockMovement.kind == kind)
+    return list(session.scalars(stmt))
+
+
 # --------------------------------------------------------------------------- par levels
 
 

@@ -580,3 +580,30 @@ def test_idempotent_receipt_and_issue(world):
     w.clinician.post(url(w.here, "issues"), json=body, key="iss-1")
     w.clinician.post(url(w.here, "issues"), json=body, key="iss-1")
     assert ledger_rows() == 2
+
+
+def test_lot_trace_shows_where_a_lot_went_at_your_facilities(world):
+    """Receipt, transfer and a case issue are traced; each user sees only their facilities."""
+    w = world
+    lot = stock(w.here, w.tip, 5, 1000)
+    w.materials.post(
+        url(w.here, "transfers"), json={"lot_id": lot.id, "to_facility_id": w.there.id, "eaches": 2}
+    )
+    service.issue(
+        db.session, facility=w.there, lot=lot, eaches=1, actor=None, reference=("case", 99)
+    )
+    db.session.commit()
+    everywhere = w.materials.get(f"/api/v1/lots/{lot.id}/trace").json["items"]
+    assert [(m["kind"], m["facility_id"]) for m in everywhere] == [
+        ("receipt", w.here.id),
+        ("transfer_out", w.here.id),
+        ("transfer_in", w.there.id),
+        ("issue", w.there.id),
+    ]
+    assert (everywhere[-1]["reference_type"], everywhere[-1]["reference_id"]) == ("case", 99)
+    mine = w.viewer.get(f"/api/v1/lots/{lot.id}/trace?kind=transfer_out").json
+    assert [m["kind"] for m in mine["items"]] == ["transfer_out"]
+    paged = w.materials.get(f"/api/v1/lots/{lot.id}/trace?limit=3").json
+    assert paged["next_after_id"] == everywhere[2]["id"]
+    outsider_lot = stock(w.here, w.cartridge, 10, 100, lot_number="HERE-ONLY")
+    assert_problem(w.outsider.get(f"/api/v1/lots/{outsider_lot.id}/trace"), 404)
