@@ -19,6 +19,7 @@ from supply_app.errors import DomainError, InvalidInput
 from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility
 from supply_app.inventory import service as inventory
+from supply_app.reporting import service as reporting
 from supply_app.web import bp
 from supply_app.web.forms import AdjustForm, CountForm, ReceiveForm, TransferForm, WasteForm
 from supply_app.web.helpers import (
@@ -430,3 +431,10 @@ def _pars_complete(form: FlaskForm, parts: list[Part]) -> bool:
             high.errors = [*high.errors, "Maximum must be above zero and at least the minimum."]
             ok = False
     return ok
+
+
+@bp.route("/lots/<int(max=2147483647):lot_id>")
+@ui_roles(*ALL_ROLES)
+def lot_trace(lot_id: int):
+    """Recall support: which of your facilities hold a lot and which cases used it."""
+    return render_template("stock/lot.html", trace=reporting.lot_trace(db.session, me(), lot_id))

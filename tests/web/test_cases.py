@@ -119,3 +119,20 @@ def test_viewer_cannot_record_and_other_facility_case_is_404(app):
     assert sign_in(app, "viewer", [home]).get("/cases/new").status_code == 403
     outsider = sign_in(app, "clinician", [other])
     assert outsider.get(response.headers["Location"]).status_code == 404
+
+
+def test_lot_trace_lists_holders_and_cases_of_my_facilities(app):
+    """The lot page names who holds the lot and which case used it; outsiders get 404."""
+    parts = sync_parts(app)
+    home, other = make_facility(), make_facility()
+    stock_lot(home, parts["CRX2111-10"], "TRACE-1", 10, 30_000)
+    clinician = sign_in(app, "clinician", [home])
+    response = clinician.submit(
+        "/cases/new", case_form(home, parts, **{f"pick_{parts['CRX2111-10'].id}": 2})
+    )
+    assert response.status_code == 302
+    lot = inventory.find_lot(db.session, part=parts["CRX2111-10"], lot_number="TRACE-1")
+    html = clinician.get(f"/lots/{lot.id}").get_data(as_text=True)
+    assert "8 EA" in html
+    assert "CASE-001" in html
+    assert sign_in(app, "clinician", [other]).get(f"/lots/{lot.id}").status_code == 404
