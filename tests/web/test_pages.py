@@ -122,3 +122,27 @@ def test_every_nav_page_opens_for_its_role(app, role):
     assert hrefs
     for href in hrefs:
         assert browser.get(href).status_code == 200, href
+
+
+def test_unexpected_error_is_a_friendly_500_without_trace(tmp_path):
+    """Outside test mode an unhandled error renders the error page, never a stack trace."""
+    from supply_app import create_app
+
+    prod_like = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite3",
+            "SECRET_KEY": "another-test-secret",
+            "LOG_LEVEL": "CRITICAL",
+        }
+    )
+
+    @prod_like.route("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = prod_like.test_client().get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in page
+    assert "secret internals" not in page
+    assert "Traceback" not in page
