@@ -281,8 +281,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", dest="json_path", default=None)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse", metavar="URL", default=None, help="time against a database kept by --keep"
+    )
     args = parser.parse_args()
-
+    if args.reuse:
+        return run(args.reuse, args)
     url = create_database(args.postgres)
     log(f"database {make_url(url).database}")
     try:
@@ -302,13 +306,15 @@ def run(url: str, args: argparse.Namespace) -> int:
         {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
     )
     with app.app_context():
-        log("migrating ...")
-        flask_migrate.upgrade()
-        log(f"seeding {args.cases:,} cases ...")
-        seed(args.cases)
+        if not args.reuse:
+            log("migrating ...")
+            flask_migrate.upgrade()
+            log(f"seeding {args.cases:,} cases ...")
+            seed(args.cases)
+        args.cases = db.session.execute(text("SELECT count(*) FROM procedure_case")).scalar()
         admin = create_user(
             db.session,
-            username="bench-admin",
+            username=f"bench-admin-{uuid.uuid4().hex[:8]}",
             display_name="Bench",
             role="admin",
             password="bench-password-1",
