@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
+from flask import Flask
+
 from supply_app import create_app
+from supply_app.extensions import db
 
 METHODS = ("get", "post", "put", "patch", "delete")
 PUBLIC_OPERATIONS = {("get", "/api/v1/health")}
 
 
+@contextlib.contextmanager
+def throwaway_app() -> Iterator[Flask]:
+    """An app on a temporary SQLite URL that is never touched (the factory does no I/O)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/x.db"})
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+
+
 @functools.cache
 def published_spec() -> dict[str, Any]:
-    """The spec as /api/openapi.json serves it (building the app touches no database)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/spec.db"})
+    """The spec as /api/openapi.json serves it."""
+    with throwaway_app() as app:
         response = app.test_client().get("/api/openapi.json")
         assert response.status_code == 200, response.status_code
-        with app.app_context():
-            from supply_app.extensions import db
-
-            db.engine.dispose()
         return response.json
 
 
