@@ -61,8 +61,8 @@ def main() -> int:
             before, ok, refused = load.drain(world, server, clients=args.clients)
             report["drain"] = {"on_hand": before, "succeeded": ok, "refused": refused}
             print(f"drain: {before} on hand, {ok} issues succeeded, {refused} refused", flush=True)
-            if ok != before:
-                problems.append(f"drain: {ok} successes for {before} on hand")
+            if ok != before or refused != args.clients:
+                problems.append(f"drain: {ok} successes for {before} on hand, {refused} refused")
             verified = load.verify_cli(url)
             if verified.returncode != 0:
                 problems.append(f"inventory verify after drain: {verified.stdout[-400:]}")

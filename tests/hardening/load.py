@@ -441,13 +441,38 @@ def run_load(
     return result
 
 
-def drain(world: World, server: Gunicorn, *, clients: int) -> tuple[int, int, int]:
-    """All clients issue one cartridge at a time from facility A until told there is none.
+def drain(
+    world: World, server: Gunicorn, *, clients: int, refill: int = 40
+) -> tuple[int, int, int]:
+    """Receive `refill` cartridges at facility A, then all clients issue one at a time until
+    told there is none left.
 
-    Returns (on hand before, successes, refusals).
+    Returns (on hand before the race, successes, refusals).
     """
-    engine = create_engine(server.url)
     a, cart = world.facilities["A"], world.lots[CARTRIDGE]
+    with requests.Session() as session:
+        topped = send(
+            lambda: server.base,
+            Operation(
+                "receipt",
+                world.materials_token,
+                f"/api/v1/facilities/{a}/receipts",
+                {
+                    "part_id": world.parts[CARTRIDGE],
+                    "lot_number": f"LOAD-{CARTRIDGE}",
+                    "expiry_date": _lot_expiry(),
+                    "eaches": refill,
+                    "unit_cost": "30.00",
+                    "reason": "donation",
+                },
+                f"refill-{uuid.uuid4().hex}",
+                [],
+                1,
+            ),
+            session,
+        )
+    assert topped.status == 201, topped.response
+    engine = create_engine(server.url)
     with engine.connect() as conn:
         before = conn.scalar(
             text("SELECT on_hand FROM stock_balance WHERE facility_id = :f AND lot_id = :l"),
