@@ -74,7 +74,7 @@ class Cases(MethodView):
     @blp.response(201, CaseOut)
     def post(self, data):
         """Record a case: consume its supplies and price it, all or nothing (clinicians, admins)."""
-        return case_out(service.record_case(db.session, user=api_user(), data=data))
+        return service.record_case(db.session, user=api_user(), data=data)
 
 
 @blp.route("/cases/<int(max=2147483647):case_id>")

@@ -179,13 +179,32 @@ def record_case(
         )
         for index, line in enumerate(priced.lines)
     ]
+    case.supplies = []  # a new, empty collection: appending to it never lazy-loads
     session.add(case)
+    named = [
+        _resolve_named(session, line, f"supplies[{index}]")
+        for index, line in enumerate(data.get("supplies", ()))
+    ]
     session.flush()
+    # Reads first, then the stock locks: rows stay locked only while the issues are posted.
+    # A FEFO line picks after the lines before it were issued, so it sees what they took.
+    movements = []
     for index, line in enumerate(data.get("supplies", ())):
-        _consume(
-            session, case=case, facility=facility, actor=user, line=line, where=f"supplies[{index}]"
+        picks = named[index] or _fefo(
+            session, facility, line, case.date_of_service, f"supplies[{index}]"
         )
+        for source, lot, eaches in picks:
+            movements.append(
+                (source, lot, eaches, _issue(session, case, facility, user, lot, eaches))
+            )
+    case.supplies.extend(
+        CaseSupply(
+            part_id=lot.part_id, lot_id=lot.id, movement_id=m.id, eaches=eaches, source=source
+        )
+        for source, lot, eaches, m in movements
+    )
     session.flush()
+    case.supply_cost = -sum(m.value_cents for *_, m in movements)
     return case
 
 
@@ -216,30 +235,56 @@ def _consumable(session: Session, part_id: int, where: str) -> Part:
     return part
 
 
-def _resolve_lots(
-    session: Session, *, facility: Facility, line: dict[str, Any], on: date, where: str
-) -> tuple[str, list[tuple[Lot, int]]]:
-    """The lots (and eaches from each) a supply line consumes, and how they were chosen."""
+Pick = tuple[str, Lot, int]  # how the lot was chosen, the lot, eaches taken from it
+
+
+def _resolve_named(session: Session, line: dict[str, Any], where: str) -> list[Pick]:
+    """The lot a scanned or typed supply line names; [] when it is left to FEFO."""
     if "scan" in line:
-        return "scan", [(_scanned_lot(session, line["scan"], where), line.get("eaches", 1))]
-    part = _consumable(session, line["part_id"], where)
+        return [("scan", _scanned_lot(session, line["scan"], where), line.get("eaches", 1))]
     if "lot_id" in line or "lot_number" in line:
-        return "lot", [(_named_lot(session, part, line, where), line["eaches"])]
+        return [("lot", _named_lot(session, line, where), line["eaches"])]
+    _consumable(session, line["part_id"], where)
+    return []
+
+
+def _fefo(
+    session: Session, facility: Facility, line: dict[str, Any], on: date, where: str
+) -> list[Pick]:
+    """Lots by earliest expiry, read after the lines before it were issued."""
+    part = _consumable(session, line["part_id"], where)
     picks = inventory.pick_fefo(
         session, facility=facility, part=part, eaches=line["eaches"], on_date=on
     )
-    return "fefo", picks
+    return [("fefo", lot, eaches) for lot, eaches in picks]
 
 
-def _named_lot(session: Session, part: Part, line: dict[str, Any], where: str) -> Lot:
+def _issue(
+    session: Session, case: ProcedureCase, facility: Facility, actor: User, lot: Lot, eaches: int
+) -> StockMovement:
+    return inventory.issue(
+        session,
+        facility=facility,
+        lot=lot,
+        eaches=eaches,
+        actor=actor,
+        reference=("case", case.id),
+        on_date=case.date_of_service,
+    )
+
+
+def _named_lot(session: Session, line: dict[str, Any], where: str) -> Lot:
+    """The typed lot of the line's part (loading the lot first brings its part along)."""
     if "lot_id" in line:
         lot = session.get(Lot, line["lot_id"])
+        part = _consumable(session, line["part_id"], where)
         if lot is None or lot.part_id != part.id:
             raise InvalidInput(
                 f"Lot {line['lot_id']} is not a lot of {part.part_number}.",
                 field=f"{where}.lot_id",
             )
         return lot
+    part = _consumable(session, line["part_id"], where)
     lot = inventory.find_lot(session, part=part, lot_number=line["lot_number"])
     if lot is None:
         raise InvalidInput(
@@ -274,40 +319,6 @@ def _scanned_lot(session: Session, raw: str, where: str) -> Lot:
             field=f"{where}.scan",
         )
     return lot
-
-
-def _consume(
-    session: Session,
-    *,
-    case: ProcedureCase,
-    facility: Facility,
-    actor: User,
-    line: dict[str, Any],
-    where: str,
-) -> None:
-    """Issue one supply line to the case (FEFO may split it over several lots)."""
-    source, picks = _resolve_lots(
-        session, facility=facility, line=line, on=case.date_of_service, where=where
-    )
-    for lot, eaches in picks:
-        movement = inventory.issue(
-            session,
-            facility=facility,
-            lot=lot,
-            eaches=eaches,
-            actor=actor,
-            reference=("case", case.id),
-            on_date=case.date_of_service,
-        )
-        case.supplies.append(
-            CaseSupply(
-                part_id=lot.part_id,
-                lot_id=lot.id,
-                movement_id=movement.id,
-                eaches=eaches,
-                source=source,
-            )
-        )
 
 
 def visible_cases(

@@ -67,9 +67,9 @@ class CaseMarginExport(MethodView):
         )
 
 
-@blp.route("/lots/<int(max=2147483647):lot_id>/trace")
-class LotTraceView(MethodView):
-    """Recall support for one lot."""
+@blp.route("/lots/<int(max=2147483647):lot_id>/recall")
+class LotRecall(MethodView):
+    """Recall support for one lot (GET /lots/{id}/trace, inventory's, lists its movements)."""
 
     @roles(*ALL_ROLES)
     @blp.response(200, LotTrace)

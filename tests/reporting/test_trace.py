@@ -33,7 +33,7 @@ def test_trace_lists_holders_and_cases(app):
     assert case.status_code == 201, case.json
 
     viewer = make_actor(app, "viewer", [north, south])
-    trace = viewer.get(f"/api/v1/lots/{lot.id}/trace")
+    trace = viewer.get(f"/api/v1/lots/{lot.id}/recall")
     assert trace.status_code == 200, trace.json
     assert trace.json["lot"]["lot_number"] == "RECALL-1"
     assert trace.json["part_number"] == "STT2190-5"
@@ -41,9 +41,9 @@ def test_trace_lists_holders_and_cases(app):
     assert [(c["reference"], c["eaches"], c["status"]) for c in trace.json["cases"]] == [
         ("TR-1", 7, "recorded")
     ]
-    everyone = make_actor(app, "admin", all_facilities=True).get(f"/api/v1/lots/{lot.id}/trace")
+    everyone = make_actor(app, "admin", all_facilities=True).get(f"/api/v1/lots/{lot.id}/recall")
     assert {h["facility_code"] for h in everyone.json["holdings"]} == {south.code, hidden.code}
 
     stranger = make_actor(app, "viewer", [make_facility("HOPD")])
-    assert stranger.get(f"/api/v1/lots/{lot.id}/trace").status_code == 404
-    assert viewer.get("/api/v1/lots/999999/trace").status_code == 404
+    assert stranger.get(f"/api/v1/lots/{lot.id}/recall").status_code == 404
+    assert viewer.get("/api/v1/lots/999999/recall").status_code == 404
