@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from supply_app.auth.models import User
 from supply_app.auth.service import facility_ids_for
@@ -427,11 +427,16 @@ def reprice_cases(
     for start in range(0, len(ids), REPRICE_BATCH):
         batch = ids[start : start + REPRICE_BATCH]
         cases = session.scalars(
-            select(ProcedureCase).where(ProcedureCase.id.in_(batch)).order_by(ProcedureCase.id)
+            select(ProcedureCase)
+            .where(ProcedureCase.id.in_(batch))
+            .options(selectinload(ProcedureCase.procedures))
+            .order_by(ProcedureCase.id)
         ).all()
         for case in cases:
             _reprice_one(session, case, schedules[case.schedule_year], report)
         session.flush()
+        for case in cases:  # written; let them go so a long run keeps memory bounded
+            session.expunge(case)
         if progress is not None:
             progress(min(start + REPRICE_BATCH, len(ids)), len(ids))
     return report
