@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from supply_app.auth.models import User
@@ -181,11 +182,15 @@ def record_case(
     ]
     case.supplies = []  # a new, empty collection: appending to it never lazy-loads
     session.add(case)
+    taken = _reference_taken(facility.code, data["reference"])  # before a failed flush expires it
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent request took the reference after our check
+        raise taken from exc
     named = [
         _resolve_named(session, line, f"supplies[{index}]")
         for index, line in enumerate(data.get("supplies", ()))
     ]
-    session.flush()
     # Reads first, then the stock locks: rows stay locked only while the issues are posted.
     # A FEFO line picks after the lines before it were issued, so it sees what they took.
     movements = []
@@ -215,10 +220,13 @@ def _check_reference_free(session: Session, facility: Facility, reference: str) 
         )
     )
     if taken is not None:
-        raise InvalidInput(
-            f"Case reference {reference!r} is already used at {facility.code}.",
-            field="reference",
-        )
+        raise _reference_taken(facility.code, reference)
+
+
+def _reference_taken(facility_code: str, reference: str) -> InvalidInput:
+    return InvalidInput(
+        f"Case reference {reference!r} is already used at {facility_code}.", field="reference"
+    )
 
 
 def _consumable(session: Session, part_id: int, where: str) -> Part:

@@ -271,3 +271,15 @@ def test_idempotent_record(hopd):
     assert first.status_code == again.status_code == 201
     assert again.json["id"] == first.json["id"]
     assert on_hand(facility, tips) == 4
+
+
+def test_reference_race_is_422_not_500(hopd, monkeypatch):
+    """If a concurrent request takes the reference after the check, the unique key answers."""
+    clinician, facility = hopd["clinician"], hopd["facility"]
+    assert clinician.post("/api/v1/cases", json=case_body(facility, "K-11")).status_code == 201
+    monkeypatch.setattr("supply_app.cases.service._check_reference_free", lambda *_: None)
+    before = counts()
+    again = clinician.post("/api/v1/cases", json=case_body(facility, "K-11"))
+    assert again.status_code == 422
+    assert "reference" in again.json["errors"]["json"]
+    assert counts() == before
