@@ -21,7 +21,13 @@ from schemathesis.checks import CheckContext
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.hardening.spec import operation_ids, operations, path_parameters, published_spec
+from tests.hardening.spec import (
+    operation_ids,
+    operations,
+    path_parameters,
+    published_spec,
+    throwaway_app,
+)
 
 EXAMPLES = int(os.environ.get("SUPPLY_FUZZ_EXAMPLES", "12"))
 # Stateful scenarios follow the links schemathesis infers between operations (an id from
@@ -187,3 +193,17 @@ def untyped_inputs() -> list[str]:
 def test_every_input_field_declares_its_type():
     """An untyped input field lets clients (and fuzzers) send anything the spec calls valid."""
     assert not untyped_inputs()
+
+
+def test_no_two_views_share_a_route():
+    """One view per (path, method): with two, one serves and the other may be documented."""
+    duplicates = []
+    with throwaway_app() as app:
+        seen: dict[tuple[str, str], str] = {}
+        for rule in app.url_map.iter_rules():
+            for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+                key = (rule.rule, method)
+                if key in seen:
+                    duplicates.append(f"{method} {rule.rule}: {seen[key]} and {rule.endpoint}")
+                seen[key] = rule.endpoint
+    assert not duplicates
