@@ -147,7 +147,6 @@ def record_case(
     facility = get_active_facility(session, user, data["facility_id"])
     _check_date(data["date_of_service"])
     _check_nerves(data["procedures"])
-    _check_reference_free(session, facility, data["reference"])
     priced = price(
         session,
         case_claim(
@@ -182,10 +181,12 @@ def record_case(
     ]
     case.supplies = []  # a new, empty collection: appending to it never lazy-loads
     session.add(case)
-    taken = _reference_taken(facility.code, data["reference"])  # before a failed flush expires it
+    # The unique key decides (no check-then-insert race); the message is built first because
+    # a failed flush expires the facility.
+    taken = _reference_taken(facility.code, data["reference"])
     try:
         session.flush()
-    except IntegrityError as exc:  # a concurrent request took the reference after our check
+    except IntegrityError as exc:
         raise taken from exc
     named = [
         _resolve_named(session, line, f"supplies[{index}]")
@@ -211,16 +212,6 @@ def record_case(
     session.flush()
     case.supply_cost = -sum(m.value_cents for *_, m in movements)
     return case
-
-
-def _check_reference_free(session: Session, facility: Facility, reference: str) -> None:
-    taken = session.scalar(
-        select(ProcedureCase.id).where(
-            ProcedureCase.facility_id == facility.id, ProcedureCase.reference == reference
-        )
-    )
-    if taken is not None:
-        raise _reference_taken(facility.code, reference)
 
 
 def _reference_taken(facility_code: str, reference: str) -> InvalidInput:

@@ -227,13 +227,20 @@ def test_supply_line_errors(hopd):
     assert counts() == before
 
 
-def test_duplicate_reference_is_422(hopd):
-    """A reference is unique within a facility."""
-    clinician, facility = hopd["clinician"], hopd["facility"]
+def test_duplicate_reference_is_422(hopd, app):
+    """A reference is unique within a facility (the unique key decides); nothing is written."""
+    clinician, facility, tips = hopd["clinician"], hopd["facility"], hopd["tips"]
     assert clinician.post("/api/v1/cases", json=case_body(facility, "K-7")).status_code == 201
-    again = clinician.post("/api/v1/cases", json=case_body(facility, "K-7"))
+    before = counts()
+    body = case_body(facility, "K-7", supplies=[{"part_id": tips.part_id, "eaches": 1}])
+    again = clinician.post("/api/v1/cases", json=body)
     assert again.status_code == 422
     assert "reference" in again.json["errors"]["json"]
+    assert counts() == before
+    assert on_hand(facility, tips) == 5
+    elsewhere = make_facility("ASC")
+    other = make_actor(app, "clinician", [elsewhere])
+    assert other.post("/api/v1/cases", json=case_body(elsewhere, "K-7")).status_code == 201
 
 
 def test_filing_limit_warning(hopd, monkeypatch):
@@ -271,15 +278,3 @@ def test_idempotent_record(hopd):
     assert first.status_code == again.status_code == 201
     assert again.json["id"] == first.json["id"]
     assert on_hand(facility, tips) == 4
-
-
-def test_reference_race_is_422_not_500(hopd, monkeypatch):
-    """If a concurrent request takes the reference after the check, the unique key answers."""
-    clinician, facility = hopd["clinician"], hopd["facility"]
-    assert clinician.post("/api/v1/cases", json=case_body(facility, "K-11")).status_code == 201
-    monkeypatch.setattr("supply_app.cases.service._check_reference_free", lambda *_: None)
-    before = counts()
-    again = clinician.post("/api/v1/cases", json=case_body(facility, "K-11"))
-    assert again.status_code == 422
-    assert "reference" in again.json["errors"]["json"]
-    assert counts() == before
