@@ -7,7 +7,9 @@ Clients issue, transfer, receive and record cases on the same lots through HTTP 
 server is killed with SIGKILL --kills times and restarted; each write is retried with its
 Idempotency-Key until answered. Then: `supply-app inventory verify` must pass, no balance
 may be negative, balances and ledger size must equal exactly what the clients saw succeed,
-replayed keys must write nothing, and a drain of one lot must succeed exactly on-hand times.
+replayed keys must write nothing, the same request sent by every client at once with one
+key must be applied once and answered with its first response, and a drain of one lot
+must succeed exactly on-hand times.
 Exits non-zero on any violation. The database is created for the run and dropped after.
 """
 
@@ -58,6 +60,8 @@ def main() -> int:
             print("checking ledger, balances and replays…", flush=True)
             problems += load.problems_after(world, url, result)
             problems += load.replay_problems(server, url, result)
+            print("same request, same key, from every client at once…", flush=True)
+            problems += load.same_key_burst(world, server, clients=args.clients)
             before, ok, refused = load.drain(world, server, clients=args.clients)
             report["drain"] = {"on_hand": before, "succeeded": ok, "refused": refused}
             print(f"drain: {before} on hand, {ok} issues succeeded, {refused} refused", flush=True)

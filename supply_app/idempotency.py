@@ -50,6 +50,14 @@ def request_fingerprint() -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _record_for(user_id: int, key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+        )
+    )
+
+
 def _replay(record: IdempotencyRecord, fingerprint: str):
     if record.request_hash != fingerprint:
         raise InvalidInput(
@@ -74,8 +82,9 @@ def _redacted(body: Any, names: tuple[str, ...]) -> Any:
 def write_endpoint(view: Callable[..., Any] | None = None, *, redact: tuple[str, ...] = ()) -> Any:
     """Run a write view as one transaction, honouring Idempotency-Key, then commit once.
 
-    The key record is written in the same transaction as the change, so a retry after a
-    crash either finds the committed change with its response, or finds nothing and runs.
+    The key record is claimed first and committed in the same transaction as the change,
+    so a retry after a crash either finds the committed change with its response, or finds
+    nothing and runs; a concurrent duplicate waits for the first and replays it.
     Members named in `redact` (secrets shown once) are not stored for replay.
     """
     if view is None:
@@ -95,39 +104,34 @@ def write_endpoint(view: Callable[..., Any] | None = None, *, redact: tuple[str,
             )
         user_id = g.api_user.id
         fingerprint = request_fingerprint()
-        existing = db.session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
-            )
-        )
+        existing = _record_for(user_id, key)
         if existing is not None:
             return _replay(existing, fingerprint)
-        response = make_response(view(*args, **kwargs))
-        db.session.add(
-            IdempotencyRecord(
-                user_id=user_id,
-                key=key,
-                method=request.method,
-                path=request.path,
-                request_hash=fingerprint,
-                response_status=response.status_code,
-                response_body=_redacted(response.get_json(silent=True), redact),
-            )
+        # Claim the key before doing the work: a concurrent request with the same key
+        # waits on the unique index here (PostgreSQL) until this one ends, then replays
+        # it, instead of racing it into the business rules (a duplicate case reference,
+        # say) and answering something other than the first response.
+        record = IdempotencyRecord(
+            user_id=user_id,
+            key=key,
+            method=request.method,
+            path=request.path,
+            request_hash=fingerprint,
+            response_status=0,
         )
+        db.session.add(record)
         try:
-            db.session.commit()
+            db.session.flush()
         except IntegrityError as exc:
-            # A concurrent request with the same key committed first; ours rolled back
-            # whole, so replaying theirs keeps the change applied exactly once.
             db.session.rollback()
-            winner = db.session.scalar(
-                select(IdempotencyRecord).where(
-                    IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
-                )
-            )
+            winner = _record_for(user_id, key)
             if winner is None:
-                raise Conflict("The write could not be committed; retry the request.") from exc
+                raise Conflict("The same request is still in progress; retry it.") from exc
             return _replay(winner, fingerprint)
+        response = make_response(view(*args, **kwargs))
+        record.response_status = response.status_code
+        record.response_body = _redacted(response.get_json(silent=True), redact)
+        db.session.commit()
         return response
 
     return wrapper

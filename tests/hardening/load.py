@@ -511,6 +511,60 @@ def drain(
     return int(before or 0), counts[201], counts[409]
 
 
+def same_key_burst(world: World, server: Gunicorn, *, clients: int) -> list[str]:
+    """Every client sends the same case with the same Idempotency-Key at the same moment.
+
+    Exactly one case may be recorded and stock taken once; every answer is the 201 (first
+    or replayed) or a 409 asking to retry; never a 5xx or a different refusal.
+    """
+    a, tip = world.facilities["A"], world.lots[TIP]
+    key = f"burst-{uuid.uuid4().hex[:12]}"
+    body = {
+        "facility_id": a,
+        "reference": key,
+        "date_of_service": _today(),
+        "laterality": "LT",
+        "procedures": [{"code": "64640", "nerves": ["afcn", "lfcn"]}],
+        "supplies": [{"part_id": world.parts[TIP], "lot_id": tip, "eaches": 1}],
+    }
+    engine = create_engine(server.url)
+    count_sql = text("SELECT count(*) FROM stock_movement")
+    with engine.connect() as conn:
+        before = conn.scalar(count_sql)
+    gate = threading.Barrier(clients)
+    answers: list[Operation] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        op = Operation("burst", world.clinician_token, "/api/v1/cases", body, key, [], 1)
+        with requests.Session() as session:
+            gate.wait()
+            send(lambda: server.base, op, session)
+        with lock:
+            answers.append(op)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with engine.connect() as conn:
+        written = conn.scalar(count_sql) - before
+        cases = conn.scalar(
+            text("SELECT count(*) FROM procedure_case WHERE reference = :r"), {"r": key}
+        )
+    engine.dispose()
+    found = [
+        f"burst: answer {op.status} {str(op.response)[:200]}"
+        for op in answers
+        if op.status not in (201, 409)
+    ]
+    created = {op.response["id"] for op in answers if op.status == 201}
+    if cases != 1 or written != 1 or len(created) != 1:
+        found.append(f"burst: {cases} cases, {written} movements, ids {sorted(created)}")
+    return found
+
+
 # --------------------------------------------------------------------------- checks
 
 

@@ -31,6 +31,7 @@ def test_concurrent_writes_survive_kill_9_and_hold_every_invariant(database_fact
         assert result.kills == 1
         assert not load.problems_after(world, url, result)
         assert not load.replay_problems(server, url, result, sample=10)
+        assert not load.same_key_burst(world, server, clients=16)
         before, succeeded, refused = load.drain(world, server, clients=16)
     assert before > 0
     assert succeeded == before
