@@ -50,6 +50,15 @@ def request_fingerprint() -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _commit() -> None:
+    """Commit the request's work; a constraint a concurrent writer won is a 409, not a 500."""
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict("The write conflicted with a concurrent change; retry it.") from exc
+
+
 def _record_for(user_id: int, key: str) -> IdempotencyRecord | None:
     return db.session.scalar(
         select(IdempotencyRecord).where(
@@ -96,7 +105,7 @@ def write_endpoint(view: Callable[..., Any] | None = None, *, redact: tuple[str,
         key = request.headers.get(KEY_HEADER)
         if key is None:
             response = make_response(view(*args, **kwargs))
-            db.session.commit()
+            _commit()
             return response
         if not 1 <= len(key) <= MAX_KEY_LENGTH:
             raise InvalidInput(
@@ -131,7 +140,7 @@ def write_endpoint(view: Callable[..., Any] | None = None, *, redact: tuple[str,
         response = make_response(view(*args, **kwargs))
         record.response_status = response.status_code
         record.response_body = _redacted(response.get_json(silent=True), redact)
-        db.session.commit()
+        _commit()
         return response
 
     return wrapper
