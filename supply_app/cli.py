@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from supply_app.auth.models import ROLES
 from supply_app.errors import DomainError
 
 
@@ -78,7 +79,7 @@ def catalog_sync(path: str | None) -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(("admin", "purchaser", "materials", "clinician", "finance", "viewer")),
+    type=click.Choice(ROLES),
 )
 @click.option("--name", "display_name", default=None, help="Display name.")
 @click.option("--facility", "facility_codes", multiple=True, help="Facility code (repeatable).")

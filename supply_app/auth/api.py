@@ -7,8 +7,9 @@ from flask_smorest import Blueprint
 from sqlalchemy import select, text
 
 from supply_app.auth import service
-from supply_app.auth.guard import ALL_ROLES, api_user, roles
+from supply_app.auth.guard import api_user, roles
 from supply_app.auth.models import ApiToken
+from supply_app.auth.permissions import ALL_ROLES
 from supply_app.auth.schemas import HealthOut, IssuedTokenOut, MeOut, TokenIn, TokenList
 from supply_app.errors import NotFound
 from supply_app.extensions import db

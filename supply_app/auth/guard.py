@@ -61,6 +61,3 @@ def roles(*allowed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return wrapper
 
     return decorate
-
-
-ALL_ROLES = ("admin", "purchaser", "materials", "clinician", "finance", "viewer")

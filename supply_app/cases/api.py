@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from supply_app.auth.guard import ALL_ROLES, api_user, roles
+from supply_app.auth.guard import api_user, roles
+from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, FEE_SCHEDULE_EDITORS
 from supply_app.cases import fees, service
 from supply_app.cases.schemas import (
     CaseIn,
@@ -33,8 +34,6 @@ from supply_app.idempotency import write_endpoint
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Cases and fee schedules")
 
-RECORDERS = ("admin", "clinician")
-PRICE_SETTERS = ("admin", "finance")
 CODE_RE = "<any(C9809, '64640', '64624'):code>"
 SITE_RE = "<any(" + ", ".join(SITES_OF_SERVICE) + "):site>"
 YEAR_RE = "<int(min=2000, max=2100):year>"
@@ -68,7 +67,7 @@ class Cases(MethodView):
         )
         return paginate(db.session, stmt, args["page"], args["per_page"])
 
-    @roles(*RECORDERS)
+    @roles(*CASE_RECORDERS)
     @write_endpoint
     @blp.arguments(CaseIn)
     @blp.response(201, CaseOut)
@@ -92,7 +91,7 @@ class CaseDetail(MethodView):
 class CaseVoid(MethodView):
     """Void a case."""
 
-    @roles(*RECORDERS)
+    @roles(*CASE_RECORDERS)
     @write_endpoint
     @blp.arguments(VoidIn)
     @blp.response(200, CaseOut)
@@ -107,7 +106,7 @@ class CaseVoid(MethodView):
 class CaseReprice(MethodView):
     """Bring stale case prices up to the current schedule."""
 
-    @roles(*PRICE_SETTERS)
+    @roles(*FEE_SCHEDULE_EDITORS)
     @write_endpoint
     @blp.arguments(RepriceIn)
     @blp.response(200, RepriceOut)
@@ -155,7 +154,7 @@ class FeeScheduleDetail(MethodView):
 class FeeOverrideDetail(MethodView):
     """Finance's amount for a code at a site in a year (e.g. C9809 in the HOPD)."""
 
-    @roles(*PRICE_SETTERS)
+    @roles(*FEE_SCHEDULE_EDITORS)
     @write_endpoint
     @blp.arguments(OverrideIn)
     @blp.response(200, OverrideOut)
@@ -172,7 +171,7 @@ class FeeOverrideDetail(MethodView):
             actor=api_user(),
         )
 
-    @roles(*PRICE_SETTERS)
+    @roles(*FEE_SCHEDULE_EDITORS)
     @write_endpoint
     @blp.response(204)
     def delete(self, year, code, site):

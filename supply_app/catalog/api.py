@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from supply_app.auth.guard import ALL_ROLES, api_user, roles
+from supply_app.auth.guard import api_user, roles
+from supply_app.auth.permissions import ALL_ROLES, PRICE_SETTERS
 from supply_app.catalog import service
 from supply_app.catalog.schemas import (
     ContractPriceIn,
@@ -59,7 +60,7 @@ class ContractPrices(MethodView):
         stmt = service.prices_query(args.get("part_id"), args.get("on"))
         return paginate(db.session, stmt, args["page"], args["per_page"])
 
-    @roles("admin", "purchaser", "finance")
+    @roles(*PRICE_SETTERS)
     @write_endpoint
     @blp.arguments(ContractPriceIn)
     @blp.response(201, ContractPriceOut)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from supply_app.auth.guard import ALL_ROLES, api_user, roles
+from supply_app.auth.guard import api_user, roles
+from supply_app.auth.permissions import ALL_ROLES, FACILITY_ADMINS
 from supply_app.extensions import db
 from supply_app.facilities import service
 from supply_app.facilities.schemas import (
@@ -33,7 +34,7 @@ class Facilities(MethodView):
         stmt = service.visible_facilities(db.session, api_user(), args["include_inactive"])
         return paginate(db.session, stmt, args["page"], args["per_page"])
 
-    @roles("admin")
+    @roles(*FACILITY_ADMINS)
     @write_endpoint
     @blp.arguments(FacilityIn)
     @blp.response(201, FacilityOut)
@@ -52,7 +53,7 @@ class FacilityDetail(MethodView):
         """Get a facility you belong to."""
         return service.get_facility(db.session, api_user(), facility_id)
 
-    @roles("admin")
+    @roles(*FACILITY_ADMINS)
     @write_endpoint
     @blp.arguments(FacilityPatch)
     @blp.response(200, FacilityOut)

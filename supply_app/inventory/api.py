@@ -8,7 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from supply_app.auth.guard import ALL_ROLES, api_user, roles
+from supply_app.auth.guard import api_user, roles
+from supply_app.auth.permissions import ALL_ROLES, STOCK_ISSUERS, STOCK_MOVERS
 from supply_app.auth.service import facility_ids_for
 from supply_app.catalog.models import Part
 from supply_app.catalog.service import get_part, price_in_effect
@@ -51,8 +52,6 @@ from supply_app.inventory.service import ScanResult
 
 blp = Blueprint("inventory", __name__, url_prefix="/api/v1", description="Inventory")
 
-MOVERS = ("admin", "materials")
-ISSUERS = ("admin", "materials", "clinician")
 FACILITY = "/facilities/<int(max=2147483647):facility_id>"
 
 
@@ -217,7 +216,7 @@ class ParLevels(MethodView):
         facility = _facility(facility_id)
         return {"items": service.par_levels(db.session, facility.id)}
 
-    @roles(*MOVERS)
+    @roles(*STOCK_MOVERS)
     @write_endpoint
     @blp.arguments(ParLevelsIn)
     @blp.response(200, ParLevelsOut)
@@ -346,7 +345,7 @@ def _receipt_value(part: Part, eaches: int, unit_cost: int | None) -> int:
 class Receipts(MethodView):
     """Receipts outside an order."""
 
-    @roles(*MOVERS)
+    @roles(*STOCK_MOVERS)
     @write_endpoint
     @blp.arguments(ReceiptIn)
     @blp.response(201, MovementOut)
@@ -410,7 +409,7 @@ def _scanned_lot(facility: Facility, scan: ScanResult, part_id: int | None) -> L
 class Issues(MethodView):
     """Issues for use."""
 
-    @roles(*ISSUERS)
+    @roles(*STOCK_ISSUERS)
     @write_endpoint
     @blp.arguments(IssueIn)
     @blp.response(201, MovementOut)
@@ -436,7 +435,7 @@ class Issues(MethodView):
 class Adjustments(MethodView):
     """Corrections."""
 
-    @roles(*MOVERS)
+    @roles(*STOCK_MOVERS)
     @write_endpoint
     @blp.arguments(AdjustmentIn)
     @blp.response(201, MovementOut)
@@ -459,7 +458,7 @@ class Adjustments(MethodView):
 class Waste(MethodView):
     """Waste."""
 
-    @roles(*MOVERS)
+    @roles(*STOCK_MOVERS)
     @write_endpoint
     @blp.arguments(WasteIn)
     @blp.response(201, MovementOut)
@@ -481,7 +480,7 @@ class Waste(MethodView):
 class Transfers(MethodView):
     """Transfers between facilities."""
 
-    @roles(*MOVERS)
+    @roles(*STOCK_MOVERS)
     @write_endpoint
     @blp.arguments(TransferIn)
     @blp.response(201, TransferOut)
@@ -505,7 +504,7 @@ class Transfers(MethodView):
 class Counts(MethodView):
     """Physical counts."""
 
-    @roles(*MOVERS)
+    @roles(*STOCK_MOVERS)
     @write_endpoint
     @blp.arguments(CountIn)
     @blp.response(201, CountOut)
@@ -527,7 +526,7 @@ class Counts(MethodView):
 class Reverse(MethodView):
     """Reversals."""
 
-    @roles(*MOVERS)
+    @roles(*STOCK_MOVERS)
     @write_endpoint
     @blp.arguments(ReverseIn)
     @blp.response(201, MovementOut)

@@ -11,7 +11,13 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from supply_app.auth.guard import ALL_ROLES, api_user, roles
+from supply_app.auth.guard import api_user, roles
+from supply_app.auth.permissions import (
+    ALL_ROLES,
+    ORDER_APPROVERS,
+    ORDER_BUILDERS,
+    ORDER_RECEIVERS,
+)
 from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility, get_facility
 from supply_app.http import paginate
@@ -37,8 +43,6 @@ from supply_app.ordering.schemas import (
 blp = Blueprint("ordering", __name__, url_prefix="/api/v1", description="Ordering")
 
 ORDER = "/orders/<int(max=2147483647):order_id>"
-BUILDERS = service.BUILDER_ROLES
-RECEIVERS = service.RECEIVER_ROLES
 
 
 def _locked_order(order_id: int):
@@ -74,7 +78,7 @@ class Orders(MethodView):
         )
         return paginate(db.session, stmt, args["page"], args["per_page"])
 
-    @roles(*BUILDERS)
+    @roles(*ORDER_BUILDERS)
     @write_endpoint
     @blp.arguments(OrderIn)
     @blp.response(201, OrderOut)
@@ -97,7 +101,7 @@ class OrderDetail(MethodView):
         """Get an order with its lines and totals."""
         return service.get_order(db.session, api_user(), order_id)
 
-    @roles(*BUILDERS)
+    @roles(*ORDER_BUILDERS)
     @write_endpoint
     @blp.arguments(OrderPatch)
     @blp.response(200, OrderOut)
@@ -112,7 +116,7 @@ class OrderDetail(MethodView):
 class OrderLines(MethodView):
     """Lines of a draft."""
 
-    @roles(*BUILDERS)
+    @roles(*ORDER_BUILDERS)
     @write_endpoint
     @blp.arguments(OrderLineIn)
     @blp.response(201, OrderOut)
@@ -129,7 +133,7 @@ class OrderLines(MethodView):
 class OrderLine(MethodView):
     """One line of a draft."""
 
-    @roles(*BUILDERS)
+    @roles(*ORDER_BUILDERS)
     @write_endpoint
     @blp.arguments(OrderLinePatch)
     @blp.response(200, OrderOut)
@@ -145,7 +149,7 @@ class OrderLine(MethodView):
         )
         return order
 
-    @roles(*BUILDERS)
+    @roles(*ORDER_BUILDERS)
     @write_endpoint
     @blp.response(200, OrderOut)
     def delete(self, order_id, line_id):
@@ -161,7 +165,7 @@ class OrderLine(MethodView):
 class SubmitOrder(MethodView):
     """Submit a draft."""
 
-    @roles(*BUILDERS)
+    @roles(*ORDER_BUILDERS)
     @write_endpoint
     @blp.response(200, OrderOut)
     def post(self, order_id):
@@ -173,7 +177,7 @@ class SubmitOrder(MethodView):
 class ApproveOrder(MethodView):
     """Approve a submitted order."""
 
-    @roles(*service.APPROVER_ROLES)
+    @roles(*ORDER_APPROVERS)
     @write_endpoint
     @blp.response(200, OrderOut)
     def post(self, order_id):
@@ -185,7 +189,7 @@ class ApproveOrder(MethodView):
 class CancelOrder(MethodView):
     """Cancel an order before anything is received."""
 
-    @roles(*BUILDERS)
+    @roles(*ORDER_BUILDERS)
     @write_endpoint
     @blp.arguments(OrderCancelIn)
     @blp.response(200, OrderOut)
@@ -206,7 +210,7 @@ class OrderReceipts(MethodView):
         """List the order's receipts, oldest first."""
         return {"items": service.get_order(db.session, api_user(), order_id).receipts}
 
-    @roles(*RECEIVERS)
+    @roles(*ORDER_RECEIVERS)
     @write_endpoint
     @blp.arguments(OrderReceiptIn)
     @blp.response(201, OrderReceiptOut)
@@ -270,7 +274,7 @@ class ReorderSuggestions(MethodView):
 class DraftFromSuggestions(MethodView):
     """Turn suggestions into a draft order."""
 
-    @roles(*BUILDERS)
+    @roles(*ORDER_BUILDERS)
     @write_endpoint
     @blp.arguments(DraftFromSuggestionsIn)
     @blp.response(201, OrderOut)

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from supply_app.auth.models import User
+from supply_app.auth.permissions import ORDER_APPROVERS, ORDER_BUILDERS, ORDER_RECEIVERS
 from supply_app.auth.service import facility_ids_for, record_audit, require_role
 from supply_app.catalog.models import Part
 from supply_app.catalog.service import get_part, get_part_by_number, price_in_effect
@@ -47,9 +48,6 @@ from supply_app.ordering.models import (
     RequisitionSerial,
 )
 
-BUILDER_ROLES = ("purchaser", "admin")
-APPROVER_ROLES = ("purchaser", "admin")
-RECEIVER_ROLES = ("purchaser", "materials", "admin")
 HEADER_FIELDS = ("fund_code", "priority", "required_delivery_date", "notes")
 MAX_SERIAL = 9999
 #: How far ahead a required delivery date may be; anything later is a typo.
@@ -258,7 +256,7 @@ def create_order(
     :raises InvalidInput: a delivery date in the past, a bad pack count, a repeated part.
     :raises Conflict: the facility is deactivated.
     """
-    require_role(actor, *BUILDER_ROLES)
+    require_role(actor, *ORDER_BUILDERS)
     if not facility.active:
         raise Conflict(f"Facility {facility.code} is deactivated.")
     _check_delivery_date(header["required_delivery_date"], today())
@@ -307,7 +305,7 @@ def update_order(
     :raises InvalidTransition: the order is no longer a draft.
     :raises InvalidInput: nothing to change, or a delivery date in the past.
     """
-    require_role(actor, *BUILDER_ROLES)
+    require_role(actor, *ORDER_BUILDERS)
     _require_state(order, "edit")
     if not changes:
         raise InvalidInput("Send at least one field to change.")
@@ -327,7 +325,7 @@ def add_line(
     :raises InvalidTransition: the order is no longer a draft.
     :raises InvalidInput: bad pack count or the part is already on the order.
     """
-    require_role(actor, *BUILDER_ROLES)
+    require_role(actor, *ORDER_BUILDERS)
     _require_state(order, "edit")
     line = _append_line(order, part, packs)
     session.flush()
@@ -342,7 +340,7 @@ def set_line_packs(
     :raises InvalidTransition: the order is no longer a draft.
     :raises InvalidInput: bad pack count.
     """
-    require_role(actor, *BUILDER_ROLES)
+    require_role(actor, *ORDER_BUILDERS)
     _require_state(order, "edit")
     _check_packs(packs)
     line.packs = packs
@@ -357,7 +355,7 @@ def remove_line(
 
     :raises InvalidTransition: the order is no longer a draft.
     """
-    require_role(actor, *BUILDER_ROLES)
+    require_role(actor, *ORDER_BUILDERS)
     _require_state(order, "edit")
     order.lines.remove(line)
     session.flush()
@@ -388,7 +386,7 @@ def submit_order(
     :raises Conflict: the facility is deactivated or a part left the catalog.
     :raises UnpricedPart: a part has no contract price in effect today (names every one).
     """
-    require_role(actor, *BUILDER_ROLES)
+    require_role(actor, *ORDER_BUILDERS)
     _require_state(order, "submit")
     on = on or today()
     if not order.lines:
@@ -430,7 +428,7 @@ def approve_order(session: Session, *, order: PurchaseOrder, actor: User) -> Pur
     :raises InvalidTransition: the order is not submitted.
     :raises SelfApproval: the approver built or submitted it.
     """
-    require_role(actor, *APPROVER_ROLES)
+    require_role(actor, *ORDER_APPROVERS)
     _require_state(order, "approve")
     if actor.id in (order.created_by_id, order.submitted_by_id):
         raise SelfApproval(
@@ -452,7 +450,7 @@ def cancel_order(
 
     :raises InvalidTransition: the order is partially received, received or cancelled.
     """
-    require_role(actor, *BUILDER_ROLES)
+    require_role(actor, *ORDER_BUILDERS)
     _require_state(order, "cancel")
     order.status = "cancelled"
     order.cancelled_by_id = actor.id
@@ -567,7 +565,7 @@ def receive_order(
         lot number already known with another expiry).
     :raises OverReceipt: more packs than outstanding on a line.
     """
-    require_role(actor, *RECEIVER_ROLES)
+    require_role(actor, *ORDER_RECEIVERS)
     _require_state(order, "receive")
     resolved = _resolve_receipt_lines(session, order, items)
     receipt = OrderReceipt(order=order, received_by_id=actor.id, note=note)

@@ -8,14 +8,14 @@ from flask import Response, send_file, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from supply_app.auth.guard import ALL_ROLES, api_user, roles
+from supply_app.auth.guard import api_user, roles
+from supply_app.auth.permissions import ALL_ROLES, REPORT_READERS
 from supply_app.extensions import db
 from supply_app.reporting import service
 from supply_app.reporting.schemas import ExportQuery, LotTrace, MarginQuery, MarginReport
 
 blp = Blueprint("reporting", __name__, url_prefix="/api/v1", description="Reporting")
 
-REPORT_ROLES = ("admin", "finance", "materials", "clinician", "viewer")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_DOC = {
     "responses": {
@@ -34,7 +34,7 @@ EXPORT_DOC = {
 class CaseMargin(MethodView):
     """Per-case margin: supply cost against expected Medicare reimbursement."""
 
-    @roles(*REPORT_ROLES)
+    @roles(*REPORT_READERS)
     @blp.arguments(MarginQuery, location="query")
     @blp.response(200, MarginReport)
     def get(self, args):
@@ -46,7 +46,7 @@ class CaseMargin(MethodView):
 class CaseMarginExport(MethodView):
     """The margin report as CSV or XLSX, streamed."""
 
-    @roles(*REPORT_ROLES)
+    @roles(*REPORT_READERS)
     @blp.arguments(ExportQuery, location="query")
     @blp.doc(**EXPORT_DOC)
     def get(self, args):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, url_for
 
+from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, REPORT_READERS
 from supply_app.web.helpers import days_until, dollars, has_role, packs_and_eaches
 
 bp = Blueprint(
@@ -14,20 +15,18 @@ bp = Blueprint(
     static_url_path="/static/web",
 )
 
-EVERYONE = ("admin", "purchaser", "materials", "clinician", "finance", "viewer")
-
 # (endpoint, label, roles): the main navigation, shown per role.
 NAV = (
     ("web.overview", "Overview", ("admin", "viewer")),
     ("web.orders", "Orders", ("admin", "purchaser", "materials", "viewer")),
     ("web.stock", "Stock", ("admin", "purchaser", "materials", "clinician", "viewer")),
     ("web.alerts", "Alerts", ("admin", "purchaser", "materials", "viewer")),
-    ("web.case_new", "Record case", ("admin", "clinician")),
+    ("web.case_new", "Record case", CASE_RECORDERS),
     ("web.cases_list", "Cases", ("admin", "clinician", "finance", "viewer")),
-    ("web.margin", "Margin report", ("admin", "finance", "viewer", "clinician", "materials")),
+    ("web.margin", "Margin report", REPORT_READERS),
     ("web.fee_schedules", "Fee schedules", ("admin", "finance", "viewer")),
-    ("web.catalog", "Catalog", EVERYONE),
-    ("web.facilities", "Facilities", EVERYONE),
+    ("web.catalog", "Catalog", ALL_ROLES),
+    ("web.facilities", "Facilities", ALL_ROLES),
 )
 
 

@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
+from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS
 from supply_app.cases import service as cases
 from supply_app.cases.models import CASE_STATUSES
 from supply_app.catalog.service import parts_query
@@ -19,8 +20,6 @@ from supply_app.inventory import service as inventory
 from supply_app.web import bp
 from supply_app.web.forms import CaseForm, VoidForm, options
 from supply_app.web.helpers import (
-    ALL_ROLES,
-    CASE_RECORDERS,
     chosen_facility,
     facility_choices,
     me,
@@ -31,12 +30,15 @@ from supply_app.web.helpers import (
 
 CASE_LIST_LIMIT = 100
 MAX_PICK_EACHES = 100
-CONSUMABLES = ("smart_tip", "cartridge")
 
 
 def _consumable_parts() -> list:
     """Smart Tips and cartridges: the parts a case consumes, for the pick list."""
-    return [p for p in db.session.scalars(parts_query()) if p.active and p.category in CONSUMABLES]
+    return [
+        part
+        for part in db.session.scalars(parts_query())
+        if part.active and part.category in cases.CONSUMABLE_CATEGORIES
+    ]
 
 
 def _case_form(parts: list) -> CaseForm:

@@ -19,6 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
+from supply_app.auth.permissions import ALL_ROLES, FEE_SCHEDULE_EDITORS, REPORT_READERS
 from supply_app.cases import fees
 from supply_app.cases import service as cases
 from supply_app.cases.models import PROCEDURE_CODES
@@ -29,10 +30,9 @@ from supply_app.reporting import service as reporting
 from supply_app.web import bp
 from supply_app.web.charts import Series, bar_chart
 from supply_app.web.forms import ActionForm, OverrideForm, options
-from supply_app.web.helpers import FINANCE, facility_choices, me, parse_money, run_write, ui_roles
+from supply_app.web.helpers import facility_choices, me, parse_money, run_write, ui_roles
 
 # The same roles the margin report API allows.
-REPORT_ROLES = ("admin", "finance", "materials", "clinician", "viewer")
 GROUPINGS = {
     "case": "Case",
     "facility": "Facility",
@@ -132,7 +132,7 @@ def _charts(args: dict[str, Any]) -> list:
 
 
 @bp.route("/reports/margin")
-@ui_roles(*REPORT_ROLES)
+@ui_roles(*REPORT_READERS)
 def margin():
     """The per-case margin table with filters, totals, charts and download links."""
     form = _filter_form()
@@ -154,7 +154,7 @@ def margin():
 
 
 @bp.route("/reports/margin.<any(csv, xlsx):fmt>")
-@ui_roles(*REPORT_ROLES)
+@ui_roles(*REPORT_READERS)
 def margin_export(fmt: str):
     """Download the filtered report (every row plus a TOTAL row) as CSV or XLSX."""
     form = _filter_form()
@@ -196,7 +196,7 @@ def _render_schedules(year: int, form: OverrideForm, status: int = 200):
             overrides=fees.list_overrides(db.session, year),
             form=form,
             reprice_form=ActionForm(),
-            can_set=me().role in FINANCE,
+            can_set=me().role in FEE_SCHEDULE_EDITORS,
         ),
         status,
     )
@@ -212,7 +212,7 @@ def _override_form(year: int) -> OverrideForm:
 
 
 @bp.route("/fee-schedules")
-@ui_roles("admin", "finance", "viewer", "clinician", "materials", "purchaser")
+@ui_roles(*ALL_ROLES)
 def fee_schedules():
     """A year's fee schedule: every code's figures with source and confidence."""
     year = _year_arg()
@@ -220,7 +220,7 @@ def fee_schedules():
 
 
 @bp.route("/fee-schedules/overrides", methods=["POST"])
-@ui_roles(*FINANCE)
+@ui_roles(*FEE_SCHEDULE_EDITORS)
 def fee_override():
     """Set the C9809 amount a schedule year uses at a site (audited)."""
     form = _override_form(_year_arg())
@@ -251,7 +251,7 @@ def fee_override():
 
 
 @bp.route("/fee-schedules/reprice", methods=["POST"])
-@ui_roles(*FINANCE)
+@ui_roles(*FEE_SCHEDULE_EDITORS)
 def fee_reprice():
     """Reprice every case priced under an older schedule version (explicit bulk action)."""
     form = ActionForm()

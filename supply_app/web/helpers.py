@@ -23,13 +23,6 @@ from supply_app.facilities.service import get_facility, visible_facilities
 
 T = TypeVar("T")
 
-ALL_ROLES = ("admin", "purchaser", "materials", "clinician", "finance", "viewer")
-STOCK_MOVERS = ("admin", "materials")
-ORDER_BUILDERS = ("admin", "purchaser")
-ORDER_RECEIVERS = ("admin", "purchaser", "materials")
-CASE_RECORDERS = ("admin", "clinician")
-FINANCE = ("admin", "finance")
-
 
 def me() -> User:
     """The signed-in user as a plain User (not the werkzeug proxy)."""

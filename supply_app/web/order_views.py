@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
+from supply_app.auth.permissions import ALL_ROLES, ORDER_BUILDERS, ORDER_RECEIVERS
 from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility
 from supply_app.inventory import service as inventory
@@ -22,9 +23,6 @@ from supply_app.web.forms import (
     SuggestionForm,
 )
 from supply_app.web.helpers import (
-    ALL_ROLES,
-    ORDER_BUILDERS,
-    ORDER_RECEIVERS,
     chosen_facility,
     facility_choices,
     me,

@@ -12,6 +12,7 @@ from wtforms import IntegerField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
+from supply_app.auth.permissions import ALL_ROLES, STOCK_MOVERS
 from supply_app.auth.service import require_role
 from supply_app.catalog.models import Part
 from supply_app.catalog.service import get_part, parts_query, price_in_effect
@@ -23,8 +24,6 @@ from supply_app.reporting import service as reporting
 from supply_app.web import bp
 from supply_app.web.forms import AdjustForm, CountForm, ReceiveForm, TransferForm, WasteForm
 from supply_app.web.helpers import (
-    ALL_ROLES,
-    STOCK_MOVERS,
     chosen_facility,
     facility_choices,
     me,

@@ -8,12 +8,13 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from supply_app.auth.permissions import ALL_ROLES
 from supply_app.auth.service import check_password
 from supply_app.catalog.service import parts_query, price_in_effect
 from supply_app.extensions import db
 from supply_app.web import bp
 from supply_app.web.forms import LoginForm
-from supply_app.web.helpers import ALL_ROLES, my_facilities, ui_roles
+from supply_app.web.helpers import my_facilities, ui_roles
 
 # Where each role starts: the page it needs first (falls back to the overview).
 LANDING = {

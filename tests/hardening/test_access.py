@@ -17,7 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from sqlalchemy import select, text
 
-from supply_app.auth.guard import ALL_ROLES
+from supply_app.auth.permissions import ALL_ROLES
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from tests.hardening.conftest import member_actor
