@@ -192,13 +192,17 @@ def revoke_token(session: Session, *, token: ApiToken, actor: User | None) -> No
 
 def user_for_token(session: Session, secret: str) -> User | None:
     """The active user behind a live (unexpired, unrevoked) token, or None."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(secret)))
-    now = utcnow()
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    # Token and user in one round trip: this runs before every API request.
+    row = session.execute(
+        select(ApiToken.revoked_at, ApiToken.expires_at, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_digest(secret))
+    ).one_or_none()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
-    if not token.user.active:
+    if not row.User.active:
         return None
-    return token.user
+    return row.User
 
 
 def find_user(session: Session, username: str) -> User:
@@ -220,6 +224,18 @@ def facility_ids_for(session: Session, user: User) -> set[int] | None:
         session.scalars(
             select(FacilityMembership.facility_id).where(FacilityMembership.user_id == user.id)
         )
+    )
+
+
+def facility_filter(user: User, column: Any) -> Any:
+    """A WHERE clause keeping `column` (a facility id) to the user's facilities; None for all.
+
+    Lets a caller check access in the same statement that loads the row.
+    """
+    if user.all_facilities:
+        return None
+    return column.in_(
+        select(FacilityMembership.facility_id).where(FacilityMembership.user_id == user.id)
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
-from supply_app.auth.service import facility_ids_for, record_audit
+from supply_app.auth.service import facility_filter, facility_ids_for, record_audit
 from supply_app.errors import Conflict, InvalidInput, NotFound
 from supply_app.facilities.models import Facility
 
@@ -41,9 +41,12 @@ def get_facility(session: Session, user: User, facility_id: int) -> Facility:
     :raises NotFound: no such facility, or one the user does not belong to (the two are
         indistinguishable on purpose).
     """
-    facility = session.get(Facility, facility_id)
-    allowed = facility_ids_for(session, user)
-    if facility is None or (allowed is not None and facility.id not in allowed):
+    scope = facility_filter(user, Facility.id)
+    if scope is None:
+        facility = session.get(Facility, facility_id)
+    else:  # the row and the membership check in one statement
+        facility = session.scalar(select(Facility).where(Facility.id == facility_id, scope))
+    if facility is None:
         raise NotFound(f"No facility with id {facility_id}.")
     return facility
 
