@@ -188,21 +188,25 @@ def record_case(
         session.flush()
     except IntegrityError as exc:
         raise taken from exc
+    lines = data.get("supplies", ())
+    # Every typed lot (with its part) in one statement rather than one per line.
+    lots = inventory.load_lots(session, [line["lot_id"] for line in lines if "lot_id" in line])
     named = [
-        _resolve_named(session, line, f"supplies[{index}]")
-        for index, line in enumerate(data.get("supplies", ()))
+        _resolve_named(session, line, f"supplies[{index}]", lots)
+        for index, line in enumerate(lines)
     ]
     # Reads first, then the stock locks: rows stay locked only while the issues are posted.
-    # A FEFO line picks after the lines before it were issued, so it sees what they took.
-    movements = []
-    for index, line in enumerate(data.get("supplies", ())):
-        picks = named[index] or _fefo(
-            session, facility, line, case.date_of_service, f"supplies[{index}]"
-        )
-        for source, lot, eaches in picks:
-            movements.append(
-                (source, lot, eaches, _issue(session, case, facility, user, lot, eaches))
-            )
+    # Named lots are issued together; a FEFO line picks after the lines before it were
+    # issued, so it sees what they took.
+    movements: list[tuple[str, Lot, int, StockMovement]] = []
+    picks: list[Pick] = []
+    for index, line in enumerate(lines):
+        if named[index]:
+            picks.extend(named[index])
+            continue
+        movements += _issue(session, case, facility, user, picks)
+        picks = _fefo(session, facility, line, case.date_of_service, f"supplies[{index}]")
+    movements += _issue(session, case, facility, user, picks)
     case.supplies.extend(
         CaseSupply(
             part_id=lot.part_id, lot_id=lot.id, movement_id=m.id, eaches=eaches, source=source
@@ -237,12 +241,14 @@ def _consumable(session: Session, part_id: int, where: str) -> Part:
 Pick = tuple[str, Lot, int]  # how the lot was chosen, the lot, eaches taken from it
 
 
-def _resolve_named(session: Session, line: dict[str, Any], where: str) -> list[Pick]:
+def _resolve_named(
+    session: Session, line: dict[str, Any], where: str, lots: dict[int, Lot]
+) -> list[Pick]:
     """The lot a scanned or typed supply line names; [] when it is left to FEFO."""
     if "scan" in line:
         return [("scan", _scanned_lot(session, line["scan"], where), line.get("eaches", 1))]
     if "lot_id" in line or "lot_number" in line:
-        return [("lot", _named_lot(session, line, where), line["eaches"])]
+        return [("lot", _named_lot(session, line, where, lots), line["eaches"])]
     _consumable(session, line["part_id"], where)
     return []
 
@@ -259,23 +265,24 @@ def _fefo(
 
 
 def _issue(
-    session: Session, case: ProcedureCase, facility: Facility, actor: User, lot: Lot, eaches: int
-) -> StockMovement:
-    return inventory.issue(
+    session: Session, case: ProcedureCase, facility: Facility, actor: User, picks: list[Pick]
+) -> list[tuple[str, Lot, int, StockMovement]]:
+    """Issue the picks for the case; each comes back with its movement."""
+    issued = inventory.issue_many(
         session,
         facility=facility,
-        lot=lot,
-        eaches=eaches,
+        picks=[(lot, eaches) for _, lot, eaches in picks],
         actor=actor,
         reference=("case", case.id),
         on_date=case.date_of_service,
     )
+    return [(*pick, movement) for pick, movement in zip(picks, issued, strict=True)]
 
 
-def _named_lot(session: Session, line: dict[str, Any], where: str) -> Lot:
-    """The typed lot of the line's part (loading the lot first brings its part along)."""
+def _named_lot(session: Session, line: dict[str, Any], where: str, lots: dict[int, Lot]) -> Lot:
+    """The typed lot of the line's part (`lots` holds the typed ids, each with its part)."""
     if "lot_id" in line:
-        lot = session.get(Lot, line["lot_id"])
+        lot = lots.get(line["lot_id"])
         part = _consumable(session, line["part_id"], where)
         if lot is None or lot.part_id != part.id:
             raise InvalidInput(

@@ -15,7 +15,7 @@ Services never commit; the caller's request (or CLI command) does, once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -112,6 +112,14 @@ def value_at_pack_price(pack_price_cents: int, units_per_pack: int, eaches: int)
 def find_lot(session: Session, *, part: Part, lot_number: str) -> Lot | None:
     """The lot of a part with this lot number, if it exists."""
     return session.scalar(select(Lot).where(Lot.part_id == part.id, Lot.lot_number == lot_number))
+
+
+def load_lots(session: Session, lot_ids: Iterable[int]) -> dict[int, Lot]:
+    """Lots (with their parts) by id in one statement; unknown ids are left out."""
+    ids = set(lot_ids)
+    if not ids:
+        return {}
+    return {lot.id: lot for lot in session.scalars(select(Lot).where(Lot.id.in_(ids)))}
 
 
 def get_lot(session: Session, lot_id: int) -> Lot:
@@ -308,8 +316,7 @@ def _check_facility_active(facility: Facility) -> None:
         raise Conflict(f"Facility {facility.code} is deactivated; its stock cannot move.")
 
 
-def _post(
-    session: Session,
+def _movement(
     *,
     facility_id: int,
     lot: Lot,
@@ -322,8 +329,8 @@ def _post(
     reference: tuple[str, int] | None = None,
     reverses_id: int | None = None,
 ) -> StockMovement:
-    """Append one ledger row (the balance was already changed in this transaction)."""
-    movement = StockMovement(
+    """One ledger row, not yet added to the session."""
+    return StockMovement(
         facility_id=facility_id,
         lot_id=lot.id,
         lot=lot,
@@ -337,6 +344,11 @@ def _post(
         reverses_id=reverses_id,
         actor_id=actor.id if actor is not None else None,
     )
+
+
+def _post(session: Session, **fields: Any) -> StockMovement:
+    """Append one ledger row (the balance was already changed in this transaction)."""
+    movement = _movement(**fields)
     session.add(movement)
     session.flush()
     return movement
@@ -468,27 +480,77 @@ def issue(
     :raises InsufficientStock: fewer on hand (409 with requested/available); nothing written.
     :raises LotExpired: the lot is past expiry on on_date (default today).
     """
-    _check_eaches(eaches)
+    return issue_many(
+        session,
+        facility=facility,
+        picks=[(lot, eaches)],
+        actor=actor,
+        reference=reference,
+        reason=reason,
+        note=note,
+        on_date=on_date,
+    )[0]
+
+
+def issue_many(
+    session: Session,
+    *,
+    facility: Facility,
+    picks: Sequence[tuple[Lot, int]],
+    actor: User | None,
+    reference: tuple[str, int] | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    on_date: date | None = None,
+) -> list[StockMovement]:
+    """Issue several (lot, eaches) picks as issue() does each, in order; one movement per pick.
+
+    The balances are locked in one statement in id order (so two multi-line issues cannot
+    deadlock) and the ledger rows go in as one batch; each decrement is still its own
+    conditional UPDATE.
+
+    :raises InsufficientStock: a pick is short (409 with requested/available).
+    :raises LotExpired: a lot is past expiry on on_date (default today).
+    """
+    for _, eaches in picks:
+        _check_eaches(eaches)
     _check_reference(reference)
     _check_facility_active(facility)
     on_date = on_date or today()
-    if lot.expired_on(on_date):
-        raise LotExpired(
-            f"Lot {lot.lot_number} expired on {lot.expiry_date.isoformat()}; "
-            "expired stock cannot be used (waste it instead).",
-            lot_id=lot.id,
+    for lot, _ in picks:
+        if lot.expired_on(on_date):
+            raise LotExpired(
+                f"Lot {lot.lot_number} expired on {lot.expiry_date.isoformat()}; "
+                "expired stock cannot be used (waste it instead).",
+                lot_id=lot.id,
+            )
+    if not picks:
+        return []
+    snaps = _lock(session, [(facility.id, lot.id) for lot, _ in picks])
+    movements = []
+    for lot, eaches in picks:
+        key = (facility.id, lot.id)
+        snap = _require_stock(snaps.get(key), eaches)
+        value = share_of_value(snap.on_hand, snap.value_cents, eaches)
+        _decrease(session, snap, eaches, value)
+        # A later pick of the same lot values what this one left.
+        snaps[key] = Snapshot(snap.id, snap.on_hand - eaches, snap.value_cents - value)
+        movements.append(
+            _movement(
+                facility_id=facility.id,
+                lot=lot,
+                kind="issue",
+                eaches=-eaches,
+                value_cents=-value,
+                actor=actor,
+                reason=reason,
+                note=note,
+                reference=reference,
+            )
         )
-    return _take(
-        session,
-        facility=facility,
-        lot=lot,
-        eaches=eaches,
-        kind="issue",
-        actor=actor,
-        reason=reason,
-        note=note,
-        reference=reference,
-    )
+    session.add_all(movements)
+    session.flush()
+    return movements
 
 
 def waste(
