@@ -1116,6 +1116,13 @@ def set_par_levels(
         if session.get(Part, part_id) is None:
             raise NotFound(f"No part with id {part_id}.")
         wanted[part_id] = (level["min_eaches"], level["max_eaches"])
+    # Replacements of one facility's set take turns on its row (NO KEY UPDATE, so stock
+    # writes that only reference the facility are not blocked): the second then reads the
+    # set the first committed instead of inserting the same (facility, part) key again.
+    # SQLite's BEGIN IMMEDIATE already serialises writers.
+    session.execute(
+        select(Facility.id).where(Facility.id == facility.id).with_for_update(key_share=True)
+    )
     current = {p.part_id: p for p in par_levels(session, facility.id)}
     for part_id, level in current.items():
         if part_id not in wanted:
