@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -196,26 +196,17 @@ def _insert(session: Session, model: type) -> Any:
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
+_BALANCE = StockBalance.__table__  # hot paths use Core: no ORM compile step per statement
+
+
 def _lock(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Snapshot]:
     """Lock the existing balance rows for (facility_id, lot_id) keys, in id order."""
     wanted = sorted(set(keys))
+    b = _BALANCE.c
     rows = session.execute(
-        select(
-            StockBalance.id,
-            StockBalance.facility_id,
-            StockBalance.lot_id,
-            StockBalance.on_hand,
-            StockBalance.value_cents,
-        )
-        .where(
-            or_(
-                *(
-                    and_(StockBalance.facility_id == fid, StockBalance.lot_id == lid)
-                    for fid, lid in wanted
-                )
-            )
-        )
-        .order_by(StockBalance.id)
+        select(b.id, b.facility_id, b.lot_id, b.on_hand, b.value_cents)
+        .where(or_(*(and_(b.facility_id == fid, b.lot_id == lid) for fid, lid in wanted)))
+        .order_by(b.id)
         .with_for_update()
     ).all()
     return {(r.facility_id, r.lot_id): Snapshot(r.id, r.on_hand, r.value_cents) for r in rows}
@@ -246,25 +237,29 @@ def _increase(session: Session, facility_id: int, lot_id: int, eaches: int, valu
     _expire_cached_balance(session, facility_id, lot_id)
 
 
+_DECREASE = (
+    update(_BALANCE)
+    .where(
+        _BALANCE.c.id == bindparam("balance_id"),
+        _BALANCE.c.on_hand >= bindparam("eaches"),
+        _BALANCE.c.value_cents >= bindparam("value"),
+    )
+    .values(
+        on_hand=_BALANCE.c.on_hand - bindparam("eaches"),
+        value_cents=_BALANCE.c.value_cents - bindparam("value"),
+        updated_at=bindparam("now"),
+    )
+    .returning(_BALANCE.c.facility_id, _BALANCE.c.lot_id)
+)
+
+
 def _decrease(session: Session, snap: Snapshot, eaches: int, value: int) -> None:
     """Take eaches and value with one conditional UPDATE; refuse if stock is short.
 
     :raises InsufficientStock: the row holds fewer than eaches (nothing is written).
     """
     row = session.execute(
-        update(StockBalance)
-        .where(
-            StockBalance.id == snap.id,
-            StockBalance.on_hand >= eaches,
-            StockBalance.value_cents >= value,
-        )
-        .values(
-            on_hand=StockBalance.on_hand - eaches,
-            value_cents=StockBalance.value_cents - value,
-            updated_at=utcnow(),
-        )
-        .returning(StockBalance.on_hand, StockBalance.facility_id, StockBalance.lot_id)
-        .execution_options(synchronize_session=False)
+        _DECREASE, {"balance_id": snap.id, "eaches": eaches, "value": value, "now": utcnow()}
     ).one_or_none()
     if row is None:
         available = session.scalar(select(StockBalance.on_hand).where(StockBalance.id == snap.id))
