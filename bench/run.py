@@ -15,7 +15,7 @@ Runs, each on its own fresh PostgreSQL database (created and dropped by the benc
 Each benchmark's own progress is shown as it seeds and times. At the end one table compares
 every measure with its floor, and the combined JSON goes to --json (default
 bench/results/latest.json). --quick shrinks the data (100,000 cases and movements) for a
-run of a few minutes. Nothing here asserts on time; the exit status is non-zero only when
+shorter run. Nothing here asserts on time; the exit status is non-zero only when
 a benchmark fails its own correctness checks.
 """
 
@@ -157,7 +157,7 @@ def main() -> int:
     """Run the chosen benchmarks, then print the combined table and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default=DEFAULT_PG, metavar="URL")
-    parser.add_argument("--quick", action="store_true", help="smaller data, a few minutes")
+    parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
     parser.add_argument("--json", default=str(BENCH / "results" / "latest.json"), metavar="PATH")
     parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), default=list(BENCHMARKS))
     args = parser.parse_args()
