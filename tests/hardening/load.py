@@ -418,11 +418,17 @@ def run_load(
                 with lock:
                     result.operations.append(op)
 
+    total = clients * ops_per_client
+
     def killer() -> None:
+        # Kill at evenly spread points of progress (not of time, which varies by machine),
+        # a few random milliseconds late, so requests are in flight when the server dies.
         rng = random.Random(seed_value)
-        for _ in range(kills):
-            if stop_killing.wait(rng.uniform(1.0, 2.5)):
-                return
+        for n in range(1, kills + 1):
+            while len(result.operations) < total * n // (kills + 1):
+                if stop_killing.wait(0.01):
+                    return
+            time.sleep(rng.uniform(0, 0.05))
             server.kill9()
             time.sleep(0.3)
             server.start()
