@@ -208,12 +208,10 @@ def record_case(
         picks = _fefo(session, facility, line, case.date_of_service, f"supplies[{index}]")
     movements += _issue(session, case, facility, user, picks)
     case.supplies.extend(
-        CaseSupply(
-            part_id=lot.part_id, lot_id=lot.id, movement_id=m.id, eaches=eaches, source=source
-        )
+        CaseSupply(part_id=lot.part_id, lot_id=lot.id, movement=m, eaches=eaches, source=source)
         for source, lot, eaches, m in movements
     )
-    session.flush()
+    session.flush()  # the ledger rows, then the supply rows that point at them
     case.supply_cost = -sum(m.value_cents for *_, m in movements)
     return case
 
@@ -275,6 +273,7 @@ def _issue(
         actor=actor,
         reference=("case", case.id),
         on_date=case.date_of_service,
+        flush=False,
     )
     return [(*pick, movement) for pick, movement in zip(picks, issued, strict=True)]
 

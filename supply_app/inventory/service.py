@@ -497,12 +497,14 @@ def issue_many(
     reason: str | None = None,
     note: str | None = None,
     on_date: date | None = None,
+    flush: bool = True,
 ) -> list[StockMovement]:
     """Issue several (lot, eaches) picks as issue() does each, in order; one movement per pick.
 
     The balances are locked in one statement in id order (so two multi-line issues cannot
     deadlock) and the ledger rows go in as one batch; each decrement is still its own
-    conditional UPDATE.
+    conditional UPDATE. With flush=False the ledger rows are left pending, so a caller can
+    add rows that point at them and write both in one flush.
 
     :raises InsufficientStock: a pick is short (409 with requested/available).
     :raises LotExpired: a lot is past expiry on on_date (default today).
@@ -544,7 +546,8 @@ def issue_many(
             )
         )
     session.add_all(movements)
-    session.flush()
+    if flush:
+        session.flush()
     return movements
 
 
