@@ -47,12 +47,14 @@ def coding_error(exc: CodingError, field_map: dict[str, str] | None = None) -> C
 
 def overrides_map(session: Session, year: int | None = None) -> dict[OverrideKey, Decimal]:
     """Every stored override (or one year's) as the coding module takes them."""
-    stmt = select(FeeOverride)
+    # Plain columns, not entities: this runs on every priced case.
+    table = FeeOverride.__table__.c
+    stmt = select(table.year, table.code, table.site_of_service, table.amount_cents)
     if year is not None:
-        stmt = stmt.where(FeeOverride.year == year)
+        stmt = stmt.where(table.year == year)
     return {
         (o.year, o.code, o.site_of_service): Decimal(o.amount_cents).scaleb(-2)
-        for o in session.scalars(stmt)
+        for o in session.execute(stmt)
     }
 
 
