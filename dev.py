@@ -25,14 +25,14 @@ CHROMIUM = "/usr/bin/chromium"
 def run(*args: str | Path, env: dict | None = None) -> None:
     """Run a command, stopping with its exit code if it fails."""
     print("+", " ".join(str(a) for a in args), flush=True)
-    code = subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
+    code = subprocess.call([str(a) for a in args], cwd=ROOT, env=env)  # noqa: S603 - our own tools
     if code:
         sys.exit(code)
 
 
 def ensure_venv() -> None:
     """Create .venv and install the project with its test extras when pyproject changes."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit("supply_app needs Python 3.11 or newer.")
     if not (BIN / "python").exists():
         run(sys.executable, "-m", "venv", VENV)
@@ -71,7 +71,7 @@ def serve(argv: list[str]) -> None:
         f"API docs: http://127.0.0.1:{port}/api/docs   spec: /api/openapi.json\n",
         flush=True,
     )
-    os.execv(str(cli), [str(cli), "run", "--host", "127.0.0.1", "--port", port])
+    os.execv(str(cli), [str(cli), "run", "--host", "127.0.0.1", "--port", port])  # noqa: S606
 
 
 def test(argv: list[str]) -> None:
