@@ -1036,14 +1036,20 @@ def movements_after(
     limit: int,
     lot_id: int | None = None,
     kind: str | None = None,
+    newest_first: bool = False,
 ) -> list[StockMovement]:
-    """One keyset page of a facility's ledger, oldest first, strictly after after_id."""
-    stmt = (
-        select(StockMovement)
-        .where(StockMovement.facility_id == facility_id, StockMovement.id > after_id)
-        .order_by(StockMovement.id)
-        .limit(limit)
-    )
+    """One keyset page of a facility's ledger, oldest first strictly after after_id.
+
+    With newest_first the page runs backwards from after_id (0 = from the newest), which
+    is how people read a history on screen.
+    """
+    stmt = select(StockMovement).where(StockMovement.facility_id == facility_id).limit(limit)
+    if newest_first:
+        if after_id:
+            stmt = stmt.where(StockMovement.id < after_id)
+        stmt = stmt.order_by(StockMovement.id.desc())
+    else:
+        stmt = stmt.where(StockMovement.id > after_id).order_by(StockMovement.id)
     if lot_id is not None:
         stmt = stmt.where(StockMovement.lot_id == lot_id)
     if kind is not None:

@@ -74,20 +74,24 @@ def alerts():
 @bp.route("/stock/movements")
 @ui_roles(*ALL_ROLES)
 def movements():
-    """The facility's ledger, oldest first, one keyset page at a time."""
+    """The facility's ledger, newest first, one keyset page at a time."""
     facility = chosen_facility()
-    after = request.args.get("after", "0")
-    after_id = int(after) if after.isdigit() and len(after) < 19 else 0
+    before = request.args.get("before", "0")
+    before_id = int(before) if before.isdigit() and len(before) < 19 else 0
     rows = inventory.movements_after(
-        db.session, facility_id=facility.id, after_id=after_id, limit=MOVEMENTS_PER_PAGE + 1
+        db.session,
+        facility_id=facility.id,
+        after_id=before_id,
+        limit=MOVEMENTS_PER_PAGE + 1,
+        newest_first=True,
     )
     return render_template(
         "stock/movements.html",
         facility=facility,
         facilities=my_facilities(),
         movements=rows[:MOVEMENTS_PER_PAGE],
-        next_after=rows[MOVEMENTS_PER_PAGE - 1].id if len(rows) > MOVEMENTS_PER_PAGE else None,
-        after_id=after_id,
+        older_than=rows[MOVEMENTS_PER_PAGE - 1].id if len(rows) > MOVEMENTS_PER_PAGE else None,
+        before_id=before_id,
     )
 
 

@@ -211,3 +211,31 @@ def test_viewer_sees_but_cannot_change_par_levels(app):
     page = f"/stock/par-levels?facility={home.id}"
     assert browser.get(page).status_code == 200
     assert browser.submit(page, {}).status_code == 403
+
+
+def test_movement_history_pages_newest_first(app, monkeypatch):
+    """The ledger page shows the newest movement first and pages back to older ones."""
+    from supply_app.web import stock_views
+
+    monkeypatch.setattr(stock_views, "MOVEMENTS_PER_PAGE", 2)
+    parts = sync_parts(app)
+    home = make_facility()
+    for n in range(1, 6):
+        stock_lot(home, parts["STT2190-5"], f"LOT-{n}", 5, 125_000, days_to_expiry=400)
+    ids = sorted(db.session.scalars(select(StockMovement.id)))
+    browser = sign_in(app, "viewer", [home])
+    first = browser.get(f"/stock/movements?facility={home.id}").get_data(as_text=True)
+    assert first.index("LOT-5") < first.index("LOT-4")
+    assert "LOT-3" not in first
+    assert f"before={ids[3]}" in first
+    older = browser.get(f"/stock/movements?facility={home.id}&before={ids[3]}").get_data(
+        as_text=True
+    )
+    assert "LOT-3" in older
+    assert "LOT-2" in older
+    assert "LOT-5" not in older
+    last = browser.get(f"/stock/movements?facility={home.id}&before={ids[1]}").get_data(
+        as_text=True
+    )
+    assert "LOT-1" in last
+    assert "Older movements" not in last
