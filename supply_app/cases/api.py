@@ -50,7 +50,7 @@ class Cases(MethodView):
     """Procedure cases at the caller's facilities."""
 
     @roles(*ALL_ROLES)
-    @blp.arguments(CaseQuery, location="query")
+    @blp.arguments(CaseQuery(), location="query")
     @blp.response(200, CasePage)
     def get(self, args):
         """List cases, newest date of service first."""
@@ -69,7 +69,7 @@ class Cases(MethodView):
 
     @roles(*CASE_RECORDERS)
     @write_endpoint
-    @blp.arguments(CaseIn)
+    @blp.arguments(CaseIn())
     @blp.response(201, CaseOut)
     def post(self, data):
         """Record a case: consume its supplies and price it, all or nothing (clinicians, admins)."""
@@ -93,7 +93,7 @@ class CaseVoid(MethodView):
 
     @roles(*CASE_RECORDERS)
     @write_endpoint
-    @blp.arguments(VoidIn)
+    @blp.arguments(VoidIn())
     @blp.response(200, CaseOut)
     def post(self, data, case_id):
         """Void a case: its supplies go back to stock; the record stays (clinicians, admins)."""
@@ -108,7 +108,7 @@ class CaseReprice(MethodView):
 
     @roles(*FEE_SCHEDULE_EDITORS)
     @write_endpoint
-    @blp.arguments(RepriceIn)
+    @blp.arguments(RepriceIn())
     @blp.response(200, RepriceOut)
     def post(self, data):
         """Reprice every case at your facilities priced under an older schedule version."""
@@ -156,7 +156,7 @@ class FeeOverrideDetail(MethodView):
 
     @roles(*FEE_SCHEDULE_EDITORS)
     @write_endpoint
-    @blp.arguments(OverrideIn)
+    @blp.arguments(OverrideIn())
     @blp.response(200, OverrideOut)
     def put(self, data, year, code, site):
         """Set the amount (finance, admins); audited. Cases are repriced only on request."""
@@ -184,7 +184,7 @@ class CodingPrice(MethodView):
     """What-if pricing."""
 
     @roles(*ALL_ROLES)
-    @blp.arguments(PriceIn)
+    @blp.arguments(PriceIn())
     @blp.response(200, PricedOut)
     def post(self, data):
         """Price a hypothetical claim; nothing is recorded (a pure calculation, safe to retry)."""
