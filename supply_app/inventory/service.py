@@ -271,6 +271,57 @@ def _decrease(session: Session, snap: Snapshot, eaches: int, value: int) -> None
     _expire_cached_balance(session, row.facility_id, row.lot_id)
 
 
+_DECREASE_MANY = (
+    update(_BALANCE)
+    .where(
+        _BALANCE.c.id == bindparam("balance_id"),
+        _BALANCE.c.on_hand >= bindparam("eaches"),
+        _BALANCE.c.value_cents >= bindparam("value"),
+    )
+    .values(
+        on_hand=_BALANCE.c.on_hand - bindparam("eaches"),
+        value_cents=_BALANCE.c.value_cents - bindparam("value"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+def _decrease_many(
+    session: Session, takes: list[tuple[tuple[int, int], Snapshot, int, int]]
+) -> None:
+    """Several conditional decrements of locked rows as one executemany (one round trip).
+
+    Each row is still its own conditional UPDATE; the summed rowcount says whether every
+    one took. A single take uses _decrease, which names what was short.
+
+    :raises InsufficientStock: a row held less than its take (nothing is kept: the caller's
+        transaction rolls back).
+    """
+    if len(takes) == 1 or not session.get_bind().dialect.supports_sane_multi_rowcount:
+        for _, snap, eaches, value in takes:
+            _decrease(session, snap, eaches, value)
+        return
+    now = utcnow()
+    result = session.execute(
+        _DECREASE_MANY,
+        [
+            {"balance_id": snap.id, "eaches": eaches, "value": value, "now": now}
+            for _, snap, eaches, value in takes
+        ],
+    )
+    if result.rowcount != len(takes):
+        # Not reached while the rows are locked and checked first; still refuse clearly.
+        _, snap, eaches, _ = takes[0]
+        available = session.scalar(select(StockBalance.on_hand).where(StockBalance.id == snap.id))
+        raise InsufficientStock(
+            f"Only {available} on hand; {eaches} requested.",
+            requested=eaches,
+            available=available or 0,
+        )
+    for key in dict.fromkeys(key for key, *_ in takes):
+        _expire_cached_balance(session, *key)
+
+
 def _expire_cached_balance(session: Session, facility_id: int, lot_id: int) -> None:
     """Core UPDATEs bypass the identity map; expire any loaded copy so reads are fresh."""
     for obj in list(session.identity_map.values()):
@@ -525,11 +576,12 @@ def issue_many(
         return []
     snaps = _lock(session, [(facility.id, lot.id) for lot, _ in picks])
     movements = []
+    takes: list[tuple[tuple[int, int], Snapshot, int, int]] = []
     for lot, eaches in picks:
         key = (facility.id, lot.id)
         snap = _require_stock(snaps.get(key), eaches)
         value = share_of_value(snap.on_hand, snap.value_cents, eaches)
-        _decrease(session, snap, eaches, value)
+        takes.append((key, snap, eaches, value))
         # A later pick of the same lot values what this one left.
         snaps[key] = Snapshot(snap.id, snap.on_hand - eaches, snap.value_cents - value)
         movements.append(
@@ -545,6 +597,7 @@ def issue_many(
                 reference=reference,
             )
         )
+    _decrease_many(session, takes)
     session.add_all(movements)
     if flush:
         session.flush()
