@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, make_response, request
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, inspect, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.orm.attributes import set_committed_value
 
 from supply_app.db import UTCDateTime, begin_write, utcnow
 from supply_app.errors import Conflict, InvalidInput
@@ -58,20 +57,6 @@ def _commit() -> None:
     except IntegrityError as exc:
         db.session.rollback()
         raise Conflict("The write conflicted with a concurrent change; retry it.") from exc
-
-
-def _commit_keeping_user_id() -> None:
-    """Commit, leaving the API user's id readable without a reload.
-
-    The commit expires every loaded object; the access log still reads the user's id after
-    the view, and a primary key cannot change, so it is put back as committed state rather
-    than costing a SELECT of the whole user row on every write.
-    """
-    user = g.get("api_user")
-    user_id = user.id if user is not None else None
-    _commit()
-    if user_id is not None and inspect(user).persistent:
-        set_committed_value(user, "id", user_id)
 
 
 def _record_for(user_id: int, key: str) -> IdempotencyRecord | None:
@@ -120,13 +105,13 @@ def write_endpoint(view: Callable[..., Any] | None = None, *, redact: tuple[str,
         key = request.headers.get(KEY_HEADER)
         if key is None:
             response = make_response(view(*args, **kwargs))
-            _commit_keeping_user_id()
+            _commit()
             return response
         if not 1 <= len(key) <= MAX_KEY_LENGTH:
             raise InvalidInput(
                 f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.", field=KEY_HEADER
             )
-        user_id = g.api_user.id
+        user_id = g.api_user_id
         fingerprint = request_fingerprint()
         existing = _record_for(user_id, key)
         if existing is not None:
@@ -155,7 +140,7 @@ def write_endpoint(view: Callable[..., Any] | None = None, *, redact: tuple[str,
         response = make_response(view(*args, **kwargs))
         record.response_status = response.status_code
         record.response_body = _redacted(response.get_json(silent=True), redact)
-        _commit_keeping_user_id()
+        _commit()
         return response
 
     return wrapper

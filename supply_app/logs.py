@@ -73,7 +73,7 @@ def install_request_logging(app: Flask) -> None:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - g.started) * 1000, 2),
-                    "user_id": getattr(g.get("api_user"), "id", None),
+                    "user_id": g.get("api_user_id"),
                 },
             )
         return response

@@ -33,6 +33,7 @@ def authenticate_api_request() -> None:
     if user is None:
         raise Unauthorized("The API token is unknown, expired or revoked; issue a new one.")
     g.api_user = user
+    g.api_user_id = user.id  # a plain int: readable after the commit expires the user
 
 
 def api_user() -> User:
