@@ -13,7 +13,7 @@ from tests.cases.test_record import hopd  # noqa: F401 - the stocked HOPD fixtur
 # two conditional decrements, both ledger rows, both case-supply rows. SQLite also sends
 # BEGIN IMMEDIATE (which ends the token read and so reloads the user) and inserts row by
 # row rather than in batches.
-MAX_STATEMENTS = {"postgresql": 11, "sqlite": 16}
+MAX_STATEMENTS = {"postgresql": 10, "sqlite": 15}
 
 
 def test_record_case_statement_count(hopd):  # noqa: F811 - pytest fixture
