@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from marshmallow import validate
 from sqlalchemy import Select, func, select
+from webargs.flaskparser import FlaskParser
 
 MAX_INT32 = 2_147_483_647
 
 
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details as this API sends them."""
+
+    class Meta:
+        """Problems carry extension members (requested, available, current_state...)."""
+
+        unknown = ma.INCLUDE
 
     type = ma.fields.String()
     title = ma.fields.String()
@@ -59,6 +65,26 @@ class ProblemApi(Api):
 
 
 MONEY_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
+
+
+class StrictQueryParser(FlaskParser):
+    """Rejects unknown query parameters as it rejects unknown body fields.
+
+    webargs ignores unknown query parameters by default, so a misspelt filter
+    (`?facilty_id=3`) would silently return everything instead of telling the caller.
+    """
+
+    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict[str, str | None]] = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
+
+
+class ApiBlueprint(Blueprint):
+    """The flask-smorest Blueprint every domain API uses."""
+
+    ARGUMENTS_PARSER = StrictQueryParser()
 
 
 class Money(ma.fields.Field):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select, text
 
 from supply_app.auth import service
@@ -13,9 +12,10 @@ from supply_app.auth.permissions import ALL_ROLES
 from supply_app.auth.schemas import HealthOut, IssuedTokenOut, MeOut, TokenIn, TokenList
 from supply_app.errors import NotFound
 from supply_app.extensions import db
+from supply_app.http import ApiBlueprint
 from supply_app.idempotency import write_endpoint
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Identity and tokens")
+blp = ApiBlueprint("auth", __name__, url_prefix="/api/v1", description="Identity and tokens")
 
 
 @blp.route("/health")

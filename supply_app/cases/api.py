@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from supply_app.auth.guard import api_user, roles
 from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, FEE_SCHEDULE_EDITORS
@@ -29,10 +28,10 @@ from supply_app.coding import ANTERIOR_KNEE_NERVES, GENICULAR_NERVES, available_
 from supply_app.extensions import db
 from supply_app.facilities.models import SITES_OF_SERVICE
 from supply_app.facilities.service import get_facility
-from supply_app.http import paginate
+from supply_app.http import ApiBlueprint, paginate
 from supply_app.idempotency import write_endpoint
 
-blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Cases and fee schedules")
+blp = ApiBlueprint("cases", __name__, url_prefix="/api/v1", description="Cases and fee schedules")
 
 CODE_RE = "<any(C9809, '64640', '64624'):code>"
 SITE_RE = "<any(" + ", ".join(SITES_OF_SERVICE) + "):site>"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from supply_app.auth.guard import api_user, roles
 from supply_app.auth.permissions import ALL_ROLES, PRICE_SETTERS
@@ -18,10 +17,10 @@ from supply_app.catalog.schemas import (
     PartQuery,
 )
 from supply_app.extensions import db
-from supply_app.http import paginate
+from supply_app.http import ApiBlueprint, paginate
 from supply_app.idempotency import write_endpoint
 
-blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="ECAT parts and prices")
+blp = ApiBlueprint("catalog", __name__, url_prefix="/api/v1", description="ECAT parts and prices")
 
 
 @blp.route("/parts")

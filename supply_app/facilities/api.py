@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from supply_app.auth.guard import api_user, roles
 from supply_app.auth.permissions import ALL_ROLES, FACILITY_ADMINS
@@ -16,10 +15,10 @@ from supply_app.facilities.schemas import (
     FacilityPatch,
     FacilityQuery,
 )
-from supply_app.http import paginate
+from supply_app.http import ApiBlueprint, paginate
 from supply_app.idempotency import write_endpoint
 
-blp = Blueprint("facilities", __name__, url_prefix="/api/v1", description="Facilities")
+blp = ApiBlueprint("facilities", __name__, url_prefix="/api/v1", description="Facilities")
 
 
 @blp.route("/facilities")

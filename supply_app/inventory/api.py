@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from supply_app.auth.guard import api_user, roles
@@ -17,7 +16,7 @@ from supply_app.errors import InvalidInput, NotFound
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_facility
-from supply_app.http import paginate
+from supply_app.http import ApiBlueprint, paginate
 from supply_app.idempotency import write_endpoint
 from supply_app.inventory import service
 from supply_app.inventory.models import Lot, StockBalance
@@ -50,7 +49,7 @@ from supply_app.inventory.schemas import (
 )
 from supply_app.inventory.service import ScanResult
 
-blp = Blueprint("inventory", __name__, url_prefix="/api/v1", description="Inventory")
+blp = ApiBlueprint("inventory", __name__, url_prefix="/api/v1", description="Inventory")
 
 FACILITY = "/facilities/<int(max=2147483647):facility_id>"
 

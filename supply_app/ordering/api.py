@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from supply_app.auth.guard import api_user, roles
 from supply_app.auth.permissions import (
@@ -20,7 +19,7 @@ from supply_app.auth.permissions import (
 )
 from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility, get_facility
-from supply_app.http import paginate
+from supply_app.http import ApiBlueprint, paginate
 from supply_app.idempotency import write_endpoint
 from supply_app.ordering import service
 from supply_app.ordering.schemas import (
@@ -40,7 +39,7 @@ from supply_app.ordering.schemas import (
     ReorderSuggestionList,
 )
 
-blp = Blueprint("ordering", __name__, url_prefix="/api/v1", description="Ordering")
+blp = ApiBlueprint("ordering", __name__, url_prefix="/api/v1", description="Ordering")
 
 ORDER = "/orders/<int(max=2147483647):order_id>"
 

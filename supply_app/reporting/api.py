@@ -6,15 +6,15 @@ from datetime import date
 
 from flask import Response, send_file, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from supply_app.auth.guard import api_user, roles
 from supply_app.auth.permissions import ALL_ROLES, REPORT_READERS
 from supply_app.extensions import db
+from supply_app.http import ApiBlueprint
 from supply_app.reporting import service
 from supply_app.reporting.schemas import ExportQuery, LotTrace, MarginQuery, MarginReport
 
-blp = Blueprint("reporting", __name__, url_prefix="/api/v1", description="Reporting")
+blp = ApiBlueprint("reporting", __name__, url_prefix="/api/v1", description="Reporting")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_DOC = {

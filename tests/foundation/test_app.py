@@ -153,3 +153,12 @@ def test_method_not_allowed_keeps_allow_header(client):
     response = client.delete("/api/v1/health")
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
+
+
+def test_unknown_query_parameter_is_422(app):
+    """A misspelt filter is refused, not silently ignored (which would return everything)."""
+    viewer = make_actor(app, "viewer")
+    response = viewer.get("/api/v1/facilities?include_inactiv=true")
+    assert response.status_code == 422
+    assert "include_inactiv" in response.json["errors"]["query"]
+    assert viewer.get("/api/v1/facilities?include_inactive=true").status_code == 200
