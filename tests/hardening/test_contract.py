@@ -35,7 +35,8 @@ EXAMPLES = int(os.environ.get("SUPPLY_FUZZ_EXAMPLES", "12"))
 SCENARIOS = int(os.environ.get("SUPPLY_FUZZ_SCENARIOS", "15"))
 # The suite replays the same per-operation examples every run so CI cannot fail by chance;
 # the long run (bench/fuzz.py, which sets SUPPLY_FUZZ_EXAMPLES) explores fresh random ones.
-# Stateful runs stay random: their rules depend on what earlier steps created.
+# Stateful runs stay random and run only in the long run: their rules depend on what
+# earlier steps created, which hypothesis cannot replay exactly (FlakyStrategyDefinition).
 FIXED_EXAMPLES = "SUPPLY_FUZZ_EXAMPLES" not in os.environ
 # Small ids exist in the demo data (facilities 1-3, the six parts, demo orders and cases),
 # so some examples reach real rows instead of only 404s.
@@ -136,6 +137,11 @@ def test_operation_conforms(api_schema, admin_token, method, path):
     fuzz()
 
 
+@pytest.mark.skipif(
+    FIXED_EXAMPLES,
+    reason="stateful chains depend on what earlier steps created, so hypothesis cannot replay "
+    "them exactly; they run in the long fuzz (bench/fuzz.py), not in CI",
+)
 def test_stateful_workflows_conform(api_schema, admin_token):
     """Chains of calls that feed each response's ids into the next request hold the contract."""
     headers = {"Authorization": f"Bearer {admin_token}"}
