@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 import marshmallow as ma
@@ -104,10 +104,12 @@ class Money(ma.fields.Field):
         if not isinstance(value, str):
             raise ma.ValidationError('Give an amount as a string, such as "1234.50".')
         try:
-            amount = Decimal(str(value))
-        except Exception as exc:
+            amount = Decimal(value)
+        except InvalidOperation as exc:
             raise ma.ValidationError('Give an amount such as "1234.50".') from exc
-        if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        if not amount.is_finite():
+            raise ma.ValidationError('Give an amount such as "1234.50".')
+        if amount.as_tuple().exponent < -2:  # type: ignore[operator]
             raise ma.ValidationError("Give an amount with at most two decimal places.")
         if not Decimal("0") <= amount <= Decimal("10000000"):
             raise ma.ValidationError("Amount must be between 0 and 10000000.00.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from supply_app.auth.guard import api_user, roles
@@ -99,7 +100,7 @@ def _agree(scanned: Any, typed: Any, field: str) -> Any:
 def _valid_lot_number(value: str) -> str:
     try:
         LOT_NUMBER(value)
-    except Exception as exc:
+    except ValidationError as exc:
         raise InvalidInput(f"Lot number {value!r} is not usable.", field="lot_number") from exc
     return value
 
