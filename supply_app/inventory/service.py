@@ -94,16 +94,21 @@ def today() -> date:
     return utcnow().date()
 
 
+def half_up_div(numerator: int, denominator: int) -> int:
+    """numerator / denominator for non-negative integers, rounded half up."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
 def share_of_value(on_hand: int, value_cents: int, eaches: int) -> int:
     """Cents carried by `eaches` of `on_hand` eaches worth value_cents (half-up; last: all)."""
     if eaches >= on_hand:
         return value_cents
-    return (2 * value_cents * eaches + on_hand) // (2 * on_hand)
+    return half_up_div(value_cents * eaches, on_hand)
 
 
 def value_at_pack_price(pack_price_cents: int, units_per_pack: int, eaches: int) -> int:
     """Cents for eaches bought at a per-pack price, pro rata and rounded half up."""
-    return (2 * pack_price_cents * eaches + units_per_pack) // (2 * units_per_pack)
+    return half_up_div(pack_price_cents * eaches, units_per_pack)
 
 
 # --------------------------------------------------------------------------- lots
@@ -679,7 +684,7 @@ def _adjust_locked(
             signed_value = unit_cost_cents * eaches
         elif snap.on_hand > 0:
             # Found stock joins at the balance's average cost, so the average is unchanged.
-            signed_value = (2 * snap.value_cents * eaches + snap.on_hand) // (2 * snap.on_hand)
+            signed_value = half_up_div(snap.value_cents * eaches, snap.on_hand)
         else:
             signed_value = _inbound_unit_cost(session, facility.id, lot.id) * eaches
         _increase(session, facility.id, lot.id, eaches, signed_value)

@@ -243,8 +243,7 @@ def _receipt_value(form, part: Part, eaches: int) -> int:
                 field="pack_cost",
             )
         pack_cents = price.unit_price_cents
-    # Round half up to the cent: value of `eaches` at pack_cents per units_per_pack.
-    return (2 * pack_cents * eaches + part.units_per_pack) // (2 * part.units_per_pack)
+    return inventory.value_at_pack_price(pack_cents, part.units_per_pack, eaches)
 
 
 @bp.route("/stock/adjust", methods=["GET", "POST"])

@@ -12,6 +12,7 @@ from supply_app.auth.permissions import ALL_ROLES
 from supply_app.auth.service import check_password
 from supply_app.catalog.service import parts_query, price_in_effect
 from supply_app.extensions import db
+from supply_app.inventory.service import value_at_pack_price
 from supply_app.web import bp
 from supply_app.web.forms import LoginForm
 from supply_app.web.helpers import my_facilities, ui_roles
@@ -87,7 +88,7 @@ def catalog():
         # Per-each price rounded half up to the cent, for comparing packs of different sizes.
         each = None
         if price is not None:
-            each = (2 * price.unit_price_cents + part.units_per_pack) // (2 * part.units_per_pack)
+            each = value_at_pack_price(price.unit_price_cents, part.units_per_pack, 1)
         rows.append({"part": part, "price": price, "each_cents": each})
     return render_template("catalog/index.html", rows=rows, today=today)
 
