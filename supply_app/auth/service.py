@@ -13,7 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import g, has_request_context
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import (
@@ -190,14 +190,17 @@ def revoke_token(session: Session, *, token: ApiToken, actor: User | None) -> No
         )
 
 
+# Token and user in one round trip, built once: this runs before every API request.
+_TOKEN_USER = (
+    select(ApiToken.revoked_at, ApiToken.expires_at, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def user_for_token(session: Session, secret: str) -> User | None:
     """The active user behind a live (unexpired, unrevoked) token, or None."""
-    # Token and user in one round trip: this runs before every API request.
-    row = session.execute(
-        select(ApiToken.revoked_at, ApiToken.expires_at, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_digest(secret))
-    ).one_or_none()
+    row = session.execute(_TOKEN_USER, {"token_hash": token_digest(secret)}).one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     if not row.User.active:
@@ -234,9 +237,12 @@ def facility_filter(user: User, column: Any) -> Any:
     """
     if user.all_facilities:
         return None
-    return column.in_(
-        select(FacilityMembership.facility_id).where(FacilityMembership.user_id == user.id)
-    )
+    return column.in_(member_facility_ids(user.id))
+
+
+def member_facility_ids(user_id: Any) -> Select:
+    """The ids of the facilities a user is a member of (user_id may be a bind parameter)."""
+    return select(FacilityMembership.facility_id).where(FacilityMembership.user_id == user_id)
 
 
 def can_access_facility(session: Session, user: User, facility_id: int) -> bool:

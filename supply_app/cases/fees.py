@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
@@ -45,16 +45,20 @@ def coding_error(exc: CodingError, field_map: dict[str, str] | None = None) -> C
     return CodingRejected(exc.message, field=field)
 
 
+# Plain columns, not entities, built once: this runs on every priced case.
+_OVERRIDE = FeeOverride.__table__.c
+_OVERRIDES = select(
+    _OVERRIDE.year, _OVERRIDE.code, _OVERRIDE.site_of_service, _OVERRIDE.amount_cents
+)
+_YEAR_OVERRIDES = _OVERRIDES.where(_OVERRIDE.year == bindparam("year"))
+
+
 def overrides_map(session: Session, year: int | None = None) -> dict[OverrideKey, Decimal]:
     """Every stored override (or one year's) as the coding module takes them."""
-    # Plain columns, not entities: this runs on every priced case.
-    table = FeeOverride.__table__.c
-    stmt = select(table.year, table.code, table.site_of_service, table.amount_cents)
-    if year is not None:
-        stmt = stmt.where(table.year == year)
+    stmt, params = (_OVERRIDES, {}) if year is None else (_YEAR_OVERRIDES, {"year": year})
     return {
         (o.year, o.code, o.site_of_service): Decimal(o.amount_cents).scaleb(-2)
-        for o in session.execute(stmt)
+        for o in session.execute(stmt, params)
     }
 
 

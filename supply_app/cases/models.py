@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -21,9 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supply_app.db import UTCDateTime, utcnow
 from supply_app.extensions import db
-
-if TYPE_CHECKING:
-    from supply_app.inventory.models import StockMovement
 
 CASE_STATUSES = ("recorded", "voided")
 CASE_LATERALITIES = ("RT", "LT", "bilateral")
@@ -130,8 +127,6 @@ class CaseSupply(db.Model):
     source: Mapped[str] = mapped_column(String(10))
 
     case: Mapped[ProcedureCase] = relationship(back_populates="supplies")
-    # Lets a case's supply rows go in with their ledger rows in one flush (no schema change).
-    movement: Mapped[StockMovement] = relationship()
 
 
 class FeeOverride(db.Model):

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from supply_app.auth.models import User
 from supply_app.auth.service import facility_ids_for
@@ -26,7 +27,7 @@ from supply_app.coding import (
     available_years,
     to_cents,
 )
-from supply_app.db import utcnow
+from supply_app.db import insert_rows, utcnow
 from supply_app.errors import InvalidInput, InvalidTransition, NotFound
 from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_active_facility, get_facility
@@ -98,19 +99,27 @@ def case_warnings(priced: PricedClaim, on: date) -> list[str]:
     return warnings
 
 
+def pricing_columns(priced: PricedClaim) -> dict[str, Any]:
+    """A priced claim as the case columns that snapshot it (cents, version, warnings, JSON)."""
+    return {
+        "schedule_year": priced.schedule_year,
+        "schedule_version": priced.schedule_version,
+        "facility_cents": to_cents(priced.facility_total),
+        "professional_cents": to_cents(priced.professional_total),
+        "device_cents": None if priced.device_total is None else to_cents(priced.device_total),
+        "device_priced": priced.device_priced,
+        "reimbursement_cents": to_cents(priced.total),
+        "code_mix": code_mix(priced),
+        "warnings": case_warnings(priced, today()),
+        "pricing": priced.to_dict(),
+        "priced_at": utcnow(),
+    }
+
+
 def apply_pricing(case: ProcedureCase, priced: PricedClaim) -> None:
-    """Store a priced claim on the case as its snapshot (cents, version, warnings, JSON)."""
-    case.schedule_year = priced.schedule_year
-    case.schedule_version = priced.schedule_version
-    case.facility_cents = to_cents(priced.facility_total)
-    case.professional_cents = to_cents(priced.professional_total)
-    case.device_cents = None if priced.device_total is None else to_cents(priced.device_total)
-    case.device_priced = priced.device_priced
-    case.reimbursement_cents = to_cents(priced.total)
-    case.code_mix = code_mix(priced)
-    case.warnings = case_warnings(priced, today())
-    case.pricing = priced.to_dict()
-    case.priced_at = utcnow()
+    """Store a priced claim on the case as its snapshot."""
+    for column, value in pricing_columns(priced).items():
+        setattr(case, column, value)
 
 
 def _check_date(date_of_service: date) -> None:
@@ -157,37 +166,7 @@ def record_case(
             procedures=data["procedures"],
         ),
     )
-    case = ProcedureCase(
-        facility_id=facility.id,
-        reference=data["reference"],
-        date_of_service=data["date_of_service"],
-        laterality=data["laterality"],
-        site_of_service=facility.site_of_service,
-        cf_track=facility.cf_track,
-        status="recorded",
-        recorded_by_id=user.id,
-    )
-    apply_pricing(case, priced)
-    case.procedures = [
-        CaseProcedure(
-            position=index,
-            code=line.code,
-            laterality=line.laterality.value if line.laterality else None,
-            units=line.units,
-            nerves=list(line.nerves),
-            modifiers=list(line.modifiers),
-        )
-        for index, line in enumerate(priced.lines)
-    ]
-    case.supplies = []  # a new, empty collection: appending to it never lazy-loads
-    session.add(case)
-    # The unique key decides (no check-then-insert race); the message is built first because
-    # a failed flush expires the facility.
-    taken = _reference_taken(facility.code, data["reference"])
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise taken from exc
+    case = _insert_case(session, facility, user, data, priced)
     lines = data.get("supplies", ())
     # Every typed lot (with its part) in one statement rather than one per line.
     lots = inventory.load_lots(session, [line["lot_id"] for line in lines if "lot_id" in line])
@@ -207,12 +186,69 @@ def record_case(
         movements += _issue(session, case, facility, user, picks)
         picks = _fefo(session, facility, line, case.date_of_service, f"supplies[{index}]")
     movements += _issue(session, case, facility, user, picks)
-    case.supplies.extend(
-        CaseSupply(part_id=lot.part_id, lot_id=lot.id, movement=m, eaches=eaches, source=source)
-        for source, lot, eaches, m in movements
+    supplies = insert_rows(
+        session,
+        CaseSupply,
+        [
+            {
+                "case_id": case.id,
+                "part_id": lot.part_id,
+                "lot_id": lot.id,
+                "movement_id": m.id,
+                "eaches": eaches,
+                "source": source,
+            }
+            for source, lot, eaches, m in movements
+        ],
     )
-    session.flush()  # the ledger rows, then the supply rows that point at them
+    set_committed_value(case, "supplies", supplies)
     case.supply_cost = -sum(m.value_cents for *_, m in movements)
+    return case
+
+
+def _insert_case(
+    session: Session, facility: Facility, user: User, data: dict[str, Any], priced: PricedClaim
+) -> ProcedureCase:
+    """Insert the case and its procedure lines; a taken reference is refused by the unique key.
+
+    The key decides, so two requests with one reference cannot both pass a check first.
+    """
+    columns = {
+        "facility_id": facility.id,
+        "reference": data["reference"],
+        "date_of_service": data["date_of_service"],
+        "laterality": data["laterality"],
+        "site_of_service": facility.site_of_service,
+        "cf_track": facility.cf_track,
+        "status": "recorded",
+        "recorded_by_id": user.id,
+        "created_at": utcnow(),
+        "voided_at": None,
+        "voided_by_id": None,
+        "void_reason": None,
+        **pricing_columns(priced),
+    }
+    try:
+        (case,) = insert_rows(session, ProcedureCase, [columns])
+    except IntegrityError as exc:
+        raise _reference_taken(facility.code, data["reference"]) from exc
+    procedures = insert_rows(
+        session,
+        CaseProcedure,
+        [
+            {
+                "case_id": case.id,
+                "position": index,
+                "code": line.code,
+                "laterality": line.laterality.value if line.laterality else None,
+                "units": line.units,
+                "nerves": list(line.nerves),
+                "modifiers": list(line.modifiers),
+            }
+            for index, line in enumerate(priced.lines)
+        ],
+    )
+    set_committed_value(case, "procedures", procedures)
     return case
 
 
@@ -273,7 +309,6 @@ def _issue(
         actor=actor,
         reference=("case", case.id),
         on_date=case.date_of_service,
-        flush=False,
     )
     return [(*pick, movement) for pick, movement in zip(picks, issued, strict=True)]
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
-from supply_app.auth.service import facility_filter, facility_ids_for, record_audit
+from supply_app.auth.service import (
+    facility_ids_for,
+    member_facility_ids,
+    record_audit,
+)
 from supply_app.errors import Conflict, InvalidInput, NotFound
 from supply_app.facilities.models import Facility
 
@@ -35,17 +39,25 @@ def visible_facilities(session: Session, user: User, include_inactive: bool = Fa
     return stmt
 
 
+# Built once: every facility-scoped request runs it.
+_MEMBER_FACILITY = select(Facility).where(
+    Facility.id == bindparam("facility_id"),
+    Facility.id.in_(member_facility_ids(bindparam("user_id"))),
+)
+
+
 def get_facility(session: Session, user: User, facility_id: int) -> Facility:
     """Load a facility the user belongs to.
 
     :raises NotFound: no such facility, or one the user does not belong to (the two are
         indistinguishable on purpose).
     """
-    scope = facility_filter(user, Facility.id)
-    if scope is None:
+    if user.all_facilities:
         facility = session.get(Facility, facility_id)
     else:  # the row and the membership check in one statement
-        facility = session.scalar(select(Facility).where(Facility.id == facility_id, scope))
+        facility = session.scalar(
+            _MEMBER_FACILITY, {"facility_id": facility_id, "user_id": user.id}
+        )
     if facility is None:
         raise NotFound(f"No facility with id {facility_id}.")
     return facility

@@ -20,16 +20,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import bindparam, case, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from supply_app.auth.models import User
 from supply_app.auth.service import record_audit
 from supply_app.catalog.models import Part
 from supply_app.catalog.service import part_for_gtin
-from supply_app.db import utcnow
+from supply_app.db import insert_rows, utcnow
 from supply_app.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from supply_app.facilities.models import Facility
 from supply_app.inventory.models import (
@@ -119,12 +120,15 @@ def find_lot(session: Session, *, part: Part, lot_number: str) -> Lot | None:
     return session.scalar(select(Lot).where(Lot.part_id == part.id, Lot.lot_number == lot_number))
 
 
+_LOTS_BY_ID = select(Lot).where(Lot.id.in_(bindparam("ids", expanding=True)))  # built once
+
+
 def load_lots(session: Session, lot_ids: Iterable[int]) -> dict[int, Lot]:
     """Lots (with their parts) by id in one statement; unknown ids are left out."""
     ids = set(lot_ids)
     if not ids:
         return {}
-    return {lot.id: lot for lot in session.scalars(select(Lot).where(Lot.id.in_(ids)))}
+    return {lot.id: lot for lot in session.scalars(_LOTS_BY_ID, {"ids": list(ids)})}
 
 
 def get_lot(session: Session, lot_id: int) -> Lot:
@@ -204,16 +208,23 @@ def _insert(session: Session, model: type) -> Any:
 _BALANCE = StockBalance.__table__  # hot paths use Core: no ORM compile step per statement
 
 
+_LOCK_BALANCES = (
+    select(
+        _BALANCE.c.id,
+        _BALANCE.c.facility_id,
+        _BALANCE.c.lot_id,
+        _BALANCE.c.on_hand,
+        _BALANCE.c.value_cents,
+    )
+    .where(tuple_(_BALANCE.c.facility_id, _BALANCE.c.lot_id).in_(bindparam("keys", expanding=True)))
+    .order_by(_BALANCE.c.id)
+    .with_for_update()
+)
+
+
 def _lock(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Snapshot]:
     """Lock the existing balance rows for (facility_id, lot_id) keys, in id order."""
-    wanted = sorted(set(keys))
-    b = _BALANCE.c
-    rows = session.execute(
-        select(b.id, b.facility_id, b.lot_id, b.on_hand, b.value_cents)
-        .where(or_(*(and_(b.facility_id == fid, b.lot_id == lid) for fid, lid in wanted)))
-        .order_by(b.id)
-        .with_for_update()
-    ).all()
+    rows = session.execute(_LOCK_BALANCES, {"keys": sorted(set(keys))}).all()
     return {(r.facility_id, r.lot_id): Snapshot(r.id, r.on_hand, r.value_cents) for r in rows}
 
 
@@ -367,7 +378,7 @@ def _check_facility_active(facility: Facility) -> None:
         raise Conflict(f"Facility {facility.code} is deactivated; its stock cannot move.")
 
 
-def _movement(
+def _movement_row(
     *,
     facility_id: int,
     lot: Lot,
@@ -379,12 +390,11 @@ def _movement(
     note: str | None = None,
     reference: tuple[str, int] | None = None,
     reverses_id: int | None = None,
-) -> StockMovement:
-    """One ledger row, not yet added to the session."""
-    return StockMovement(
+) -> dict[str, Any]:
+    """The column values of one ledger row."""
+    return dict(
         facility_id=facility_id,
         lot_id=lot.id,
-        lot=lot,
         kind=kind,
         eaches=eaches,
         value_cents=value_cents,
@@ -394,12 +404,13 @@ def _movement(
         reference_id=reference[1] if reference else None,
         reverses_id=reverses_id,
         actor_id=actor.id if actor is not None else None,
+        created_at=utcnow(),
     )
 
 
 def _post(session: Session, **fields: Any) -> StockMovement:
     """Append one ledger row (the balance was already changed in this transaction)."""
-    movement = _movement(**fields)
+    movement = StockMovement(**_movement_row(**fields), lot=fields["lot"])
     session.add(movement)
     session.flush()
     return movement
@@ -553,14 +564,12 @@ def issue_many(
     reason: str | None = None,
     note: str | None = None,
     on_date: date | None = None,
-    flush: bool = True,
 ) -> list[StockMovement]:
     """Issue several (lot, eaches) picks as issue() does each, in order; one movement per pick.
 
     The balances are locked in one statement in id order (so two multi-line issues cannot
     deadlock) and the ledger rows go in as one batch; each decrement is still its own
-    conditional UPDATE. With flush=False the ledger rows are left pending, so a caller can
-    add rows that point at them and write both in one flush.
+    conditional UPDATE.
 
     :raises InsufficientStock: a pick is short (409 with requested/available).
     :raises LotExpired: a lot is past expiry on on_date (default today).
@@ -580,7 +589,7 @@ def issue_many(
     if not picks:
         return []
     snaps = _lock(session, [(facility.id, lot.id) for lot, _ in picks])
-    movements = []
+    rows = []
     takes: list[tuple[tuple[int, int], Snapshot, int, int]] = []
     for lot, eaches in picks:
         key = (facility.id, lot.id)
@@ -589,8 +598,8 @@ def issue_many(
         takes.append((key, snap, eaches, value))
         # A later pick of the same lot values what this one left.
         snaps[key] = Snapshot(snap.id, snap.on_hand - eaches, snap.value_cents - value)
-        movements.append(
-            _movement(
+        rows.append(
+            _movement_row(
                 facility_id=facility.id,
                 lot=lot,
                 kind="issue",
@@ -603,9 +612,9 @@ def issue_many(
             )
         )
     _decrease_many(session, takes)
-    session.add_all(movements)
-    if flush:
-        session.flush()
+    movements = insert_rows(session, StockMovement, rows)
+    for movement, (lot, _) in zip(movements, picks, strict=True):
+        set_committed_value(movement, "lot", lot)
     return movements
 
 
