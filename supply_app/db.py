@@ -52,7 +52,10 @@ def insert_rows(session: Session, model: type[ModelT], rows: list[dict[str, Any]
             raise ValueError(
                 f"{model.__name__} rows must name exactly these columns: {sorted(columns)}"
             )
-    ids = session.scalars(statement, rows).all()
+    # Core on the session's connection: no ORM execution layer, and one row is a plain
+    # execute rather than a batch of one.
+    result = session.connection().execute(statement, rows[0] if len(rows) == 1 else rows)
+    ids = result.scalars().all()
     objects = []
     for row_id, row in zip(ids, rows, strict=True):
         obj = model(id=row_id, **row)
