@@ -1,7 +1,7 @@
 """Benchmark: recording cases over HTTP under gunicorn, 8 clients, against a raw-SQL floor.
 
     .venv/bin/python bench/bench_cases_http.py [--postgres URL] [--clients 8] [--per-client 40]
-        [--rounds 3]
+        [--rounds 5]
 
 On a fresh PostgreSQL database (dropped afterwards unless --keep), one gunicorn server (the
 same workers for both) serves the real app plus a floor endpoint, /bench/floor-case, that
@@ -344,7 +344,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--per-client", type=int, default=40)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=3, help="app/floor phase pairs")
+    parser.add_argument("--rounds", type=int, default=5, help="app/floor phase pairs")
     parser.add_argument("--scarce", type=int, default=20, help="tips in the oversell race")
     parser.add_argument("--json", dest="json_path", default=None)
     parser.add_argument("--keep", action="store_true")
