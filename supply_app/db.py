@@ -8,7 +8,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Insert, MetaData, Table, event, insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, scoped_session
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Session,
+    SessionTransaction,
+    make_transient,
+    make_transient_to_detached,
+    scoped_session,
+)
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -29,6 +36,11 @@ class Base(DeclarativeBase):
 ModelT = TypeVar("ModelT")
 
 
+def current_session(session: Session | scoped_session) -> Session:
+    """The Session itself, for APIs a scoped_session does not proxy."""
+    return session() if isinstance(session, scoped_session) else session
+
+
 @functools.cache
 def _insert_returning_id(table: Table) -> tuple[Insert, frozenset[str]]:
     """A table's INSERT .. RETURNING id and the columns a row must name, built once."""
@@ -36,22 +48,32 @@ def _insert_returning_id(table: Table) -> tuple[Insert, frozenset[str]]:
     return statement, frozenset(table.columns.keys()) - {"id"}
 
 
+# session.info key: (the session's transaction, [(transaction or savepoint, objects)]) for
+# each insert_rows batch, so a rollback can tell which objects lost their rows.
+_INSERTED_ROWS = "supply_app.inserted_rows"
+
+
 def insert_rows(session: Session, model: type[ModelT], rows: list[dict[str, Any]]) -> list[ModelT]:
-    """Insert complete rows in one batched INSERT .. RETURNING id; the persistent objects.
+    """Insert complete rows with INSERT .. RETURNING id; the persistent objects, in row order.
 
     For hot write paths: a Core insert skips the unit-of-work bookkeeping a flush does for
     each object, and the objects are built from the values in hand rather than read back,
-    so every row names every column but the id. Relationships are not populated and ORM
-    insert events do not fire.
+    so every row names every column but the id. PostgreSQL gets one batched statement,
+    SQLite one per row (to keep RETURNING in row order). Pending ORM changes are flushed
+    first; relationships are not populated and ORM insert events do not fire. If the
+    transaction (or savepoint) that wrote the rows rolls back, the objects become
+    transient again, as flushed objects do.
     """
     if not rows:
         return []
+    session = current_session(session)
     statement, columns = _insert_returning_id(model.__table__)  # type: ignore[attr-defined]
     for row in rows:
         if row.keys() != columns:
             raise ValueError(
                 f"{model.__name__} rows must name exactly these columns: {sorted(columns)}"
             )
+    session.flush()  # rows may point at objects still pending, as autoflush would allow
     # Core on the session's connection: no ORM execution layer, and one row is a plain
     # execute rather than a batch of one.
     result = session.connection().execute(statement, rows[0] if len(rows) == 1 else rows)
@@ -62,7 +84,49 @@ def insert_rows(session: Session, model: type[ModelT], rows: list[dict[str, Any]
         make_transient_to_detached(obj)  # its state is the row just written, not pending
         session.add(obj)
         objects.append(obj)
+    _inserted_batches(session).append(
+        (session.get_nested_transaction() or session.get_transaction(), objects)
+    )
     return objects
+
+
+def _inserted_batches(session: Session) -> list[tuple[SessionTransaction, list[Any]]]:
+    """This transaction's insert_rows batches (an earlier transaction's are dropped)."""
+    root = session.get_transaction()
+    tracked = session.info.get(_INSERTED_ROWS)
+    if tracked is None or tracked[0] is not root:
+        tracked = session.info[_INSERTED_ROWS] = (root, [])
+    return tracked[1]
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    """True when transaction is `ended` or a savepoint inside it."""
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_rows(session: Session, previous_transaction: SessionTransaction) -> None:
+    """insert_rows objects whose rows a rollback removed become transient, as flushed ones do.
+
+    Otherwise they would stay in the identity map as persistent objects with no row, and
+    on SQLite a later insert that reuses the id would collide with them.
+    """
+    tracked = session.info.get(_INSERTED_ROWS)
+    if tracked is None:
+        return
+    batches = tracked[1]
+    kept = []
+    for writer, objects in batches:
+        if _within(writer, previous_transaction):
+            for obj in objects:
+                make_transient(obj)
+        else:
+            kept.append((writer, objects))
+    batches[:] = kept
 
 
 def utcnow() -> datetime:
@@ -129,7 +193,7 @@ def begin_write(session: Any) -> None:
     because SQLite cannot upgrade a reader to a writer without risking "database is
     locked". On PostgreSQL it is a no-op; row locks and conditional UPDATEs do the work.
     """
-    session = session() if isinstance(session, scoped_session) else session
+    session = current_session(session)
     if session.get_bind().dialect.name != "sqlite":
         return
     if session.in_transaction():

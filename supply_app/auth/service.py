@@ -230,16 +230,6 @@ def facility_ids_for(session: Session, user: User) -> set[int] | None:
     )
 
 
-def facility_filter(user: User, column: Any) -> Any:
-    """A WHERE clause keeping `column` (a facility id) to the user's facilities; None for all.
-
-    Lets a caller check access in the same statement that loads the row.
-    """
-    if user.all_facilities:
-        return None
-    return column.in_(member_facility_ids(user.id))
-
-
 def member_facility_ids(user_id: Any) -> Select:
     """The ids of the facilities a user is a member of (user_id may be a bind parameter)."""
     return select(FacilityMembership.facility_id).where(FacilityMembership.user_id == user_id)

@@ -568,8 +568,8 @@ def issue_many(
     """Issue several (lot, eaches) picks as issue() does each, in order; one movement per pick.
 
     The balances are locked in one statement in id order (so two multi-line issues cannot
-    deadlock) and the ledger rows go in as one batch; each decrement is still its own
-    conditional UPDATE.
+    deadlock) and the ledger rows go in with insert_rows (one statement on PostgreSQL);
+    each decrement is still its own conditional UPDATE.
 
     :raises InsufficientStock: a pick is short (409 with requested/available).
     :raises LotExpired: a lot is past expiry on on_date (default today).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 
 from supply_app.cases.models import FeeOverride
 from supply_app.db import insert_rows, utcnow
@@ -66,3 +66,45 @@ def test_a_row_missing_a_column_is_refused_before_any_write(app):
 def test_no_rows_is_no_statement(app):
     """An empty batch returns nothing and writes nothing."""
     assert insert_rows(db.session, FeeOverride, []) == []
+
+
+def test_a_rolled_back_savepoint_leaves_its_objects_transient(app):
+    """Rows a savepoint wrote are gone after its rollback; their objects are not persistent."""
+    (kept,) = insert_rows(db.session, FeeOverride, [override_row("C9809", 1)])
+    savepoint = db.session.begin_nested()
+    (gone,) = insert_rows(db.session, FeeOverride, [override_row("64640", 2)])
+    gone_id = gone.id
+    savepoint.rollback()
+    assert inspect(gone).transient
+    assert inspect(kept).persistent
+    assert db.session.get(FeeOverride, gone_id) is None
+    assert db.session.get(FeeOverride, kept.id) is kept
+
+
+def test_a_full_rollback_undoes_released_savepoints_too(app):
+    """A released savepoint's rows belong to the transaction; its rollback removes them."""
+    (outer,) = insert_rows(db.session, FeeOverride, [override_row("C9809", 1)])
+    with db.session.begin_nested():
+        (inner,) = insert_rows(db.session, FeeOverride, [override_row("64640", 2)])
+    db.session.rollback()
+    assert inspect(outer).transient
+    assert inspect(inner).transient
+
+
+def test_an_id_reused_after_a_rollback_does_not_collide_with_the_old_object(app):
+    """SQLite hands a rolled-back id out again; the old object must not still claim it."""
+    (ghost,) = insert_rows(db.session, FeeOverride, [override_row("C9809", 1)])
+    db.session.rollback()
+    (fresh,) = insert_rows(db.session, FeeOverride, [override_row("C9809", 2)])
+    db.session.commit()
+    assert fresh is not ghost
+    assert db.session.get(FeeOverride, fresh.id).amount_cents == 2
+
+
+def test_pending_objects_are_written_first(app):
+    """As autoflush would: a pending object goes in before the batch, so rows may use it."""
+    pending = FeeOverride(**override_row("C9809", 1))
+    db.session.add(pending)
+    (inserted,) = insert_rows(db.session, FeeOverride, [override_row("64640", 2)])
+    assert pending.id is not None
+    assert pending.id < inserted.id
