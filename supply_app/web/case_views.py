@@ -25,6 +25,7 @@ from supply_app.web.helpers import (
     me,
     my_facilities,
     run_write,
+    status_filter,
     ui_roles,
 )
 
@@ -137,9 +138,7 @@ def case_new():
 def cases_list():
     """Recent cases at a facility, newest date of service first."""
     facility = chosen_facility()
-    status = request.args.get("status") or None
-    if status not in (None, *CASE_STATUSES):
-        status = None
+    status = status_filter(CASE_STATUSES)
     stmt = cases.visible_cases(db.session, me(), facility_id=facility.id, status=status)
     return render_template(
         "cases/index.html",

@@ -70,6 +70,12 @@ def chosen_facility(arg: str = "facility") -> Facility:
     return facilities[0]
 
 
+def status_filter(statuses: tuple[str, ...]) -> str | None:
+    """The ?status= a list is filtered by; None (show all) when absent or not one of statuses."""
+    status = request.args.get("status")
+    return status if status in statuses else None
+
+
 def facility_choices() -> list[SelectChoice]:
     """Options of the user's facilities for a select field."""
     return [SelectChoice(f.id, f"{f.code} · {f.name}") for f in my_facilities()]

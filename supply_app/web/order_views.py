@@ -28,6 +28,7 @@ from supply_app.web.helpers import (
     me,
     my_facilities,
     run_write,
+    status_filter,
     ui_roles,
 )
 from supply_app.web.stock_views import part_choices
@@ -54,9 +55,7 @@ def _default_header(form) -> None:
 def orders():
     """Orders of a facility (newest first) and its reorder suggestions."""
     facility = chosen_facility()
-    status = request.args.get("status") or None
-    if status not in (None, *STATUSES):
-        status = None
+    status = status_filter(STATUSES)
     stmt = ordering.orders_query(db.session, me(), facility_id=facility.id, status=status)
     rows = list(db.session.scalars(stmt.limit(ORDER_LIST_LIMIT)))
     suggestions = ordering.reorder_suggestions(db.session, facility=facility)

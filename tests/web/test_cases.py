@@ -136,3 +136,24 @@ def test_lot_trace_lists_holders_and_cases_of_my_facilities(app):
     assert "8 EA" in html
     assert "CASE-001" in html
     assert sign_in(app, "clinician", [other]).get(f"/lots/{lot.id}").status_code == 404
+
+
+def test_case_list_filters_by_a_known_status_and_ignores_an_unknown_one(app):
+    """?status=voided lists only voided cases; a status that does not exist lists them all."""
+    parts = sync_parts(app)
+    home = make_facility()
+    clinician = sign_in(app, "clinician", [home])
+    kept = clinician.submit("/cases/new", case_form(home, parts, reference="KEPT-1"))
+    voided = clinician.submit("/cases/new", case_form(home, parts, reference="VOID-1"))
+    assert kept.status_code == voided.status_code == 302
+    case_url = voided.headers["Location"]
+    clinician.submit(case_url, {"reason": "entered twice"}, action=f"{case_url}/void")
+
+    def listed(query: str) -> set[str]:
+        page = clinician.get(f"/cases?facility={home.id}{query}").get_data(as_text=True)
+        return {ref for ref in ("KEPT-1", "VOID-1") if ref in page}
+
+    assert listed("&status=voided") == {"VOID-1"}
+    assert listed("&status=recorded") == {"KEPT-1"}
+    assert listed("&status=lost") == {"KEPT-1", "VOID-1"}
+    assert listed("") == {"KEPT-1", "VOID-1"}

@@ -196,3 +196,22 @@ def test_cancel_records_reason_and_blocks_submit(app):
     refused = buyer.submit(page, {}, action=f"{page}/submit")
     assert refused.status_code == 409
     assert "cancelled" in refused.get_data(as_text=True)
+
+
+def test_order_list_filters_by_a_known_status_and_ignores_an_unknown_one(app):
+    """?status=cancelled lists only cancelled orders; an unknown status lists them all."""
+    parts = sync_parts(app)
+    home = make_facility()
+    buyer = sign_in(app, "purchaser", [home])
+    draft = start_order(buyer, home, parts["CRX2111-10"])
+    cancelled = start_order(buyer, home, parts["STT2190-5"])
+    page = f"/orders/{cancelled.id}"
+    assert buyer.submit(page, {"reason": "dup"}, action=f"{page}/cancel").status_code == 302
+
+    def listed(query: str) -> set[int]:
+        html = buyer.get(f"/orders?facility={home.id}{query}").get_data(as_text=True)
+        return {int(n) for n in re.findall(r">Order (\d+)</a>", html)}
+
+    assert listed("&status=cancelled") == {cancelled.id}
+    assert listed("&status=draft") == {draft.id}
+    assert listed("&status=lost") == {draft.id, cancelled.id}
