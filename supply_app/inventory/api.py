@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask.views import MethodView
@@ -147,6 +148,22 @@ class StockByPart(MethodView):
         }
 
 
+def _movement_page(
+    args: dict[str, Any], *, facility_ids: Iterable[int] | None, lot_id: int | None
+) -> dict[str, Any]:
+    """A keyset page of movements with the after_id that fetches the next one."""
+    items = service.ledger_page(
+        db.session,
+        facility_ids=facility_ids,
+        after_id=args["after_id"],
+        limit=args["limit"],
+        lot_id=lot_id,
+        kind=args.get("kind"),
+    )
+    more = len(items) == args["limit"]
+    return {"items": items, "next_after_id": items[-1].id if more else None}
+
+
 @blp.route(f"{FACILITY}/movements")
 class Movements(MethodView):
     """The ledger of a facility."""
@@ -157,16 +174,7 @@ class Movements(MethodView):
     def get(self, args, facility_id):
         """Movement history, oldest first, keyset-paged by after_id and limit."""
         facility = _facility(facility_id)
-        items = service.movements_after(
-            db.session,
-            facility_id=facility.id,
-            after_id=args["after_id"],
-            limit=args["limit"],
-            lot_id=args.get("lot_id"),
-            kind=args.get("kind"),
-        )
-        more = len(items) == args["limit"]
-        return {"items": items, "next_after_id": items[-1].id if more else None}
+        return _movement_page(args, facility_ids=[facility.id], lot_id=args.get("lot_id"))
 
 
 @blp.route(f"{FACILITY}/pick-list")
@@ -269,16 +277,9 @@ class LotTrace(MethodView):
     def get(self, args, lot_id):
         """A lot's movements at your facilities (receipts, cases, transfers), keyset-paged."""
         lot = _visible_lot(lot_id)
-        items = service.lot_trace(
-            db.session,
-            lot_id=lot.id,
-            facility_ids=facility_ids_for(db.session, api_user()),
-            after_id=args["after_id"],
-            limit=args["limit"],
-            kind=args.get("kind"),
+        return _movement_page(
+            args, facility_ids=facility_ids_for(db.session, api_user()), lot_id=lot.id
         )
-        more = len(items) == args["limit"]
-        return {"items": items, "next_after_id": items[-1].id if more else None}
 
 
 @blp.route("/scan")

@@ -1095,57 +1095,33 @@ def part_totals(session: Session, facility_id: int, on_date: date) -> list[dict[
     ]
 
 
-def movements_after(
+def ledger_page(
     session: Session,
     *,
-    facility_id: int,
+    facility_ids: Iterable[int] | None,
     after_id: int,
     limit: int,
     lot_id: int | None = None,
     kind: str | None = None,
     newest_first: bool = False,
 ) -> list[StockMovement]:
-    """One keyset page of a facility's ledger, oldest first strictly after after_id.
+    """One keyset page of movements at the given facilities (None: all), oldest first.
 
-    With newest_first the page runs backwards from after_id (0 = from the newest), which
-    is how people read a history on screen.
+    The page starts strictly after after_id. With newest_first it runs backwards from
+    after_id (0 = from the newest), which is how people read a history on screen. Narrowed
+    to one lot it answers "who received it, who holds it, which cases used it" (recall).
     """
-    stmt = select(StockMovement).where(StockMovement.facility_id == facility_id).limit(limit)
+    stmt = select(StockMovement).limit(limit)
     if newest_first:
         if after_id:
             stmt = stmt.where(StockMovement.id < after_id)
         stmt = stmt.order_by(StockMovement.id.desc())
     else:
         stmt = stmt.where(StockMovement.id > after_id).order_by(StockMovement.id)
-    if lot_id is not None:
-        stmt = stmt.where(StockMovement.lot_id == lot_id)
-    if kind is not None:
-        stmt = stmt.where(StockMovement.kind == kind)
-    return list(session.scalars(stmt))
-
-
-def lot_trace(
-    session: Session,
-    *,
-    lot_id: int,
-    facility_ids: Iterable[int] | None,
-    after_id: int,
-    limit: int,
-    kind: str | None = None,
-) -> list[StockMovement]:
-    """One keyset page of a lot's movements at the given facilities (None: all), oldest first.
-
-    With reference_type/reference_id this answers "who received it, who holds it, which
-    cases used it" for a recall.
-    """
-    stmt = (
-        select(StockMovement)
-        .where(StockMovement.lot_id == lot_id, StockMovement.id > after_id)
-        .order_by(StockMovement.id)
-        .limit(limit)
-    )
     if facility_ids is not None:
         stmt = stmt.where(StockMovement.facility_id.in_(list(facility_ids)))
+    if lot_id is not None:
+        stmt = stmt.where(StockMovement.lot_id == lot_id)
     if kind is not None:
         stmt = stmt.where(StockMovement.kind == kind)
     return list(session.scalars(stmt))

@@ -78,9 +78,9 @@ def movements():
     facility = chosen_facility()
     before = request.args.get("before", "0")
     before_id = int(before) if before.isdigit() and len(before) < 19 else 0
-    rows = inventory.movements_after(
+    rows = inventory.ledger_page(
         db.session,
-        facility_id=facility.id,
+        facility_ids=[facility.id],
         after_id=before_id,
         limit=MOVEMENTS_PER_PAGE + 1,
         newest_first=True,

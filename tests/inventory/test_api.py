@@ -205,9 +205,8 @@ def test_receipt_reversal_refused_once_stock_is_used(world):
     """Reversing a receipt whose eaches were issued would go negative: 409, nothing written."""
     w = world
     lot = stock(w.here, w.tip, 2, 1000)
-    receipt_id = service.movements_after(db.session, facility_id=w.here.id, after_id=0, limit=1)[
-        0
-    ].id
+    (receipt,) = service.ledger_page(db.session, facility_ids=[w.here.id], after_id=0, limit=1)
+    receipt_id = receipt.id
     w.clinician.post(url(w.here, "issues"), json={"lot_id": lot.id, "eaches": 1})
     before = ledger_rows()
     response = w.materials.post(
