@@ -114,6 +114,24 @@ def users_create(
     click.echo(f"created user {user.username} ({user.role})")
 
 
+@users_cli.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def users_deactivate(username: str) -> None:
+    """Deactivate a user: no more sign-in, and every live API token revoked (audited)."""
+    from supply_app.auth.admin import update_user
+    from supply_app.auth.service import find_user
+    from supply_app.extensions import db
+
+    try:
+        user = find_user(db.session, username)
+        update_user(db.session, admin=None, user=user, changes={"active": False})
+    except DomainError as exc:
+        fail(exc.detail)
+    db.session.commit()
+    click.echo(f"deactivated user {username}")
+
+
 def _facility_ids(codes: tuple[str, ...]) -> list[int]:
     """Resolve facility codes to ids, failing on any unknown code."""
     from sqlalchemy import select

@@ -1,18 +1,29 @@
-"""Auth API: who am I, my tokens, and the health probe."""
+"""Auth API: who am I, my tokens, user administration, and the health probe."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
 from sqlalchemy import select, text
 
-from supply_app.auth import service
+from supply_app.auth import admin, service
 from supply_app.auth.guard import api_user, roles
-from supply_app.auth.models import ApiToken
-from supply_app.auth.permissions import ALL_ROLES
-from supply_app.auth.schemas import HealthOut, IssuedTokenOut, MeOut, TokenIn, TokenList
+from supply_app.auth.models import ApiToken, User
+from supply_app.auth.permissions import ALL_ROLES, USER_ADMINS
+from supply_app.auth.schemas import (
+    HealthOut,
+    IssuedTokenOut,
+    MeOut,
+    TokenIn,
+    TokenList,
+    UserIn,
+    UserOut,
+    UserPage,
+    UserPatch,
+    UserQuery,
+)
 from supply_app.errors import NotFound
 from supply_app.extensions import db
-from supply_app.http import ApiBlueprint
+from supply_app.http import ApiBlueprint, paginate
 from supply_app.idempotency import write_endpoint
 
 blp = ApiBlueprint("auth", __name__, url_prefix="/api/v1", description="Identity and tokens")
@@ -91,3 +102,46 @@ class RevokeToken(MethodView):
         if token is None or token.user_id != api_user().id:
             raise NotFound(f"No token with id {token_id}.")
         service.revoke_token(db.session, token=token, actor=api_user())
+
+
+@blp.route("/users")
+class Users(MethodView):
+    """Users an administrator manages."""
+
+    @roles(*USER_ADMINS)
+    @blp.arguments(UserQuery, location="query")
+    @blp.response(200, UserPage)
+    def get(self, args):
+        """List the users you manage (all, or those within your facilities), by username."""
+        stmt = admin.managed_users(api_user())
+        if args.get("active") is not None:
+            stmt = stmt.where(User.active.is_(args["active"]))
+        return paginate(db.session, stmt, args["page"], args["per_page"])
+
+    @roles(*USER_ADMINS)
+    @write_endpoint
+    @blp.arguments(UserIn)
+    @blp.response(201, UserOut)
+    def post(self, data):
+        """Create a user with a role, facilities and an initial password (admins)."""
+        return admin.add_user(db.session, admin=api_user(), data=data)
+
+
+@blp.route("/users/<int(max=2147483647):user_id>")
+class UserDetail(MethodView):
+    """One user."""
+
+    @roles(*USER_ADMINS)
+    @blp.response(200, UserOut)
+    def get(self, user_id):
+        """Get a user you manage."""
+        return admin.get_managed_user(db.session, api_user(), user_id)
+
+    @roles(*USER_ADMINS)
+    @write_endpoint
+    @blp.arguments(UserPatch)
+    @blp.response(200, UserOut)
+    def patch(self, changes, user_id):
+        """Change a user's name, role, facilities or password, or deactivate them (admins)."""
+        user = admin.get_managed_user(db.session, api_user(), user_id)
+        return admin.update_user(db.session, admin=api_user(), user=user, changes=changes)

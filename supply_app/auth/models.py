@@ -55,6 +55,11 @@ class User(UserMixin, db.Model):
     )
 
     @property
+    def facility_ids(self) -> list[int]:
+        """The ids of the facilities the user is a member of, ascending."""
+        return sorted(m.facility_id for m in self.memberships)
+
+    @property
     def is_active(self) -> bool:  # type: ignore[override]
         """Flask-Login: deactivated users cannot sign in."""
         return self.active

@@ -6,6 +6,7 @@ from supply_app.auth.models import ROLES
 
 ALL_ROLES = ROLES
 FACILITY_ADMINS = ("admin",)
+USER_ADMINS = ("admin",)
 PRICE_SETTERS = ("admin", "purchaser", "finance")
 STOCK_MOVERS = ("admin", "materials")
 STOCK_ISSUERS = ("admin", "materials", "clinician")

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from marshmallow import validate
 
-from supply_app.http import bounded_int, bounded_str
+from supply_app.auth.models import ROLES
+from supply_app.auth.service import MIN_PASSWORD_LENGTH
+from supply_app.http import PageArgs, bounded_int, bounded_str, page_envelope
+
+USERNAME = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
+    error="Use letters, digits and . _ @ - (starting with a letter or digit).",
+)
 
 
 class MeOut(ma.Schema):
@@ -53,3 +61,50 @@ class HealthOut(ma.Schema):
 
     status = ma.fields.String()
     database = ma.fields.String()
+
+
+class UserOut(MeOut):
+    """A user as administrators see them (never the password)."""
+
+    active = ma.fields.Boolean()
+    locked_until = ma.fields.DateTime(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+def _password(**kwargs) -> ma.fields.String:
+    return bounded_str(200, MIN_PASSWORD_LENGTH, load_only=True, **kwargs)
+
+
+def _facility_ids(**kwargs) -> ma.fields.List:
+    return ma.fields.List(bounded_int(), validate=validate.Length(max=100), **kwargs)
+
+
+class UserIn(ma.Schema):
+    """A new user: role, facilities and an initial password."""
+
+    username = bounded_str(80, 3, required=True, validate=USERNAME)
+    display_name = bounded_str(120)
+    role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
+    password = _password(required=True)
+    facility_ids = _facility_ids(load_default=list)
+    all_facilities = ma.fields.Boolean(load_default=False)
+
+
+class UserPatch(ma.Schema):
+    """Changes to a user; send only what changes (a password resets it)."""
+
+    display_name = bounded_str(120)
+    role = ma.fields.String(validate=validate.OneOf(ROLES))
+    password = _password()
+    facility_ids = _facility_ids()
+    all_facilities = ma.fields.Boolean()
+    active = ma.fields.Boolean()
+
+
+class UserQuery(PageArgs):
+    """Filters for the user list."""
+
+    active = ma.fields.Boolean()
+
+
+UserPage = page_envelope(UserOut, "UserPage")

@@ -49,6 +49,33 @@ def hash_password(password: str) -> str:
     return password_hasher.hash(password)
 
 
+MIN_PASSWORD_LENGTH = 10
+
+
+def check_access_shape(role: str, all_facilities: bool) -> None:
+    """A known role, and every-facility access only for the roles that may hold it.
+
+    :raises InvalidInput: naming the field to fix.
+    """
+    if role not in ROLES:
+        raise InvalidInput(f"Role must be one of {', '.join(ROLES)}.", field="role")
+    if all_facilities and role not in ALL_FACILITY_ROLES:
+        raise InvalidInput(
+            "Only admin and finance users may hold every facility.", field="all_facilities"
+        )
+
+
+def check_password_rule(password: str) -> None:
+    """Passwords are at least MIN_PASSWORD_LENGTH characters.
+
+    :raises InvalidInput: too short.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"Password must be at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
+
+
 def create_user(
     session: Session,
     *,
@@ -66,14 +93,8 @@ def create_user(
         that may not hold it.
     :raises Conflict: the username is taken.
     """
-    if role not in ROLES:
-        raise InvalidInput(f"Role must be one of {', '.join(ROLES)}.", field="role")
-    if all_facilities and role not in ALL_FACILITY_ROLES:
-        raise InvalidInput(
-            "Only admin and finance users may hold every facility.", field="all_facilities"
-        )
-    if len(password) < 10:
-        raise InvalidInput("Password must be at least 10 characters.", field="password")
+    check_access_shape(role, all_facilities)
+    check_password_rule(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"Username {username!r} is taken.", field="username")
     user = User(

@@ -63,7 +63,7 @@ SCOPED_SEED_FACILITIES = ("DEMO-HOPD", "DEMO-ASC")
 
 
 def seed_every_facility_scoped_kind(app: Flask, admin_token: str) -> None:
-    """Through the API, give two demo facilities stock, an order with a line and a case.
+    """Through the API, give two demo facilities stock, an order, a case and a user of its own.
 
     The demo loader may or may not create these; the access matrix needs one of each at
     both facilities, plus a lot that both of them hold.
@@ -118,6 +118,15 @@ def seed_every_facility_scoped_kind(app: Flask, admin_token: str) -> None:
                 "laterality": "RT",
                 "procedures": [{"code": "64640", "nerves": ["afcn", "lfcn"]}],
                 "supplies": [{"part_id": parts["STT2190-5"], "lot_id": lots[code], "eaches": 1}],
+            },
+        )
+        post(
+            "/api/v1/users",
+            {
+                "username": f"hard-{code.lower()}",
+                "role": "viewer",
+                "password": "hardening-password",
+                "facility_ids": [facility_id],
             },
         )
     hopd, asc = (facilities[code] for code in SCOPED_SEED_FACILITIES)

@@ -37,6 +37,11 @@ FACILITY_OWNED = {
     "line_id": f"SELECT min(id) FROM purchase_order_line WHERE order_id = ({_ORDER_WITH_LINES})",
     "case_id": "SELECT min(id) FROM procedure_case WHERE facility_id = :facility",
     "movement_id": "SELECT min(id) FROM stock_movement WHERE facility_id = :facility",
+    # A user who belongs to this facility alone: admins elsewhere must not see them.
+    "user_id": "SELECT min(u.id) FROM app_user u WHERE NOT u.all_facilities"
+    " AND EXISTS (SELECT 1 FROM facility_membership m WHERE m.user_id = u.id)"
+    " AND NOT EXISTS (SELECT 1 FROM facility_membership m"
+    " WHERE m.user_id = u.id AND m.facility_id <> :facility)",
 }
 # Path parameters naming something every facility shares: SQL for an id, or a literal.
 SHARED: dict[str, str | int] = {
@@ -54,6 +59,7 @@ SHARED: dict[str, str | int] = {
     "site": "HOPD",
 }
 FACILITY_FIELDS = ("facility_id",)
+FACILITY_LIST_FIELDS = ("facility_ids",)  # aimed by naming only that facility
 # Schema-valid examples tried per operation: some violate a cross-field rule (a 422 from
 # request validation, which says nothing about the facility); at least one must reach it.
 CANDIDATES = 8
@@ -132,6 +138,9 @@ def _generate_cases(world: dict[str, Any], method: str, path: str, facility_id: 
                 for field in FACILITY_FIELDS:
                     if field in container:
                         container[field] = facility_id
+                for field in FACILITY_LIST_FIELDS:
+                    if field in container:
+                        container[field] = [facility_id]
     return found
 
 
