@@ -120,11 +120,12 @@ def users_create(
 def users_deactivate(username: str) -> None:
     """Deactivate a user: no more sign-in, and every live API token revoked (audited)."""
     from supply_app.auth.admin import update_user
-    from supply_app.auth.service import find_user
+    from supply_app.auth.service import find_user, lock_user
     from supply_app.extensions import db
 
     try:
         user = find_user(db.session, username)
+        lock_user(db.session, user.id)
         update_user(db.session, admin=None, user=user, changes={"active": False})
     except DomainError as exc:
         fail(exc.detail)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import g, make_response, request
+from flask import current_app, g, make_response, request
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -40,14 +41,19 @@ class IdempotencyRecord(db.Model):
 
 
 def request_fingerprint() -> str:
-    """SHA-256 of method, path, query and the canonical JSON body."""
+    """HMAC-SHA-256, keyed with the app's secret, of method, path, query and the JSON body.
+
+    Keyed because bodies can carry secrets (a new user's password): without the key, the
+    stored fingerprint cannot be used to test guesses at them.
+    """
     body = request.get_json(silent=True)
     canonical = json.dumps(
         [request.method, request.path, request.query_string.decode(), body],
         sort_keys=True,
         separators=(",", ":"),
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def _commit() -> None:

@@ -21,6 +21,7 @@ from supply_app.auth.service import (
     create_user,
     facility_ids_for,
     hash_password,
+    lock_user,
     member_facility_ids,
     record_audit,
 )
@@ -45,14 +46,23 @@ def managed_users(admin: User | None) -> Select:
     )
 
 
-def get_managed_user(session: Session, admin: User | None, user_id: int) -> User:
-    """A user the admin may manage.
+def get_managed_user(
+    session: Session, admin: User | None, user_id: int, *, for_update: bool = False
+) -> User:
+    """A user the admin may manage; for_update locks the row first and reads it fresh.
 
     :raises NotFound: no such user, or one outside the admin's facilities.
     """
-    user = session.scalar(managed_users(admin).where(User.id == user_id))
+    missing = NotFound(f"No user with id {user_id}.")
+    stmt = managed_users(admin).where(User.id == user_id)
+    if for_update:
+        # Lock first, then check the scope against the memberships as now committed.
+        if lock_user(session, user_id) is None:
+            raise missing
+        stmt = stmt.execution_options(populate_existing=True)
+    user = session.scalar(stmt)
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise missing
     return user
 
 
@@ -119,8 +129,8 @@ def update_user(
 ) -> User:
     """Change a user's name, role, facilities, password or active flag; audited.
 
-    Deactivating revokes the user's live tokens, so reactivating never revives them. A new
-    password clears a login lockout.
+    Deactivating revokes the user's live tokens and ends their UI sessions, so reactivating
+    revives neither. A new password clears a login lockout and ends their UI sessions.
 
     :raises NotFound: a facility the admin does not hold.
     :raises InvalidInput: nothing to change, or a bad role, access or password.
@@ -136,11 +146,14 @@ def update_user(
         user.password_hash = hash_password(changes["password"])
         user.failed_logins = 0
         user.locked_until = None
+        user.session_epoch += 1  # signed-in browsers must sign in with the new password
         extra["password"] = "reset"  # noqa: S105 - what happened, not a secret
-    if "active" in changes:
-        user.active = changes["active"]
-        if not user.active:
-            extra["tokens_revoked"] = _revoke_live_tokens(session, user)
+    if user.active and changes.get("active") is False:
+        user.active = False
+        user.session_epoch += 1
+        extra["tokens_revoked"] = _revoke_live_tokens(session, user)
+    elif changes.get("active") is True:
+        user.active = True
     session.flush()
     after = snapshot(user)
     if before != after or extra:
@@ -167,10 +180,15 @@ def _checked_access(
     role = changes.get("role", user.role)
     all_facilities = changes.get("all_facilities", user.all_facilities)
     facility_ids = changes.get("facility_ids", user.facility_ids)
-    demoting = role != user.role or not changes.get("active", True)
+    demoting = (
+        role != user.role
+        or not changes.get("active", True)
+        or (user.all_facilities and not all_facilities)
+    )
     if admin is not None and user.id == admin.id and demoting:
         raise Conflict(
-            "You cannot deactivate yourself or change your own role; ask another administrator."
+            "You cannot deactivate yourself, change your own role or give up access to every "
+            "facility; ask another administrator."
         )
     if "facility_ids" in changes or "all_facilities" in changes:
         _check_grantable(session, admin, facility_ids, all_facilities)

@@ -143,5 +143,5 @@ class UserDetail(MethodView):
     @blp.response(200, UserOut)
     def patch(self, changes, user_id):
         """Change a user's name, role, facilities or password, or deactivate them (admins)."""
-        user = admin.get_managed_user(db.session, api_user(), user_id)
+        user = admin.get_managed_user(db.session, api_user(), user_id, for_update=True)
         return admin.update_user(db.session, admin=api_user(), user=user, changes=changes)

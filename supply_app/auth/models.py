@@ -49,6 +49,8 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every UI session's id: bumping it (deactivation, new password) ends them all.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     memberships: Mapped[list[FacilityMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -58,6 +60,10 @@ class User(UserMixin, db.Model):
     def facility_ids(self) -> list[int]:
         """The ids of the facilities the user is a member of, ascending."""
         return sorted(m.facility_id for m in self.memberships)
+
+    def get_id(self) -> str:
+        """Flask-Login: the session id names the epoch, so ending sessions is one increment."""
+        return f"{self.id}.{self.session_epoch}"
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]

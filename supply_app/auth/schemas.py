@@ -6,13 +6,11 @@ import marshmallow as ma
 from marshmallow import validate
 
 from supply_app.auth.models import ROLES
-from supply_app.auth.service import MIN_PASSWORD_LENGTH
+from supply_app.auth.service import MIN_PASSWORD_LENGTH, USERNAME_PATTERN, USERNAME_RULE
 from supply_app.http import PageArgs, bounded_int, bounded_str, page_envelope
 
-USERNAME = validate.Regexp(
-    r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
-    error="Use letters, digits and . _ @ - (starting with a letter or digit).",
-)
+USERNAME = validate.Regexp(USERNAME_PATTERN, error=USERNAME_RULE)
+NOT_BLANK = validate.Regexp(r"\S", error="Give a name, not only spaces.")
 
 
 class MeOut(ma.Schema):
@@ -83,7 +81,7 @@ class UserIn(ma.Schema):
     """A new user: role, facilities and an initial password."""
 
     username = bounded_str(80, 3, required=True, validate=USERNAME)
-    display_name = bounded_str(120)
+    display_name = bounded_str(120, validate=NOT_BLANK)
     role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
     password = _password(required=True)
     facility_ids = _facility_ids(load_default=list)
@@ -93,7 +91,7 @@ class UserIn(ma.Schema):
 class UserPatch(ma.Schema):
     """Changes to a user; send only what changes (a password resets it)."""
 
-    display_name = bounded_str(120)
+    display_name = bounded_str(120, validate=NOT_BLANK)
     role = ma.fields.String(validate=validate.OneOf(ROLES))
     password = _password()
     facility_ids = _facility_ids()

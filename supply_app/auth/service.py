@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import g, has_request_context
 from sqlalchemy import Select, bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import (
@@ -50,6 +51,8 @@ def hash_password(password: str) -> str:
 
 
 MIN_PASSWORD_LENGTH = 10
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+USERNAME_RULE = "Use letters, digits and . _ @ - (starting with a letter or digit)."
 
 
 def check_access_shape(role: str, all_facilities: bool) -> None:
@@ -106,7 +109,10 @@ def create_user(
         memberships=[FacilityMembership(facility_id=fid) for fid in sorted(set(facility_ids))],
     )
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent request took the name after the check
+        raise Conflict(f"Username {username!r} is taken.", field="username") from exc
     record_audit(
         session,
         actor=actor,
@@ -114,6 +120,7 @@ def create_user(
         entity=("user", user.id),
         after={
             "username": username,
+            "display_name": display_name,
             "role": role,
             "facility_ids": sorted(set(facility_ids)),
             "all_facilities": all_facilities,
@@ -155,6 +162,20 @@ def token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def lock_user(session: Session, user_id: int) -> User | None:
+    """Lock a user's row for this transaction and return it as now committed (None: no user).
+
+    Deactivation, token issue and user edits all take this lock first, so none of them
+    can act on what another is changing at the same moment.
+    """
+    return session.scalar(
+        select(User)
+        .where(User.id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def issue_token(
     session: Session,
     *,
@@ -169,9 +190,13 @@ def issue_token(
     `secret` is for the demo loader's reproducible tokens; otherwise a random one is made.
 
     :raises InvalidInput: a lifetime outside 1..366 days.
+    :raises Conflict: the user is deactivated (checked under the lock deactivation takes).
     """
     if not 1 <= days <= 366:
         raise InvalidInput("Token lifetime must be 1 to 366 days.", field="days")
+    locked = lock_user(session, user.id)
+    if locked is None or not locked.active:
+        raise Conflict(f"User {user.username} is deactivated; a token cannot be issued.")
     secret = secret or TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,

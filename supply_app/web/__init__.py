@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, url_for
 
-from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, REPORT_READERS
+from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, REPORT_READERS, USER_ADMINS
 from supply_app.web.helpers import days_until, dollars, has_role, packs_and_eaches
 
 bp = Blueprint(
@@ -27,6 +27,7 @@ NAV = (
     ("web.fee_schedules", "Fee schedules", ("admin", "finance", "viewer")),
     ("web.catalog", "Catalog", ALL_ROLES),
     ("web.facilities", "Facilities", ALL_ROLES),
+    ("web.users", "Users", USER_ADMINS),
 )
 
 
@@ -55,5 +56,6 @@ from supply_app.web import (  # noqa: E402,F401
     finance_views,
     order_views,
     stock_views,
+    user_views,
     views,
 )

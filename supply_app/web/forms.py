@@ -19,6 +19,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from supply_app.auth.models import ROLES
+from supply_app.auth.service import MIN_PASSWORD_LENGTH, USERNAME_PATTERN, USERNAME_RULE
+
 MAX_EACHES = 100_000
 MAX_PACKS = 1000
 LOT_TEXT = Regexp(r"^[\x21-\x7e][\x20-\x7e]*$", message="Use printable letters and digits.")
@@ -250,3 +253,34 @@ class OverrideForm(FlaskForm):
         "C9809 amount ($)", validators=[DataRequired(), Length(max=20), MONEY_TEXT]
     )
     note = StringField("Note", validators=[Optional(), Length(max=200)])
+
+
+PASSWORD_LENGTH = Length(
+    MIN_PASSWORD_LENGTH, 200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."
+)
+
+
+class UserEditForm(FlaskForm):
+    """Change a user: name, role, facilities, active, and optionally a new password."""
+
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=120)])
+    role = SelectField("Role", choices=options(*((r, r) for r in ROLES)))
+    facility_ids = CheckboxList("Facilities", coerce=int)
+    all_facilities = BooleanField("Every facility (admin and finance only)")
+    active = BooleanField("Active: may sign in and use API tokens")
+    password = PasswordField(
+        "New password (leave empty to keep the current one)",
+        validators=[Optional(), PASSWORD_LENGTH],
+    )
+
+
+class UserForm(UserEditForm):
+    """A new user with an initial password."""
+
+    username = StringField(
+        "Username",
+        validators=[DataRequired(), Length(3, 80), Regexp(USERNAME_PATTERN, message=USERNAME_RULE)],
+    )
+    display_name = StringField("Display name", validators=[Optional(), Length(max=120)])
+    active = None  # a new user starts active
+    password = PasswordField("Initial password", validators=[DataRequired(), PASSWORD_LENGTH])

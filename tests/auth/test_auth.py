@@ -66,7 +66,7 @@ def test_session_cookie_is_not_accepted_on_api(app):
     client = app.test_client()
     user = db.session.scalars(select(User)).first()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     home = client.get("/")
     assert "/login" not in home.headers.get("Location", "")  # the UI accepts the session

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+
 from sqlalchemy import func, select
 
 from supply_app.auth.models import ApiToken, AuditEvent, User
 from supply_app.auth.service import check_password
 from supply_app.extensions import db
+from supply_app.idempotency import IdempotencyRecord
 from tests.factories import make_actor, make_facility
 
 USERS = "/api/v1/users"
@@ -184,3 +189,51 @@ def test_cli_deactivates_a_user(app):
     missing = runner.invoke(args=["users", "deactivate", "nobody"])
     assert missing.exit_code == 1
     assert "nobody" in missing.output
+
+
+def test_giving_up_your_own_every_facility_access_is_refused(app):
+    """A global admin narrowing themself to one facility could not undo it: 409."""
+    home = make_facility()
+    admin = make_actor(app, "admin", all_facilities=True)
+    refused = admin.patch(
+        f"{USERS}/{admin.user.id}", json={"all_facilities": False, "facility_ids": [home.id]}
+    )
+    assert refused.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(User, admin.user.id).all_facilities is True
+
+
+def test_a_blank_display_name_is_refused(app):
+    """Spaces alone are not a name."""
+    home = make_facility()
+    admin = make_actor(app, "admin", all_facilities=True)
+    response = admin.post(USERS, json=new_user([home.id], display_name="   "))
+    assert response.status_code == 422
+    assert problem_fields(response) == {"display_name"}
+
+
+def test_deactivating_twice_records_one_change(app):
+    """The second deactivation finds nothing to do and writes no audit event."""
+    home = make_facility()
+    admin = make_actor(app, "admin", all_facilities=True)
+    leaver = make_actor(app, "viewer", [home])
+    for _ in range(2):
+        assert admin.patch(f"{USERS}/{leaver.user.id}", json={"active": False}).status_code == 200
+    assert len(audit("user.update")) == 1
+
+
+def test_the_stored_request_fingerprint_reveals_no_password(app):
+    """An Idempotency-Key record keeps a keyed hash, not a plain hash of the body."""
+    home = make_facility()
+    admin = make_actor(app, "admin", all_facilities=True)
+    body = new_user([home.id])
+    assert admin.post(USERS, json=body, key="new-user-1").status_code == 201
+    record = db.session.scalar(
+        select(IdempotencyRecord).where(IdempotencyRecord.key == "new-user-1")
+    )
+    canonical = json.dumps(
+        ["POST", USERS, "", body], sort_keys=True, separators=(",", ":")
+    ).encode()
+    assert record.request_hash != hashlib.sha256(canonical).hexdigest()
+    keyed = hmac.new(app.secret_key.encode(), canonical, hashlib.sha256).hexdigest()
+    assert record.request_hash == keyed

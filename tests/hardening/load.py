@@ -184,13 +184,16 @@ class Gunicorn:
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self.kills = 0
+        # One key for every restart, as a deployment keeps its key: retried writes must
+        # still match their Idempotency-Key fingerprints (keyed with it) after a crash.
+        self.secret_key = "load-" + uuid.uuid4().hex
 
     def start(self) -> None:
         """Start the server and wait until /api/v1/health answers."""
         env = {
             **os.environ,
             "SUPPLY_DATABASE_URL": self.url,
-            "SUPPLY_SECRET_KEY": "load-" + uuid.uuid4().hex,
+            "SUPPLY_SECRET_KEY": self.secret_key,
             "SUPPLY_LOG_LEVEL": "WARNING",
         }
         command = [

@@ -7,12 +7,6 @@ facility is left holding exactly one of the sets that were sent.
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-import urllib.error
-import urllib.request
-
 import pytest
 
 from supply_app.catalog.service import get_part_by_number
@@ -20,23 +14,9 @@ from supply_app.extensions import db
 from supply_app.inventory import service
 from tests.conftest import make_test_app
 from tests.inventory.test_race import live_server
+from tests.live import at_once, call, on_postgresql
 
 THREADS = 16
-
-
-def put(base: str, token: str, path: str, body: dict) -> tuple[int, dict]:
-    """PUT JSON and return (status, parsed body) for success and error alike."""
-    request = urllib.request.Request(  # noqa: S310 - http to our loopback server
-        base + path,
-        data=json.dumps(body).encode(),
-        method="PUT",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def run_par_race(url: str) -> None:
@@ -54,21 +34,13 @@ def run_par_race(url: str) -> None:
                 ]
             },
         ]
-        barrier = threading.Barrier(THREADS)
-        results: list[tuple[int, dict]] = []
-        lock = threading.Lock()
-
-        def client(n: int) -> None:
-            barrier.wait()
-            outcome = put(base, token, f"/api/v1/facilities/{facility_id}/par-levels", sets[n % 2])
-            with lock:
-                results.append(outcome)
-
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(THREADS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        path = f"/api/v1/facilities/{facility_id}/par-levels"
+        results = at_once(
+            [
+                lambda levels=sets[n % 2]: call(base, token, "PUT", path, levels)
+                for n in range(THREADS)
+            ]
+        )
     assert {status for status, _ in results} <= {200, 409}, results
     assert any(status == 200 for status, _ in results)
     check = make_test_app(url)
@@ -85,10 +57,7 @@ def run_par_race(url: str) -> None:
 
 
 @pytest.mark.pg
-@pytest.mark.skipif(
-    not os.environ.get("SUPPLY_TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="the suite is running on SQLite; this race runs when it runs on PostgreSQL",
-)
+@on_postgresql
 def test_par_level_race_on_postgresql(database_factory):
     """PostgreSQL: concurrent replacements serialise on the facility row; no 500."""
     run_par_race(database_factory("parrace"))

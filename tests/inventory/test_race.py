@@ -7,11 +7,6 @@ Then many clients receive the first eaches of one new lot at once: all succeed, 
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +14,6 @@ from decimal import Decimal
 
 import flask_migrate
 import pytest
-from werkzeug.serving import make_server
 
 from supply_app.auth.service import create_user, issue_token
 from supply_app.catalog.service import get_part_by_number, load_catalog_file, sync_catalog
@@ -28,6 +22,7 @@ from supply_app.facilities.service import create_facility
 from supply_app.inventory import service
 from tests.conftest import make_test_app
 from tests.inventory.helpers import in_days
+from tests.live import at_once, call, on_postgresql, serving
 
 THREADS = 24
 EACH_TAKES = 2
@@ -74,51 +69,13 @@ def live_server(url: str) -> Iterator[tuple[str, str, int, int, int]]:
         ).lot
         db.session.commit()
         facility_id, lot_id, part_id = facility.id, lot.id, lot.part_id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", token, facility_id, lot_id, part_id
-    finally:
-        server.shutdown()
-        thread.join()
-        with app.app_context():
-            db.engine.dispose()
-
-
-def post(base: str, token: str, path: str, body: dict) -> tuple[int, dict]:
-    """POST JSON and return (status, parsed body) for success and error alike."""
-    request = urllib.request.Request(  # noqa: S310 - http to our loopback server
-        base + path,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    with serving(app) as base:
+        yield base, token, facility_id, lot_id, part_id
 
 
 def stampede(base: str, token: str, path: str, body: dict) -> list[tuple[int, dict]]:
     """THREADS clients POST the same body at the same moment; returns every outcome."""
-    barrier = threading.Barrier(THREADS)
-    results: list[tuple[int, dict]] = []
-    lock = threading.Lock()
-
-    def client() -> None:
-        barrier.wait()
-        outcome = post(base, token, path, body)
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=client) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+    return at_once([lambda: call(base, token, "POST", path, body)] * THREADS)
 
 
 def cents(amount: str) -> int:
@@ -176,10 +133,7 @@ def run_races(url: str) -> None:
 
 
 @pytest.mark.pg
-@pytest.mark.skipif(
-    not os.environ.get("SUPPLY_TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="the suite is running on SQLite; this race runs when it runs on PostgreSQL",
-)
+@on_postgresql
 def test_last_units_race_on_postgresql(database_factory):
     """PostgreSQL: row lock + conditional UPDATE serve exactly the stock there is."""
     run_races(database_factory("race"))

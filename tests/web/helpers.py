@@ -53,16 +53,21 @@ class Browser:
 def sign_in(app: Flask, role: str, facilities=(), all_facilities: bool = False) -> Browser:
     """Create a user and sign them in through /login."""
     actor = make_actor(app, role, list(facilities), all_facilities=all_facilities)
+    return sign_in_as(app, actor.user)
+
+
+def sign_in_as(app: Flask, user: Any) -> Browser:
+    """Sign an existing user (with the test password) in through /login, in a new browser."""
     client = app.test_client()
     forget_cached_user()
     html = client.get("/login").get_data(as_text=True)
     response = client.post(
         "/login",
         data={
-            "username": actor.user.username,
+            "username": user.username,
             "password": TEST_PASSWORD,
             "csrf_token": csrf_token(html),
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
-    return Browser(client, actor.user)
+    return Browser(client, user)

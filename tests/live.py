@@ -1,0 +1,76 @@
+"""A real threaded HTTP server for race tests, and clients that call it at the same moment."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from supply_app.extensions import db
+
+T = TypeVar("T")
+
+# A race's PostgreSQL run: skipped (saying so) when the suite runs on SQLite.
+on_postgresql = pytest.mark.skipif(
+    not os.environ.get("SUPPLY_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="the suite is running on SQLite; this race runs when it runs on PostgreSQL",
+)
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve app on a free loopback port; yields its base URL; disposes the engine after."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def call(base: str, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """Send JSON with a bearer token; (status, parsed body) for success and error alike."""
+    request = urllib.request.Request(  # noqa: S310 - http to our loopback server
+        base + path,
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def at_once(calls: list[Callable[[], T]]) -> list[T]:
+    """Run every call on its own thread, all released at the same moment; their results."""
+    barrier = threading.Barrier(len(calls))
+    results: list[T] = []
+    lock = threading.Lock()
+
+    def run(one: Callable[[], T]) -> None:
+        barrier.wait()
+        outcome = one()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(one,)) for one in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
