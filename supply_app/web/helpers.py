@@ -48,9 +48,9 @@ def has_role(*allowed: str) -> bool:
     return current_user.is_authenticated and current_user.role in allowed
 
 
-def my_facilities() -> list[Facility]:
-    """The active facilities the signed-in user belongs to, in code order."""
-    return list(db.session.scalars(visible_facilities(db.session, me())))
+def my_facilities(include_inactive: bool = False) -> list[Facility]:
+    """The (active) facilities the signed-in user belongs to, in code order."""
+    return list(db.session.scalars(visible_facilities(db.session, me(), include_inactive)))
 
 
 def chosen_facility(arg: str = "facility") -> Facility:
@@ -76,9 +76,12 @@ def status_filter(statuses: tuple[str, ...]) -> str | None:
     return status if status in statuses else None
 
 
-def facility_choices() -> list[SelectChoice]:
-    """Options of the user's facilities for a select field."""
-    return [SelectChoice(f.id, f"{f.code} · {f.name}") for f in my_facilities()]
+def facility_choices(include_inactive: bool = False) -> list[SelectChoice]:
+    """Options of the user's facilities for a select field (deactivated ones marked)."""
+    return [
+        SelectChoice(f.id, f"{f.code} · {f.name}" + ("" if f.active else " (deactivated)"))
+        for f in my_facilities(include_inactive)
+    ]
 
 
 def attach_error(

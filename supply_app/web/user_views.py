@@ -18,8 +18,12 @@ ACCESS_FIELDS = ("display_name", "role", "facility_ids", "all_facilities")
 
 
 def _with_facilities(form: UserEditForm) -> UserEditForm:
-    """The form with the facilities this admin may grant as its choices."""
-    form.facility_ids.choices = facility_choices()
+    """The form with the facilities this admin may grant as its choices.
+
+    Deactivated ones are listed too: a membership the form did not show would be dropped
+    without anyone choosing to drop it.
+    """
+    form.facility_ids.choices = facility_choices(include_inactive=True)
     return form
 
 

@@ -122,3 +122,27 @@ def test_deactivation_and_a_new_password_end_browser_sessions_for_good(app):
     assert again.get("/orders").status_code == 200
     assert admin.patch(path, json={"password": "brand-new-password"}).status_code == 200
     assert "/login" in again.get("/orders").headers.get("Location", "")
+
+
+def test_editing_keeps_a_membership_at_a_deactivated_facility(app):
+    """The form lists deactivated facilities too, so saving a rename drops no membership."""
+    home, closed = make_facility(), make_facility()
+    boss = sign_in(app, "admin", [home, closed])
+    worker = make_actor(app, "viewer", [home, closed])
+    closed.active = False
+    db.session.commit()
+    page = boss.get(f"/users/{worker.user.id}").get_data(as_text=True)
+    assert f"{closed.code} · {closed.name} (deactivated)" in page
+    response = boss.submit(
+        f"/users/{worker.user.id}",
+        {
+            "display_name": "Renamed",
+            "role": "viewer",
+            "facility_ids": [home.id, closed.id],
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    kept = stored(worker.user.username)
+    assert kept.display_name == "Renamed"
+    assert kept.facility_ids == sorted([home.id, closed.id])
