@@ -52,7 +52,8 @@ def request_fingerprint() -> str:
         sort_keys=True,
         separators=(",", ":"),
     )
-    key = str(current_app.secret_key).encode()
+    secret = current_app.secret_key
+    key = secret if isinstance(secret, bytes) else str(secret).encode()
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 

@@ -41,13 +41,18 @@ def serving(app: Flask) -> Iterator[str]:
             db.engine.dispose()
 
 
-def call(base: str, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    """Send JSON with a bearer token; (status, parsed body) for success and error alike."""
+def call(
+    base: str, token: str, method: str, path: str, body: Any = None, key: str | None = None
+) -> tuple[int, Any]:
+    """Send JSON with a bearer token (and an Idempotency-Key); (status, parsed body)."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
     request = urllib.request.Request(  # noqa: S310 - http to our loopback server
         base + path,
         data=None if body is None else json.dumps(body).encode(),
         method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        headers=headers,
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback

@@ -24,5 +24,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('app_user', schema=None) as batch_op:
-        batch_op.drop_column('session_epoch')
+    # A plain DROP COLUMN (SQLite 3.35+): a batch rebuild of app_user would fail its
+    # foreign keys once memberships, tokens or audit rows point at it.
+    op.drop_column('app_user', 'session_epoch')

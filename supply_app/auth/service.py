@@ -171,7 +171,9 @@ def lock_user(session: Session, user_id: int) -> User | None:
     return session.scalar(
         select(User)
         .where(User.id == user_id)
-        .with_for_update()
+        # FOR NO KEY UPDATE on PostgreSQL: rows that merely point at the user (audit
+        # events, idempotency records) take a key-share lock, which this does not block.
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, url_for
+from flask_login import login_user
 
 from supply_app.auth import admin
 from supply_app.auth.permissions import USER_ADMINS
@@ -63,9 +64,12 @@ def user(user_id: int):
         found = admin.get_managed_user(db.session, me(), user_id, for_update=True)
         return admin.update_user(db.session, admin=me(), user=found, changes=changes)
 
-    if run_write(form, work) is None:
+    updated = run_write(form, work)
+    if updated is None:
         target = admin.get_managed_user(db.session, me(), user_id)
         return render_template("users/detail.html", target=target, form=form), 422
+    if updated.id == me().id:
+        login_user(updated)  # your own new password ended your sessions; keep this one
     flash("User updated.", "success")
     return redirect(url_for("web.user", user_id=user_id))
 

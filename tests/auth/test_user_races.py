@@ -3,7 +3,7 @@
 The same new username from many clients: one 201, the rest 409, never a 500. The same
 facility granted by many clients: every answer 200 and one membership. A deactivation
 racing the user's own token requests: once it commits, no token of theirs is live, and
-reactivating the user revives none.
+reactivating the user revives none. One user's keyed token requests at once: all 201.
 """
 
 from __future__ import annotations
@@ -87,12 +87,21 @@ def run_user_races(url: str) -> None:
         )
         back = call(base, boss, "PATCH", worker_path, {"active": True})
         after = call(base, worker, "GET", "/api/v1/me")
+        keyed = at_once(
+            [
+                lambda n=n: call(base, boss, "POST", "/api/v1/me/tokens", {"name": "k"}, f"k{n}")
+                for n in range(THREADS)
+            ]
+        )
     assert Counter(status for status, _ in created) == {201: 1, 409: THREADS - 1}, created
     assert {status for status, _ in granted} == {200}, granted
     assert {status for status, _ in racing} <= {200, 201, 401, 409}, racing
     issued = [body["token"] for status, body in racing if status == 201]
     assert back[0] == 200
     assert after[0] == 401
+    # Each keyed request holds a key-share lock on its user (the idempotency record) when
+    # it asks for the user lock: that must wait, not deadlock.
+    assert [status for status, _ in keyed] == [201] * THREADS, keyed
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(User.username == "twin")) == 1
         held = db.session.scalars(

@@ -146,3 +146,23 @@ def test_editing_keeps_a_membership_at_a_deactivated_facility(app):
     kept = stored(worker.user.username)
     assert kept.display_name == "Renamed"
     assert kept.facility_ids == sorted([home.id, closed.id])
+
+
+def test_changing_your_own_password_keeps_this_browser_signed_in(app):
+    """Your other browsers are signed out; the one you changed it in stays signed in."""
+    home = make_facility()
+    boss = sign_in(app, "admin", [home])
+    elsewhere = sign_in_as(app, boss.user)
+    response = boss.submit(
+        f"/users/{boss.user.id}",
+        {
+            "display_name": "Boss",
+            "role": "admin",
+            "facility_ids": [home.id],
+            "active": "y",
+            "password": "a-fresh-password-9",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert boss.get("/users").status_code == 200
+    assert "/login" in elsewhere.get("/users").headers.get("Location", "")
