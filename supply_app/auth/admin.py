@@ -24,6 +24,7 @@ from supply_app.auth.service import (
     lock_user,
     member_facility_ids,
     record_audit,
+    user_snapshot,
 )
 from supply_app.db import utcnow
 from supply_app.errors import Conflict, InvalidInput, NotFound
@@ -64,18 +65,6 @@ def get_managed_user(
     if user is None:
         raise missing
     return user
-
-
-def snapshot(user: User) -> dict[str, Any]:
-    """What the audit trail records of a user (never the password)."""
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role,
-        "all_facilities": user.all_facilities,
-        "facility_ids": user.facility_ids,
-        "active": user.active,
-    }
 
 
 def _check_grantable(
@@ -137,7 +126,7 @@ def update_user(
     :raises Conflict: an admin deactivating or demoting themself.
     """
     access = _checked_access(session, admin, user, changes)
-    before = snapshot(user)
+    before = user_snapshot(user)
     user.display_name = changes.get("display_name", user.display_name)
     user.role, user.all_facilities, facility_ids = access
     _set_memberships(user, facility_ids)
@@ -155,7 +144,7 @@ def update_user(
     elif changes.get("active") is True:
         user.active = True
     session.flush()
-    after = snapshot(user)
+    after = user_snapshot(user)
     if before != after or extra:
         record_audit(
             session,

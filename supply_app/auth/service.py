@@ -118,15 +118,21 @@ def create_user(
         actor=actor,
         action="user.create",
         entity=("user", user.id),
-        after={
-            "username": username,
-            "display_name": display_name,
-            "role": role,
-            "facility_ids": sorted(set(facility_ids)),
-            "all_facilities": all_facilities,
-        },
+        after=user_snapshot(user),
     )
     return user
+
+
+def user_snapshot(user: User) -> dict[str, Any]:
+    """What the audit trail records of a user (never the password)."""
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "all_facilities": user.all_facilities,
+        "facility_ids": user.facility_ids,
+        "active": user.active,
+    }
 
 
 def check_password(session: Session, username: str, password: str) -> User | None:

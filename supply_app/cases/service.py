@@ -231,7 +231,10 @@ def _insert_case(
     try:
         (case,) = insert_rows(session, ProcedureCase, [columns])
     except IntegrityError as exc:
-        raise _reference_taken(facility.code, data["reference"]) from exc
+        raise InvalidInput(
+            f"Case reference {data['reference']!r} is already used at {facility.code}.",
+            field="reference",
+        ) from exc
     procedures = insert_rows(
         session,
         CaseProcedure,
@@ -250,12 +253,6 @@ def _insert_case(
     )
     set_committed_value(case, "procedures", procedures)
     return case
-
-
-def _reference_taken(facility_code: str, reference: str) -> InvalidInput:
-    return InvalidInput(
-        f"Case reference {reference!r} is already used at {facility_code}.", field="reference"
-    )
 
 
 def _consumable(session: Session, part_id: int, where: str) -> Part:

@@ -253,40 +253,6 @@ def _increase(session: Session, facility_id: int, lot_id: int, eaches: int, valu
     _expire_cached_balance(session, facility_id, lot_id)
 
 
-_DECREASE = (
-    update(_BALANCE)
-    .where(
-        _BALANCE.c.id == bindparam("balance_id"),
-        _BALANCE.c.on_hand >= bindparam("eaches"),
-        _BALANCE.c.value_cents >= bindparam("value"),
-    )
-    .values(
-        on_hand=_BALANCE.c.on_hand - bindparam("eaches"),
-        value_cents=_BALANCE.c.value_cents - bindparam("value"),
-        updated_at=bindparam("now"),
-    )
-    .returning(_BALANCE.c.facility_id, _BALANCE.c.lot_id)
-)
-
-
-def _decrease(session: Session, snap: Snapshot, eaches: int, value: int) -> None:
-    """Take eaches and value with one conditional UPDATE; refuse if stock is short.
-
-    :raises InsufficientStock: the row holds fewer than eaches (nothing is written).
-    """
-    row = session.execute(
-        _DECREASE, {"balance_id": snap.id, "eaches": eaches, "value": value, "now": utcnow()}
-    ).one_or_none()
-    if row is None:
-        available = session.scalar(select(StockBalance.on_hand).where(StockBalance.id == snap.id))
-        raise InsufficientStock(
-            f"Only {available} on hand; {eaches} requested.",
-            requested=eaches,
-            available=available or 0,
-        )
-    _expire_cached_balance(session, row.facility_id, row.lot_id)
-
-
 _DECREASE_MANY = (
     update(_BALANCE)
     .where(
@@ -300,6 +266,20 @@ _DECREASE_MANY = (
         updated_at=bindparam("now"),
     )
 )
+_DECREASE = _DECREASE_MANY.returning(_BALANCE.c.facility_id, _BALANCE.c.lot_id)
+
+
+def _decrease(session: Session, snap: Snapshot, eaches: int, value: int) -> None:
+    """Take eaches and value with one conditional UPDATE; refuse if stock is short.
+
+    :raises InsufficientStock: the row holds fewer than eaches (nothing is written).
+    """
+    row = session.execute(
+        _DECREASE, {"balance_id": snap.id, "eaches": eaches, "value": value, "now": utcnow()}
+    ).one_or_none()
+    if row is None:
+        raise _short_now(session, snap, eaches)
+    _expire_cached_balance(session, row.facility_id, row.lot_id)
 
 
 def _decrease_many(
@@ -328,12 +308,7 @@ def _decrease_many(
     if result.rowcount != len(takes):
         # Not reached while the rows are locked and checked first; still refuse clearly.
         _, snap, eaches, _ = takes[0]
-        available = session.scalar(select(StockBalance.on_hand).where(StockBalance.id == snap.id))
-        raise InsufficientStock(
-            f"Only {available} on hand; {eaches} requested.",
-            requested=eaches,
-            available=available or 0,
-        )
+        raise _short_now(session, snap, eaches)
     for key in dict.fromkeys(key for key, *_ in takes):
         _expire_cached_balance(session, *key)
 
@@ -348,15 +323,23 @@ def _expire_cached_balance(session: Session, facility_id: int, lot_id: int) -> N
             session.expire(obj)
 
 
+def _insufficient(available: int, eaches: int) -> InsufficientStock:
+    """The 409 for a take of eaches from a balance holding available."""
+    return InsufficientStock(
+        f"Only {available} on hand; {eaches} requested.", requested=eaches, available=available
+    )
+
+
+def _short_now(session: Session, snap: Snapshot, eaches: int) -> InsufficientStock:
+    """The 409 for a conditional decrement that found too little, with what is there now."""
+    available = session.scalar(select(StockBalance.on_hand).where(StockBalance.id == snap.id))
+    return _insufficient(available or 0, eaches)
+
+
 def _require_stock(snap: Snapshot | None, eaches: int) -> Snapshot:
     """The snapshot if it holds eaches, else InsufficientStock with requested/available."""
-    available = snap.on_hand if snap else 0
     if snap is None or snap.on_hand < eaches:
-        raise InsufficientStock(
-            f"Only {available} on hand; {eaches} requested.",
-            requested=eaches,
-            available=available,
-        )
+        raise _insufficient(snap.on_hand if snap else 0, eaches)
     return snap
 
 

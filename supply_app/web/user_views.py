@@ -81,9 +81,9 @@ def _current(user) -> dict[str, Any]:
 
 def _changes(form: UserEditForm, current: dict[str, Any]) -> dict[str, Any]:
     """Only what the admin changed (and a new password, when one was typed)."""
-    changes = {name: form[name].data for name in current if form[name].data != current[name]}
-    if "facility_ids" in changes and sorted(changes["facility_ids"]) == current["facility_ids"]:
-        del changes["facility_ids"]
+    typed = {name: form[name].data for name in current}
+    typed["facility_ids"] = sorted(typed["facility_ids"])  # ticked in list order
+    changes = {name: value for name, value in typed.items() if value != current[name]}
     if form.password.data:
         changes["password"] = form.password.data
     return changes
