@@ -26,6 +26,7 @@ from supply_app.auth.permissions import ORDER_APPROVERS, ORDER_BUILDERS, ORDER_R
 from supply_app.auth.service import facility_ids_for, record_audit, require_role
 from supply_app.catalog.models import Part
 from supply_app.catalog.service import get_part, get_part_by_number, price_in_effect
+from supply_app.cells import csv_safe
 from supply_app.db import utcnow
 from supply_app.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from supply_app.facilities.models import Facility
@@ -654,20 +655,13 @@ def ecat_export(order: PurchaseOrder) -> dict[str, Any]:
     return {**header, "lines": rows, "total": format_cents(order.total_cents or 0)}
 
 
-def _csv_safe(value: Any) -> Any:
-    """Stop a spreadsheet from running a cell as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def ecat_csv(order: PurchaseOrder) -> str:
     """The ECAT export as CSV text: a header row, then one row per order line."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=ECAT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in ecat_export(order)["lines"]:
-        writer.writerow({key: _csv_safe(value) for key, value in row.items()})
+        writer.writerow({key: csv_safe(value) for key, value in row.items()})
     return out.getvalue()
 
 

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from flask import (
-    Response,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    stream_with_context,
-    url_for,
-)
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
@@ -27,6 +17,7 @@ from supply_app.coding import available_years
 from supply_app.extensions import db
 from supply_app.facilities.models import SITES_OF_SERVICE
 from supply_app.reporting import service as reporting
+from supply_app.reporting.export import export_response, open_export
 from supply_app.web import bp
 from supply_app.web.charts import Series, bar_chart
 from supply_app.web.forms import ActionForm, OverrideForm, options
@@ -42,7 +33,6 @@ GROUPINGS = {
 }
 ROWS_PER_PAGE = 50
 CHART_ROWS = 120  # ten years of months
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class MarginFilterForm(FlaskForm):
@@ -160,21 +150,8 @@ def margin_export(fmt: str):
     form = _filter_form()
     if not _valid(form):
         return render_template("finance/margin.html", form=form, report=None, charts=[]), 422
-    args = _report_args(form)
-    header, rows = reporting.export_rows(db.session, me(), args)
-    name = f"case-margin-{args['group_by'][0]}-{date.today().isoformat()}"
-    if fmt == "csv":
-        response = Response(
-            stream_with_context(reporting.csv_chunks(header, rows)), mimetype="text/csv"
-        )
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    return send_file(
-        reporting.xlsx_file(header, rows),
-        mimetype=XLSX,
-        as_attachment=True,
-        download_name=f"{name}.xlsx",
-    )
+    export = open_export(db.session, db.engine, me(), {**_report_args(form), "format": fmt})
+    return export_response(export)
 
 
 def _year_arg() -> int:
