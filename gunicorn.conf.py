@@ -27,6 +27,3 @@ threads = int(os.environ.get("SUPPLY_THREADS", "4"))
 timeout = int(os.environ.get("SUPPLY_WORKER_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("SUPPLY_GRACEFUL_TIMEOUT", "300"))
 keepalive = 5
-# The heartbeat file on tmpfs: a slow or full disk must not make a healthy worker look hung.
-if os.path.isdir("/dev/shm"):
-    worker_tmp_dir = "/dev/shm"
