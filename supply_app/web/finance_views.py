@@ -17,7 +17,7 @@ from supply_app.coding import available_years
 from supply_app.extensions import db
 from supply_app.facilities.models import SITES_OF_SERVICE
 from supply_app.reporting import service as reporting
-from supply_app.reporting.export import export_response, open_export
+from supply_app.reporting.export import XLSX_DATA_ROWS, export_response, open_export
 from supply_app.web import bp
 from supply_app.web.charts import Series, bar_chart
 from supply_app.web.forms import ActionForm, OverrideForm, options
@@ -140,13 +140,18 @@ def margin():
         group_by=args["group_by"][0],
         charts=_charts(args),
         query=query,
+        xlsx_rows=XLSX_DATA_ROWS,
     )
 
 
 @bp.route("/reports/margin.<any(csv, xlsx):fmt>")
 @ui_roles(*REPORT_READERS)
 def margin_export(fmt: str):
-    """Download the filtered report (every row plus a TOTAL row) as CSV or XLSX."""
+    """Download the filtered report (every row, then a TOTAL row) as CSV or XLSX, streamed.
+
+    The page's download buttons fetch this with export.js, which shows progress and saves
+    the file only once it has checked that the whole file arrived.
+    """
     form = _filter_form()
     if not _valid(form):
         return render_template("finance/margin.html", form=form, report=None, charts=[]), 422
