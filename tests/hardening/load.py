@@ -186,10 +186,12 @@ class Gunicorn:
         threads: int = 8,
         log: Path,
         options: list[str] | None = None,
+        environment: dict[str, str] | None = None,
     ) -> None:
-        """options replace the worker settings (gthread, workers, threads, 60 s timeout)."""
+        """options replace the worker settings (gthread, workers, threads, 60 s timeout);
+        environment adds to the server's environment variables."""
         self.url, self.workers, self.threads, self.log = url, workers, threads, log
-        self.options = options
+        self.options, self.environment = options, environment or {}
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -205,6 +207,7 @@ class Gunicorn:
             "SUPPLY_DATABASE_URL": self.url,
             "SUPPLY_SECRET_KEY": self.secret_key,
             "SUPPLY_LOG_LEVEL": "WARNING",
+            **self.environment,
         }
         options = self.options or [
             "--workers",
