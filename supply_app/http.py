@@ -1,19 +1,21 @@
-"""API plumbing shared by every domain: problem+json docs, pagination, money fields."""
+"""API plumbing shared by every domain: problem+json docs, strict query parsing, pagination."""
 
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 import marshmallow as ma
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
-from marshmallow import validate
 from sqlalchemy import Select, func, select
 from webargs.flaskparser import FlaskParser
 
-MAX_INT32 = 2_147_483_647
+from supply_app.fields import Money, RuleNumber
+from supply_app.rules import WholeNumber
+
+PAGE = WholeNumber("page", 1, 10_000)
+PER_PAGE = WholeNumber("per_page", 1, 100)
 
 
 class ProblemSchema(ma.Schema):
@@ -64,9 +66,6 @@ class ProblemApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-MONEY_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
-
-
 class StrictQueryParser(FlaskParser):
     """Rejects unknown query parameters as it rejects unknown body fields.
 
@@ -87,77 +86,11 @@ class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictQueryParser()
 
 
-class Money(ma.fields.Field):
-    """Integer cents in Python, a decimal string ("903.63") in JSON."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        # Documented as a string with a pattern, so the spec says what the API accepts.
-        metadata = {"pattern": MONEY_PATTERN, "example": "903.63", **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, **kwargs)
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        return format_cents(int(value))
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if not isinstance(value, str):
-            raise ma.ValidationError('Give an amount as a string, such as "1234.50".')
-        try:
-            amount = Decimal(value)
-        except InvalidOperation as exc:
-            raise ma.ValidationError('Give an amount such as "1234.50".') from exc
-        if not amount.is_finite():
-            raise ma.ValidationError('Give an amount such as "1234.50".')
-        if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-            raise ma.ValidationError("Give an amount with at most two decimal places.")
-        if not Decimal("0") <= amount <= Decimal("10000000"):
-            raise ma.ValidationError("Amount must be between 0 and 10000000.00.")
-        return int(amount * 100)
-
-
-def format_cents(cents: int) -> str:
-    """Render integer cents as a decimal string with two places."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{part:02d}"
-
-
-class WholeNumber(ma.fields.Integer):
-    """A strict integer that also takes a JSON number with no fraction (29.0).
-
-    JSON Schema counts 29.0 as an integer, so the published spec allows it; 29.5, "29"
-    and booleans are still refused rather than truncated or coerced.
-    """
-
-    def _validated(self, value: Any) -> int:
-        if self.strict and isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return super()._validated(value)
-
-
-def bounded_int(
-    minimum: int = 1, maximum: int = MAX_INT32, *, strict: bool = True, **kwargs: Any
-) -> ma.fields.Integer:
-    """An integer field with bounds, so no client value can overflow a column.
-
-    JSON bodies are strict (no "5" for 5); query strings pass strict=False.
-    """
-    return WholeNumber(strict=strict, validate=validate.Range(minimum, maximum), **kwargs)
-
-
-def bounded_str(maximum: int, minimum: int = 1, **kwargs: Any) -> ma.fields.String:
-    """A string field with length bounds (plus any extra validators given)."""
-    extra = kwargs.pop("validate", ())
-    extra = list(extra) if isinstance(extra, list | tuple) else [extra]
-    return ma.fields.String(validate=[validate.Length(minimum, maximum), *extra], **kwargs)
-
-
 class PageArgs(ma.Schema):
     """Bounded page/per_page query arguments."""
 
-    page = ma.fields.Integer(load_default=1, validate=validate.Range(1, 10_000))
-    per_page = ma.fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    page = RuleNumber(PAGE, from_text=True, load_default=1)
+    per_page = RuleNumber(PER_PAGE, from_text=True, load_default=50)
 
 
 class PageMeta(ma.Schema):

@@ -15,7 +15,8 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, sele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from supply_app.db import UTCDateTime, begin_write, utcnow
+from supply_app.clock import utcnow
+from supply_app.db import UTCDateTime, begin_write
 from supply_app.errors import Conflict, InvalidInput
 from supply_app.extensions import db
 

@@ -29,8 +29,9 @@ from sqlalchemy.sql.functions import FunctionElement
 from supply_app.cases.models import CaseProcedure, ProcedureCase
 from supply_app.facilities.models import Facility
 from supply_app.inventory.models import StockMovement
+from supply_app.reporting.rules import GROUPING
 
-GROUPINGS = ("case", "facility", "month", "site_of_service", "code_mix")
+GROUPINGS = GROUPING.values
 
 
 class service_month(FunctionElement):

@@ -21,8 +21,8 @@ from supply_app.cases.models import CaseSupply, ProcedureCase
 from supply_app.errors import NotFound
 from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_facility
-from supply_app.http import format_cents
 from supply_app.inventory.models import Lot, StockBalance, StockMovement
+from supply_app.money import format_cents
 from supply_app.reporting.queries import FIGURES, MarginFilter, case_count, case_page, grouped
 
 EXPORT_BATCH = 1000

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, url_for
 
 from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, REPORT_READERS, USER_ADMINS
-from supply_app.web.helpers import days_until, dollars, has_role, packs_and_eaches
+from supply_app.money import dollars
+from supply_app.web.helpers import days_until, has_role, packs_and_eaches
 
 bp = Blueprint(
     "web",
