@@ -15,6 +15,10 @@ MIN_PASSWORD_LENGTH = 10
 #: Any characters but control characters, kept exactly as typed (never trimmed).
 PASSWORD = Text("password", 200, min_length=MIN_PASSWORD_LENGTH, trim=False)
 DISPLAY_NAME = Text("display name", 120)
+#: What a sign-in form takes: any name and password shaped text (a wrong one is a wrong
+#: guess, answered like any other), never control characters.
+SIGN_IN_NAME = Text("username", 80)
+SIGN_IN_PASSWORD = Text("password", 200, trim=False)
 ROLE = Choice(
     "role",
     (

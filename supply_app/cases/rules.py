@@ -7,7 +7,7 @@ about the patient exists.
 from __future__ import annotations
 
 from supply_app.coding import ANTERIOR_KNEE_NERVES, GENICULAR_NERVES, NERVE_LABELS
-from supply_app.rules import Choice, Identifier, Text, WholeNumber
+from supply_app.rules import Choice, Day, Identifier, Text, WholeNumber
 
 CASE_REFERENCE = Identifier(
     "case reference",
@@ -35,9 +35,14 @@ NERVE = Choice(
     "nerve",
     tuple((slug, NERVE_LABELS[slug]) for slug in (*ANTERIOR_KNEE_NERVES, *GENICULAR_NERVES)),
 )
+DATE_OF_SERVICE = Day("date of service")
+#: The case form's scan box: one barcode per line (each line is then a SCAN).
+SCANNED_SUPPLIES = Text("scanned supplies", 4000, min_length=0, multiline=True)
 CASE_STATUS = Choice("case status", (("recorded", "Recorded"), ("voided", "Voided")))
 #: Eaches of one supply line of a case.
 SUPPLY_EACHES = WholeNumber("eaches", 1, 1000)
+#: Eaches of a part picked by earliest expiry on the case form: none, or one line's worth.
+PICK_EACHES = WholeNumber("eaches", 0, SUPPLY_EACHES.maximum)
 #: Stored on the case and in the reversal notes ("case 12 voided: ..."), which hold 200.
 VOID_REASON = Text("reason for voiding", 150)
 SCHEDULE_YEAR = WholeNumber("calendar year", 2000, 2100)

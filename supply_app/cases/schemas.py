@@ -12,9 +12,6 @@ from supply_app.fields import Money, id_field, query_id, rule_field
 from supply_app.http import PageArgs, page_envelope
 from supply_app.inventory.rules import LOT_NUMBER, SCAN
 from supply_app.money import PRICE
-from supply_app.rules import Day
-
-DATE_OF_SERVICE = Day("date of service")
 
 
 class ProcedureIn(ma.Schema):
@@ -60,7 +57,7 @@ class CaseIn(ma.Schema):
 
     facility_id = id_field(required=True)
     reference = rule_field(rules.CASE_REFERENCE, required=True)
-    date_of_service = rule_field(DATE_OF_SERVICE, required=True)
+    date_of_service = rule_field(rules.DATE_OF_SERVICE, required=True)
     laterality = rule_field(rules.LATERALITY, required=True)
     procedures = ma.fields.List(
         ma.fields.Nested(ProcedureIn), required=True, validate=validate.Length(1, 10)
@@ -138,8 +135,8 @@ class CaseQuery(PageArgs):
 
     facility_id = query_id()
     status = rule_field(rules.CASE_STATUS)
-    date_from = rule_field(DATE_OF_SERVICE)
-    date_to = rule_field(DATE_OF_SERVICE)
+    date_from = rule_field(rules.DATE_OF_SERVICE)
+    date_to = rule_field(rules.DATE_OF_SERVICE)
 
 
 class RepriceIn(ma.Schema):
@@ -212,7 +209,7 @@ class PriceIn(ma.Schema):
     facility_id = id_field()
     site_of_service = rule_field(SITE_OF_SERVICE)
     cf_track = rule_field(CF_TRACK)
-    date_of_service = rule_field(DATE_OF_SERVICE, required=True)
+    date_of_service = rule_field(rules.DATE_OF_SERVICE, required=True)
     laterality = rule_field(rules.LATERALITY, required=True)
     procedures = ma.fields.List(
         ma.fields.Nested(ProcedureIn), required=True, validate=validate.Length(1, 10)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supply_app.rules import Choice, Identifier, Text, WholeNumber
+from supply_app.rules import Choice, Day, Identifier, Text, WholeNumber
 
 PART_NUMBER = Identifier(
     "part number",
@@ -30,3 +30,4 @@ CONTRACT_VEHICLE = Text("contract vehicle", 20)
 SOURCE = Text("source", 500)
 SEARCH = Text("search text", 100)
 PRICE_NOTE = Text("note", 200, min_length=0)
+PRICE_DATE = Day("date")

@@ -11,9 +11,6 @@ from supply_app.catalog import rules
 from supply_app.fields import Money, id_field, query_id, rule_field
 from supply_app.http import PageArgs, page_envelope
 from supply_app.money import PRICE
-from supply_app.rules import Day
-
-PRICE_DATE = Day("date")
 
 
 class CatalogGtinIn(ma.Schema):
@@ -88,8 +85,8 @@ class ContractPriceIn(ma.Schema):
 
     part_id = id_field(required=True)
     unit_price = Money(PRICE, required=True, metadata={"description": "Price per unit of issue"})
-    effective_from = rule_field(PRICE_DATE, required=True)
-    effective_to = rule_field(PRICE_DATE, allow_none=True, load_default=None)
+    effective_from = rule_field(rules.PRICE_DATE, required=True)
+    effective_to = rule_field(rules.PRICE_DATE, allow_none=True, load_default=None)
     note = rule_field(rules.PRICE_NOTE, allow_none=True, load_default=None)
 
     @ma.validates_schema
@@ -128,7 +125,9 @@ class ContractPriceQuery(PageArgs):
     """Filters for contract prices."""
 
     part_id = query_id()
-    on = rule_field(PRICE_DATE, metadata={"description": "Only the price in effect on this date"})
+    on = rule_field(
+        rules.PRICE_DATE, metadata={"description": "Only the price in effect on this date"}
+    )
 
 
 ContractPricePage = page_envelope(ContractPriceOut, "ContractPricePage")

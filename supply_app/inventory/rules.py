@@ -6,7 +6,7 @@ use them (see supply_app.rules for the kinds).
 
 from __future__ import annotations
 
-from supply_app.rules import Choice, Identifier, Text, WholeNumber
+from supply_app.rules import Choice, Day, Identifier, Text, WholeNumber
 
 #: GS1's character set 82 (what AI 10 batch and AI 21 serial may hold), 1 to 20 long.
 _GS1_CSET82 = r"[!\"%-?A-Z_a-z]{1,20}"
@@ -83,5 +83,6 @@ MOVEMENT_KIND = Choice(
     ),
 )
 
+EXPIRY_DATE = Day("expiry date")
 NOTE = Text("note", 200, min_length=0)
 REVERSAL_REASON = Text("reason", 200)

@@ -10,9 +10,8 @@ from supply_app.http import PageArgs, page_envelope
 from supply_app.inventory import rules
 from supply_app.inventory.valuation import share_of_value
 from supply_app.money import PRICE, format_cents
-from supply_app.rules import Day, WholeNumber
+from supply_app.rules import WholeNumber
 
-EXPIRY_DATE = Day("expiry date")
 #: Keyset paging through the ledger.
 AFTER_ID = WholeNumber("after_id", 0, 2_147_483_647)
 PAGE_LIMIT = WholeNumber("limit", 1, 200)
@@ -35,7 +34,7 @@ class ReceiptIn(ma.Schema):
     scan = rule_field(rules.SCAN)
     part_id = id_field()
     lot_number = rule_field(rules.LOT_NUMBER)
-    expiry_date = rule_field(EXPIRY_DATE)
+    expiry_date = rule_field(rules.EXPIRY_DATE)
     serial = rule_field(rules.SERIAL)
     eaches = rule_field(rules.EACHES)
     packs = rule_field(rules.RECEIPT_PACKS)

@@ -7,17 +7,7 @@ import click
 from supply_app.cli import RuleParam, unit_of_work
 from supply_app.facilities.rules import FACILITY_CODE
 from supply_app.money import format_cents
-from supply_app.rules import Identifier
-
-#: A MILSTRIP document number: DoDAAC + Julian date YDDD + four-digit serial.
-DOCUMENT_NUMBER = Identifier(
-    "document number",
-    r"[A-Z0-9]{6}[0-9]{4}[0-9]{4}",
-    14,
-    min_length=14,
-    upper=True,
-    hint="14 characters: the DoDAAC, the Julian date YDDD and a four-digit serial",
-)
+from supply_app.ordering.rules import DOCUMENT_NUMBER
 
 orders_cli = click.Group("orders", help="Purchase orders on the ECAT contract.")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supply_app.rules import Choice, Identifier, Text, WholeNumber
+from supply_app.rules import Choice, Day, Identifier, Text, WholeNumber
 
 FUND_CODE = Identifier(
     "fund code", r"[A-Z0-9]{2}", 2, min_length=2, upper=True, hint="two letters or digits, e.g. 2F"
@@ -17,6 +17,18 @@ PRIORITY = Choice(
         )
         for n in range(1, 16)
     ),
+)
+DELIVERY_DATE = Day("required delivery date")
+#: Filters on when orders were created (UTC dates).
+CREATED_DATE = Day("created date")
+#: A MILSTRIP document number: DoDAAC + Julian date YDDD + four-digit serial.
+DOCUMENT_NUMBER = Identifier(
+    "document number",
+    r"[A-Z0-9]{6}[0-9]{4}[0-9]{4}",
+    14,
+    min_length=14,
+    upper=True,
+    hint="14 characters: the DoDAAC, the Julian date YDDD and a four-digit serial",
 )
 MAX_PACKS = 1000
 PACKS = WholeNumber("packs", 1, MAX_PACKS)

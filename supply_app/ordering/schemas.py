@@ -10,14 +10,10 @@ from marshmallow import validate
 from supply_app.catalog.rules import PART_NUMBER
 from supply_app.fields import Money, id_field, query_id, rule_field
 from supply_app.http import PageArgs, page_envelope
-from supply_app.inventory.rules import LOT_NUMBER, SCAN
+from supply_app.inventory.rules import EXPIRY_DATE, LOT_NUMBER, SCAN
 from supply_app.money import format_cents
 from supply_app.ordering import rules
-from supply_app.rules import Day, RuleBroken
-
-DELIVERY_DATE = Day("required delivery date")
-EXPIRY_DATE = Day("expiry date")
-CREATED_DATE = Day("created date")
+from supply_app.rules import RuleBroken
 
 
 class PriorityField(ma.fields.String):
@@ -41,7 +37,7 @@ class OrderHeaderIn(ma.Schema):
 
     fund_code = rule_field(rules.FUND_CODE, required=True)
     priority = PriorityField(required=True)
-    required_delivery_date = rule_field(DELIVERY_DATE, required=True)
+    required_delivery_date = rule_field(rules.DELIVERY_DATE, required=True)
     notes = rule_field(rules.ORDER_NOTES, allow_none=True)
 
 
@@ -72,7 +68,7 @@ class OrderPatch(ma.Schema):
 
     fund_code = rule_field(rules.FUND_CODE)
     priority = PriorityField()
-    required_delivery_date = rule_field(DELIVERY_DATE)
+    required_delivery_date = rule_field(rules.DELIVERY_DATE)
     notes = rule_field(rules.ORDER_NOTES, allow_none=True)
 
 
@@ -173,8 +169,8 @@ class OrderQuery(PageArgs):
 
     facility_id = query_id()
     status = rule_field(rules.ORDER_STATUS)
-    created_from = rule_field(CREATED_DATE, metadata={"description": "UTC date"})
-    created_to = rule_field(CREATED_DATE, metadata={"description": "UTC date"})
+    created_from = rule_field(rules.CREATED_DATE, metadata={"description": "UTC date"})
+    created_to = rule_field(rules.CREATED_DATE, metadata={"description": "UTC date"})
 
 
 OrderPage = page_envelope(OrderOut, "OrderPage")

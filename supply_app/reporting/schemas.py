@@ -6,14 +6,11 @@ import marshmallow as ma
 from marshmallow import validate
 from webargs.fields import DelimitedList
 
-from supply_app.cases.rules import PROCEDURE_CODE
+from supply_app.cases.rules import DATE_OF_SERVICE, PROCEDURE_CODE
 from supply_app.facilities.rules import SITE_OF_SERVICE
 from supply_app.fields import Money, query_id, rule_field
 from supply_app.http import PageArgs, PageMeta
 from supply_app.reporting.rules import EXPORT_FORMAT, GROUPING
-from supply_app.rules import Day
-
-DATE_OF_SERVICE = Day("date of service")
 
 
 class MarginQuery(PageArgs):

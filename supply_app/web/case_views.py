@@ -9,13 +9,12 @@ from flask import flash, redirect, render_template, request, url_for
 from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS
 from supply_app.cases import service as cases
 from supply_app.cases.models import CASE_STATUSES
-from supply_app.cases.rules import SUPPLY_EACHES
+from supply_app.cases.rules import PICK_EACHES
 from supply_app.catalog.service import parts_query
 from supply_app.coding import ANTERIOR_KNEE_NERVES, GENICULAR_NERVES, NERVE_LABELS
 from supply_app.errors import InvalidInput
 from supply_app.extensions import db
 from supply_app.inventory import service as inventory
-from supply_app.rules import WholeNumber
 from supply_app.web import bp
 from supply_app.web.fields import RuleNumberField
 from supply_app.web.forms import CaseForm, VoidForm, options
@@ -31,8 +30,6 @@ from supply_app.web.helpers import (
 )
 
 CASE_LIST_LIMIT = 100
-#: Eaches of a part picked by earliest expiry: none, or what one supply line may hold.
-PICK_EACHES = WholeNumber("eaches", 0, SUPPLY_EACHES.maximum)
 
 
 def _consumable_parts() -> list:
@@ -54,7 +51,7 @@ def _case_form(parts: list) -> CaseForm:
         setattr(
             PickedCaseForm,
             f"pick_{part.id}",
-            RuleNumberField(f"{part.part_number} eaches", PICK_EACHES, default=0),
+            RuleNumberField(f"{part.part_number} eaches", PICK_EACHES, optional=True),
         )
     form = PickedCaseForm()
     form.facility_id.choices = facility_choices()

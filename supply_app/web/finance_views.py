@@ -21,7 +21,7 @@ from wtforms.validators import Optional
 from supply_app.auth.permissions import ALL_ROLES, FEE_SCHEDULE_EDITORS, REPORT_READERS
 from supply_app.cases import fees
 from supply_app.cases import service as cases
-from supply_app.cases.rules import PROCEDURE_CODE, SCHEDULE_YEAR
+from supply_app.cases.rules import DATE_OF_SERVICE, PROCEDURE_CODE, SCHEDULE_YEAR
 from supply_app.clock import utcnow
 from supply_app.coding import available_years
 from supply_app.extensions import db
@@ -33,7 +33,7 @@ from supply_app.reporting.rules import GROUPING
 from supply_app.web import bp
 from supply_app.web.charts import Series, bar_chart
 from supply_app.web.fields import RuleDateField, RuleSelectField
-from supply_app.web.forms import DATE_OF_SERVICE, ActionForm, OverrideForm, options, row_id
+from supply_app.web.forms import ActionForm, OverrideForm, options, row_id
 from supply_app.web.helpers import facility_choices, me, query_number, run_write, ui_roles
 
 

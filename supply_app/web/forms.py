@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField
-from wtforms.validators import DataRequired, InputRequired, StopValidation
+from wtforms.validators import InputRequired, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from supply_app.auth import rules as auth_rules
@@ -20,7 +20,7 @@ from supply_app.fields import ID
 from supply_app.inventory import rules as stock_rules
 from supply_app.money import PRICE
 from supply_app.ordering import rules as order_rules
-from supply_app.rules import Day, RuleBroken, Text
+from supply_app.rules import RuleBroken
 from supply_app.web.fields import (
     AmountField,
     RuleDateField,
@@ -30,13 +30,6 @@ from supply_app.web.fields import (
     RuleTextField,
     options,
 )
-
-EXPIRY_DATE = Day("expiry date")
-DELIVERY_DATE = Day("required delivery date")
-DATE_OF_SERVICE = Day("date of service")
-#: The case form's scan box: one barcode per line.
-SCANS = Text("scanned supplies", 4000, min_length=0, multiline=True)
-SIGN_IN_PASSWORD = Text("password", 200, trim=False)
 
 __all__ = ["options"]
 
@@ -87,18 +80,9 @@ class RuleCheckboxList(CheckboxList):
 class LoginForm(FlaskForm):
     """Sign in with username and password (any text: a wrong one is just a wrong guess)."""
 
-    username = RuleTextField("Username", Text("username", 80))
-    password = PasswordField(
-        "Password", validators=[DataRequired()], render_kw={"maxlength": 200, "required": True}
-    )
+    username = RuleTextField("Username", auth_rules.SIGN_IN_NAME)
+    password = RuleTextField("Password", auth_rules.SIGN_IN_PASSWORD, widget=PasswordField.widget)
     remember = BooleanField("Keep me signed in on this computer")
-
-    def validate_password(self, field: Any) -> None:
-        """No control characters and at most 200 characters, kept exactly as typed."""
-        try:
-            SIGN_IN_PASSWORD.clean(field.data)
-        except RuleBroken as exc:
-            raise StopValidation(str(exc)) from exc
 
 
 def scan_field() -> RuleTextField:
@@ -140,7 +124,7 @@ class QuantityMixin:
 class ReceiveForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
     """Stock arriving outside an order: opening balance, loan, donation or return."""
 
-    expiry_date = RuleDateField("Expiry date", EXPIRY_DATE)
+    expiry_date = RuleDateField("Expiry date", stock_rules.EXPIRY_DATE)
     reason = RuleSelectField("Reason", stock_rules.FREE_RECEIPT_REASON)
     pack_cost = AmountField(
         "Cost per pack ($)",
@@ -184,7 +168,7 @@ class OrderHeaderMixin:
 
     fund_code = RuleTextField("Fund code", order_rules.FUND_CODE)
     priority = RuleSelectField("Priority designator", order_rules.PRIORITY, default="13")
-    required_delivery_date = RuleDateField("Required delivery date", DELIVERY_DATE)
+    required_delivery_date = RuleDateField("Required delivery date", order_rules.DELIVERY_DATE)
 
 
 class OrderForm(FlaskForm, OrderHeaderMixin):
@@ -218,7 +202,7 @@ class OrderReceiveForm(FlaskForm):
     line_id = IdSelectField("Order line")
     packs = RuleNumberField("Packs received", order_rules.PACKS, default=1)
     lot_number = RuleTextField("Lot number", stock_rules.LOT_NUMBER, optional=True)
-    expiry_date = RuleDateField("Expiry date", EXPIRY_DATE, optional=True)
+    expiry_date = RuleDateField("Expiry date", stock_rules.EXPIRY_DATE, optional=True)
     note = RuleTextField("Note", order_rules.RECEIPT_NOTE, optional=True)
 
 
@@ -232,7 +216,7 @@ class CaseForm(FlaskForm):
     """A procedure case at the point of use: no patient data, only an opaque reference."""
 
     facility_id = IdSelectField("Facility")
-    date_of_service = RuleDateField("Date of service", DATE_OF_SERVICE)
+    date_of_service = RuleDateField("Date of service", case_rules.DATE_OF_SERVICE)
     reference = RuleTextField(
         "Case reference (facility-local, no patient data)", case_rules.CASE_REFERENCE
     )
@@ -243,7 +227,9 @@ class CaseForm(FlaskForm):
     genicular = RuleCheckboxList("Genicular nerves treated (64624)", case_rules.NERVE)
     device = BooleanField("Bill the device (C9809)")
     scans = RuleTextAreaField(
-        "Scanned supplies (one barcode per line, one each per scan)", SCANS, optional=True
+        "Scanned supplies (one barcode per line, one each per scan)",
+        case_rules.SCANNED_SUPPLIES,
+        optional=True,
     )
 
 
