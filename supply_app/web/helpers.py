@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from flask import render_template, request
@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from supply_app.auth.models import User
 from supply_app.auth.service import require_role
-from supply_app.clock import utcnow
+from supply_app.clock import local_time, utcnow
 from supply_app.db import begin_write
 from supply_app.errors import DomainError, NotFound
 from supply_app.extensions import db
@@ -169,6 +169,17 @@ def packs_and_eaches(eaches: int, units_per_pack: int) -> str:
     if loose or not packs:
         text = f"{text} + {loose} EA" if text else f"{sign}{loose} EA"
     return text
+
+
+def at(instant: datetime | None, place: Any = "UTC") -> str:
+    """A stored UTC instant as wall-clock time where it matters: "2026-06-16 08:30 ChST".
+
+    place is a facility (its time zone) or a zone name; instants are stored in UTC.
+    """
+    if instant is None:
+        return "—"
+    zone_name = getattr(place, "time_zone", place)
+    return local_time(instant, zone_name).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def days_until(day: date | None, today: date) -> int | None:
