@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 _source: Callable[[], datetime] = functools.partial(datetime.now, UTC)
@@ -60,8 +60,3 @@ def local_time(instant: datetime, zone_name: str) -> datetime:
 def start_of_day(day: date, zone_name: str) -> datetime:
     """The UTC instant at which `day` begins in the named zone (for timestamp ranges)."""
     return datetime.combine(day, time.min, tzinfo=zone(zone_name)).astimezone(UTC)
-
-
-def end_of_day(day: date, zone_name: str) -> datetime:
-    """The UTC instant at which the day after `day` begins in the named zone (exclusive end)."""
-    return start_of_day(day + timedelta(days=1), zone_name)

@@ -19,16 +19,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from supply_app.cases.rules import CASE_STATUS, LATERALITY, PROCEDURE_CODE
 from supply_app.clock import utcnow
 from supply_app.db import UTCDateTime
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
-
-CASE_STATUSES = CASE_STATUS.values
-CASE_LATERALITIES = LATERALITY.values
-PROCEDURE_CODES = PROCEDURE_CODE.values
-SUPPLY_SOURCES = ("lot", "scan", "fefo")
 
 
 class ProcedureCase(db.Model):

@@ -16,12 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from supply_app.catalog.rules import CATEGORY
 from supply_app.clock import utcnow
 from supply_app.db import UTCDateTime
 from supply_app.extensions import db
-
-CATEGORIES = CATEGORY.values
 
 
 class Part(db.Model):

@@ -10,10 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from supply_app.clock import today_in, utcnow
 from supply_app.db import UTCDateTime
 from supply_app.extensions import db
-from supply_app.facilities.rules import CF_TRACK, SITE_OF_SERVICE
+from supply_app.facilities.rules import SITE_OF_SERVICE
 
 SITES_OF_SERVICE = SITE_OF_SERVICE.values
-CF_TRACKS = CF_TRACK.values
 
 
 class Facility(db.Model):

@@ -24,16 +24,10 @@ from supply_app.db import UTCDateTime
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.inventory.rules import (
-    ADJUSTMENT_REASON,
     MOVEMENT_KIND,
-    RECEIPT_REASON,
-    WASTE_REASON,
 )
 
 MOVEMENT_KINDS = MOVEMENT_KIND.values
-RECEIPT_REASONS = RECEIPT_REASON.values
-ADJUSTMENT_REASONS = ADJUSTMENT_REASON.values
-WASTE_REASONS = WASTE_REASON.values
 REFERENCE_TYPES = ("order_line", "case", "count", "movement")
 
 

@@ -22,10 +22,9 @@ from supply_app.clock import utcnow
 from supply_app.db import UTCDateTime
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
-from supply_app.ordering.rules import MAX_PACKS, ORDER_STATUS
+from supply_app.ordering.rules import MAX_PACKS
 
 CONTRACT_NUMBER = "SPE2DE-21-D-7004"
-STATUSES = ORDER_STATUS.values
 #: Orders whose unreceived packs count as "on order" for reorder suggestions.
 OPEN_STATUSES = ("submitted", "approved", "partially_received")
 

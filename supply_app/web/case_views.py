@@ -8,8 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS
 from supply_app.cases import service as cases
-from supply_app.cases.models import CASE_STATUSES
-from supply_app.cases.rules import PICK_EACHES
+from supply_app.cases.rules import CASE_STATUS, PICK_EACHES
 from supply_app.catalog.service import parts_query
 from supply_app.coding import ANTERIOR_KNEE_NERVES, GENICULAR_NERVES, NERVE_LABELS
 from supply_app.errors import InvalidInput
@@ -135,7 +134,7 @@ def case_new():
 def cases_list():
     """Recent cases at a facility, newest date of service first."""
     facility = chosen_facility()
-    status = status_filter(CASE_STATUSES)
+    status = status_filter(CASE_STATUS.values)
     stmt = cases.visible_cases(db.session, me(), facility_id=facility.id, status=status)
     return render_template(
         "cases/index.html",
@@ -143,7 +142,7 @@ def cases_list():
         facilities=my_facilities(),
         cases=list(db.session.scalars(stmt.limit(CASE_LIST_LIMIT))),
         status=status,
-        statuses=CASE_STATUSES,
+        statuses=CASE_STATUS.values,
     )
 
 

@@ -13,7 +13,7 @@ from supply_app.facilities.service import get_active_facility
 from supply_app.inventory import service as inventory
 from supply_app.ordering import ecat, suggestions
 from supply_app.ordering import service as ordering
-from supply_app.ordering.models import STATUSES
+from supply_app.ordering.rules import ORDER_STATUS
 from supply_app.web import bp
 from supply_app.web.forms import (
     ActionForm,
@@ -59,7 +59,7 @@ def _default_header(form, facility) -> None:
 def orders():
     """Orders of a facility (newest first) and its reorder suggestions."""
     facility = chosen_facility()
-    status = status_filter(STATUSES)
+    status = status_filter(ORDER_STATUS.values)
     stmt = ordering.orders_query(db.session, me(), facility_id=facility.id, status=status)
     rows = list(db.session.scalars(stmt.limit(ORDER_LIST_LIMIT)))
     suggested = suggestions.reorder_suggestions(db.session, facility=facility)
@@ -73,7 +73,7 @@ def orders():
         facilities=my_facilities(),
         orders=rows,
         status=status,
-        statuses=STATUSES,
+        statuses=ORDER_STATUS.values,
         suggestions=suggested,
         can_build=can_build,
         suggest_form=suggest_form,
@@ -116,7 +116,7 @@ def _suggestions_failed(form):
             facilities=my_facilities(),
             orders=list(db.session.scalars(stmt.limit(ORDER_LIST_LIMIT))),
             status=None,
-            statuses=STATUSES,
+            statuses=ORDER_STATUS.values,
             suggestions=suggestions.reorder_suggestions(db.session, facility=facility),
             can_build=True,
             suggest_form=form,
