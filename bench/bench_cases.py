@@ -113,7 +113,7 @@ def drop_database(url: str) -> None:
 
 def templates() -> dict[str, dict[str, int | str]]:
     """Real priced snapshots per site (64640 × 2, plus C9809 where it pays)."""
-    from supply_app.cases.service import case_claim, code_mix
+    from supply_app.cases.pricing import case_claim, code_mix
     from supply_app.coding import price_claim, to_cents
 
     out = {}
@@ -159,6 +159,7 @@ def seed(n_cases: int) -> None:
                 "site_of_service": sites[i % 3],
                 "dodaac": f"B{i:05d}",
                 "ship_to_address": "Bench",
+                "time_zone": "UTC",
             },
             actor=None,
         )

@@ -215,6 +215,7 @@ def seed(clients: int, per_client: int, scarce: int) -> dict[str, Any]:
                 "site_of_service": "HOPD",
                 "dodaac": f"BN{name[:4]:0<4}",
                 "ship_to_address": "Bench",
+                "time_zone": "UTC",
             },
             actor=None,
         )

@@ -55,7 +55,7 @@ from bench_cases import DEFAULT_URL, create_database, drop_database, log, seed  
 
 from supply_app import create_app  # noqa: E402
 from supply_app.extensions import db  # noqa: E402
-from supply_app.http import format_cents  # noqa: E402
+from supply_app.money import format_cents  # noqa: E402
 from supply_app.reporting.export import POSTGRES_SETTINGS, check_csv  # noqa: E402
 from tests.hardening.load import Gunicorn, running  # noqa: E402
 

@@ -118,6 +118,7 @@ def seed_world(app: Any) -> tuple[list[int], list[int], str]:
                 "site_of_service": "HOPD",
                 "dodaac": f"BEN{n:03d}",
                 "ship_to_address": "1 Bench Road",
+                "time_zone": "UTC",
             },
             actor=None,
         )

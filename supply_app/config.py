@@ -33,6 +33,8 @@ class Defaults:
     API_TOKEN_DEFAULT_DAYS = 90
     IDEMPOTENCY_RETENTION_HOURS = 24
     LOG_LEVEL = "INFO"
+    #: The zone new facilities get unless one is given (and existing ones at migration 0006).
+    DEFAULT_TIME_ZONE = "America/New_York"
 
 
 def database_uri(config: dict, instance_path: str) -> str:

@@ -129,11 +129,6 @@ def _forget_rolled_back_rows(session: Session, previous_transaction: SessionTran
     batches[:] = kept
 
 
-def utcnow() -> datetime:
-    """Return the current time as an aware UTC datetime."""
-    return datetime.now(UTC)
-
-
 class UTCDateTime(TypeDecorator):
     """A timestamp stored in UTC that always comes back timezone-aware (SQLite drops tz)."""
 

@@ -33,6 +33,7 @@ DEMO_FACILITIES = (
         "dodaac": "DEMO01",
         "cf_track": "non_qualifying",
         "ship_to_address": "Demo AMC, Bldg 1, Receiving Dock A, Demo City, VA 22000",
+        "time_zone": "America/New_York",
     },
     {
         "code": "DEMO-ASC",
@@ -41,6 +42,7 @@ DEMO_FACILITIES = (
         "dodaac": "DEMO02",
         "cf_track": "qualifying_apm",
         "ship_to_address": "Demo NASC, 200 Harbor Rd, Demo Bay, CA 92000",
+        "time_zone": "America/Los_Angeles",
     },
     {
         "code": "DEMO-CLINIC",
@@ -49,6 +51,7 @@ DEMO_FACILITIES = (
         "dodaac": "DEMO03",
         "cf_track": "non_qualifying",
         "ship_to_address": "Demo AFB Clinic, 30 Runway Ave, Demo Springs, CO 80900",
+        "time_zone": "America/Denver",
     },
 )
 DEMO_USERS = (

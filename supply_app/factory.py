@@ -12,6 +12,7 @@ from supply_app.config import Defaults, check_production_safety, database_uri
 from supply_app.db import install_sqlite_hooks
 from supply_app.errors import register_error_handlers
 from supply_app.extensions import api, csrf, db, login_manager, migrate
+from supply_app.http import AsciiIntegerConverter, SafeJSONProvider
 from supply_app.logs import configure_logging, install_request_logging
 
 MIGRATIONS_DIR = os.path.join(
@@ -43,6 +44,8 @@ def api_blueprints() -> list[Any]:
 def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the app; touches no database."""
     app = Flask("supply_app", instance_relative_config=True)
+    app.json = SafeJSONProvider(app)
+    app.url_map.converters["int"] = AsciiIntegerConverter
     app.config.from_object(Defaults)
     app.config.from_prefixed_env("SUPPLY")
     if test_config:

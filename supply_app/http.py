@@ -1,19 +1,25 @@
-"""API plumbing shared by every domain: problem+json docs, pagination, money fields."""
+"""API plumbing shared by every domain: problem+json docs, strict query parsing, pagination."""
 
 from __future__ import annotations
 
+import json
 import math
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 import marshmallow as ma
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
-from marshmallow import validate
 from sqlalchemy import Select, func, select
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+from werkzeug.routing import IntegerConverter
 
-MAX_INT32 = 2_147_483_647
+from supply_app.fields import Money, RuleNumber
+from supply_app.rules import WholeNumber
+
+PAGE = WholeNumber("page", 1, 10_000)
+PER_PAGE = WholeNumber("per_page", 1, 100)
 
 
 class ProblemSchema(ma.Schema):
@@ -64,11 +70,100 @@ class ProblemApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-MONEY_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
+#: Deeper than any body this API takes (a case is four levels), shallow enough for a stack.
+MAX_JSON_DEPTH = 32
+#: Digits in a JSON integer: every id and quantity fits in 18; a 5,000-digit one is an attack.
+MAX_JSON_INTEGER_DIGITS = 18
+
+
+def _nesting_depth(text: str) -> int:
+    """How deeply arrays and objects nest in JSON text (strings skipped), scanning once."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _integer(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_JSON_INTEGER_DIGITS:
+        raise ValueError(f"a number has more than {MAX_JSON_INTEGER_DIGITS} digits")
+    return int(digits)
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    if len(text) > 40 or not math.isfinite(value):
+        raise ValueError("a number is too long or out of range")
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _no_lone_surrogates(value: Any) -> None:
+    """Refuse strings (and keys) no database can store: UTF-16 halves without their pair."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if any("\ud800" <= char <= "\udfff" for char in item):
+                raise ValueError("a string holds a lone surrogate (\\ud800-\\udfff)")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def read_json(text: str | bytes) -> Any:
+    """Parse a request body as JSON within sane bounds.
+
+    Refuses nesting deeper than MAX_JSON_DEPTH, integers longer than
+    MAX_JSON_INTEGER_DIGITS, NaN and Infinity, and lone surrogates, so no body can exhaust
+    the stack, the CPU or the database driver.
+
+    :raises json.JSONDecodeError: not JSON, or JSON beyond those bounds (message says which).
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    if _nesting_depth(text) > MAX_JSON_DEPTH:
+        raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", text, 0)
+    try:
+        value = json.loads(text, parse_int=_integer, parse_float=_number, parse_constant=_constant)
+        _no_lone_surrogates(value)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise json.JSONDecodeError(str(exc), text, 0) from None
+    return value
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider, reading request bodies with read_json's bounds."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse JSON text within read_json's bounds."""
+        return read_json(s)
 
 
 class StrictQueryParser(FlaskParser):
-    """Rejects unknown query parameters as it rejects unknown body fields.
+    """Rejects unknown query parameters as it rejects unknown body fields, and reads bodies
+    with read_json's bounds.
 
     webargs ignores unknown query parameters by default, so a misspelt filter
     (`?facilty_id=3`) would silently return everything instead of telling the caller.
@@ -80,6 +175,21 @@ class StrictQueryParser(FlaskParser):
         "querystring": ma.RAISE,
     }
 
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        return read_json(req.get_data(cache=True))
+
+    def _handle_invalid_json_error(self, error: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
+        detail = getattr(error, "msg", None) or "the body is not UTF-8"
+        abort(400, exc=error, messages={"json": [f"The body is not usable JSON: {detail}."]})
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    """<int:...> in URLs matched by ASCII digits only (werkzeug's \\d also takes ٣ and ３)."""
+
+    regex = r"[0-9]{1,10}"
+
 
 class ApiBlueprint(Blueprint):
     """The flask-smorest Blueprint every domain API uses."""
@@ -87,77 +197,11 @@ class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictQueryParser()
 
 
-class Money(ma.fields.Field):
-    """Integer cents in Python, a decimal string ("903.63") in JSON."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        # Documented as a string with a pattern, so the spec says what the API accepts.
-        metadata = {"pattern": MONEY_PATTERN, "example": "903.63", **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, **kwargs)
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        return format_cents(int(value))
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if not isinstance(value, str):
-            raise ma.ValidationError('Give an amount as a string, such as "1234.50".')
-        try:
-            amount = Decimal(value)
-        except InvalidOperation as exc:
-            raise ma.ValidationError('Give an amount such as "1234.50".') from exc
-        if not amount.is_finite():
-            raise ma.ValidationError('Give an amount such as "1234.50".')
-        if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-            raise ma.ValidationError("Give an amount with at most two decimal places.")
-        if not Decimal("0") <= amount <= Decimal("10000000"):
-            raise ma.ValidationError("Amount must be between 0 and 10000000.00.")
-        return int(amount * 100)
-
-
-def format_cents(cents: int) -> str:
-    """Render integer cents as a decimal string with two places."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{part:02d}"
-
-
-class WholeNumber(ma.fields.Integer):
-    """A strict integer that also takes a JSON number with no fraction (29.0).
-
-    JSON Schema counts 29.0 as an integer, so the published spec allows it; 29.5, "29"
-    and booleans are still refused rather than truncated or coerced.
-    """
-
-    def _validated(self, value: Any) -> int:
-        if self.strict and isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return super()._validated(value)
-
-
-def bounded_int(
-    minimum: int = 1, maximum: int = MAX_INT32, *, strict: bool = True, **kwargs: Any
-) -> ma.fields.Integer:
-    """An integer field with bounds, so no client value can overflow a column.
-
-    JSON bodies are strict (no "5" for 5); query strings pass strict=False.
-    """
-    return WholeNumber(strict=strict, validate=validate.Range(minimum, maximum), **kwargs)
-
-
-def bounded_str(maximum: int, minimum: int = 1, **kwargs: Any) -> ma.fields.String:
-    """A string field with length bounds (plus any extra validators given)."""
-    extra = kwargs.pop("validate", ())
-    extra = list(extra) if isinstance(extra, list | tuple) else [extra]
-    return ma.fields.String(validate=[validate.Length(minimum, maximum), *extra], **kwargs)
-
-
 class PageArgs(ma.Schema):
     """Bounded page/per_page query arguments."""
 
-    page = ma.fields.Integer(load_default=1, validate=validate.Range(1, 10_000))
-    per_page = ma.fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    page = RuleNumber(PAGE, from_text=True, load_default=1)
+    per_page = RuleNumber(PER_PAGE, from_text=True, load_default=50)
 
 
 class PageMeta(ma.Schema):

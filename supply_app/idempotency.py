@@ -15,12 +15,19 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, sele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from supply_app.db import UTCDateTime, begin_write, utcnow
+from supply_app.clock import utcnow
+from supply_app.db import UTCDateTime, begin_write
 from supply_app.errors import Conflict, InvalidInput
 from supply_app.extensions import db
+from supply_app.rules import Identifier
 
 KEY_HEADER = "Idempotency-Key"
-MAX_KEY_LENGTH = 255
+KEY = Identifier(
+    KEY_HEADER,
+    r"[!-~]{1,255}",
+    255,
+    hint="1 to 255 printable ASCII characters without spaces (a UUID, say)",
+)
 
 
 class IdempotencyRecord(db.Model):
@@ -31,7 +38,7 @@ class IdempotencyRecord(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    key: Mapped[str] = mapped_column(String(KEY.max_length))
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(500))
     request_hash: Mapped[str] = mapped_column(String(64))
@@ -114,10 +121,7 @@ def write_endpoint(view: Callable[..., Any] | None = None, *, redact: tuple[str,
             response = make_response(view(*args, **kwargs))
             _commit()
             return response
-        if not 1 <= len(key) <= MAX_KEY_LENGTH:
-            raise InvalidInput(
-                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.", field=KEY_HEADER
-            )
+        key = KEY.check(key, KEY_HEADER)
         user_id = g.api_user_id
         fingerprint = request_fingerprint()
         existing = _record_for(user_id, key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import flask_migrate
@@ -21,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from supply_app import create_app
 from supply_app.auth import service as auth_service
+from supply_app.clock import set_source
 from supply_app.extensions import db
 
 # Real argon2 parameters cost ~50 ms a hash; tests create hundreds of users.
@@ -82,6 +84,9 @@ def make_test_app(url: str, **extra: Any) -> Flask:
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "test-secret-key",
             "LOG_LEVEL": "WARNING",
+            # Test facilities keep UTC's calendar unless a test names a zone (the zone edge
+            # tests pin the clock in Guam and Germany).
+            "DEFAULT_TIME_ZONE": "UTC",
             **extra,
         }
     )
@@ -120,6 +125,22 @@ def app(migrated_app) -> Iterator[Flask]:
         yield migrated_app
         db.session.remove()
     wipe_database(migrated_app)
+
+
+class PinnedClock:
+    """The app's clock, pinned to an instant a test chooses."""
+
+    def at(self, instant: datetime) -> datetime:
+        """Make every "now" in the app (and so every facility's today) this aware instant."""
+        set_source(lambda: instant)
+        return instant
+
+
+@pytest.fixture
+def clock() -> Iterator[PinnedClock]:
+    """Pin supply_app.clock for one test (the real clock comes back afterwards)."""
+    yield PinnedClock()
+    set_source(None)
 
 
 @pytest.fixture

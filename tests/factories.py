@@ -34,6 +34,7 @@ def make_facility(site_of_service: str = "HOPD", **overrides: Any) -> Facility:
         "cf_track": "non_qualifying",
         "expiry_window_days": 60,
         "lead_time_days": 14,
+        "time_zone": "UTC",
         **overrides,
     }
     facility = create_facility(db.session, data=data, actor=None)
@@ -83,7 +84,8 @@ def make_actor(
         facility_ids=[f.id for f in facilities],
         all_facilities=all_facilities,
     )
-    _, secret = issue_token(db.session, user=user, name="test", days=30)
+    # A year, so a test may pin the clock months ahead and still be signed in.
+    _, secret = issue_token(db.session, user=user, name="test", days=366)
     db.session.commit()
     return Actor(user=user, token=secret, client=app.test_client())
 

@@ -15,6 +15,7 @@ from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from supply_app.auth.models import ApiToken, FacilityMembership, User
+from supply_app.auth.rules import DISPLAY_NAME
 from supply_app.auth.service import (
     check_access_shape,
     check_password_rule,
@@ -26,7 +27,7 @@ from supply_app.auth.service import (
     record_audit,
     user_snapshot,
 )
-from supply_app.db import utcnow
+from supply_app.clock import utcnow
 from supply_app.errors import Conflict, InvalidInput, NotFound
 from supply_app.facilities.models import Facility
 
@@ -127,7 +128,8 @@ def update_user(
     """
     access = _checked_access(session, admin, user, changes)
     before = user_snapshot(user)
-    user.display_name = changes.get("display_name", user.display_name)
+    if "display_name" in changes:
+        user.display_name = DISPLAY_NAME.check(changes["display_name"], "display_name")
     user.role, user.all_facilities, facility_ids = access
     _set_memberships(user, facility_ids)
     extra: dict[str, Any] = {}

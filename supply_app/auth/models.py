@@ -18,10 +18,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from supply_app.db import UTCDateTime, utcnow
+from supply_app.auth.rules import ROLE
+from supply_app.clock import utcnow
+from supply_app.db import UTCDateTime
 from supply_app.extensions import db
 
-ROLES = ("admin", "purchaser", "materials", "clinician", "finance", "viewer")
+ROLES = ROLE.values
 ALL_FACILITY_ROLES = ("admin", "finance")
 
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from supply_app.auth.models import ROLES
-from supply_app.auth.service import MIN_PASSWORD_LENGTH, USERNAME_PATTERN, USERNAME_RULE
-from supply_app.http import PageArgs, bounded_int, bounded_str, page_envelope
-
-USERNAME = validate.Regexp(USERNAME_PATTERN, error=USERNAME_RULE)
-NOT_BLANK = validate.Regexp(r"\S", error="Give a name, not only spaces.")
+from supply_app.auth import rules
+from supply_app.fields import id_field, rule_field
+from supply_app.http import PageArgs, page_envelope
 
 
 class MeOut(ma.Schema):
@@ -27,8 +24,8 @@ class MeOut(ma.Schema):
 class TokenIn(ma.Schema):
     """A request for a new API token for yourself."""
 
-    name = bounded_str(80, required=True)
-    days = bounded_int(1, 366, load_default=90)
+    name = rule_field(rules.TOKEN_NAME, required=True)
+    days = rule_field(rules.TOKEN_DAYS, load_default=90)
 
 
 class TokenOut(ma.Schema):
@@ -69,20 +66,20 @@ class UserOut(MeOut):
     created_at = ma.fields.DateTime()
 
 
-def _password(**kwargs) -> ma.fields.String:
-    return bounded_str(200, MIN_PASSWORD_LENGTH, load_only=True, **kwargs)
+def _password(**kwargs) -> ma.fields.Field:
+    return rule_field(rules.PASSWORD, load_only=True, **kwargs)
 
 
 def _facility_ids(**kwargs) -> ma.fields.List:
-    return ma.fields.List(bounded_int(), validate=validate.Length(max=100), **kwargs)
+    return ma.fields.List(id_field(), validate=validate.Length(max=100), **kwargs)
 
 
 class UserIn(ma.Schema):
     """A new user: role, facilities and an initial password."""
 
-    username = bounded_str(80, 3, required=True, validate=USERNAME)
-    display_name = bounded_str(120, validate=NOT_BLANK)
-    role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
+    username = rule_field(rules.USERNAME, required=True)
+    display_name = rule_field(rules.DISPLAY_NAME)
+    role = rule_field(rules.ROLE, required=True)
     password = _password(required=True)
     facility_ids = _facility_ids(load_default=list)
     all_facilities = ma.fields.Boolean(load_default=False)
@@ -91,8 +88,8 @@ class UserIn(ma.Schema):
 class UserPatch(ma.Schema):
     """Changes to a user; send only what changes (a password resets it)."""
 
-    display_name = bounded_str(120, validate=NOT_BLANK)
-    role = ma.fields.String(validate=validate.OneOf(ROLES))
+    display_name = rule_field(rules.DISPLAY_NAME)
+    role = rule_field(rules.ROLE)
     password = _password()
     facility_ids = _facility_ids()
     all_facilities = ma.fields.Boolean()

@@ -19,14 +19,23 @@ from sqlalchemy.orm import Session
 
 from supply_app.auth.models import (
     ALL_FACILITY_ROLES,
-    ROLES,
     ApiToken,
     AuditEvent,
     FacilityMembership,
     User,
 )
-from supply_app.db import utcnow
+from supply_app.auth.rules import (
+    DISPLAY_NAME,
+    PASSWORD,
+    ROLE,
+    TOKEN_DAYS,
+    TOKEN_NAME,
+    TOKEN_PREFIX_SHOWN,
+    USERNAME,
+)
+from supply_app.clock import utcnow
 from supply_app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from supply_app.rules import RuleBroken
 
 password_hasher = PasswordHasher()
 TOKEN_PREFIX = "sat_"  # noqa: S105 - a label, not a secret
@@ -50,18 +59,12 @@ def hash_password(password: str) -> str:
     return password_hasher.hash(password)
 
 
-MIN_PASSWORD_LENGTH = 10
-USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"
-USERNAME_RULE = "Use letters, digits and . _ @ - (starting with a letter or digit)."
-
-
 def check_access_shape(role: str, all_facilities: bool) -> None:
     """A known role, and every-facility access only for the roles that may hold it.
 
     :raises InvalidInput: naming the field to fix.
     """
-    if role not in ROLES:
-        raise InvalidInput(f"Role must be one of {', '.join(ROLES)}.", field="role")
+    ROLE.check(role, "role")
     if all_facilities and role not in ALL_FACILITY_ROLES:
         raise InvalidInput(
             "Only admin and finance users may hold every facility.", field="all_facilities"
@@ -69,14 +72,11 @@ def check_access_shape(role: str, all_facilities: bool) -> None:
 
 
 def check_password_rule(password: str) -> None:
-    """Passwords are at least MIN_PASSWORD_LENGTH characters.
+    """Passwords follow the PASSWORD rule (long enough, no control characters).
 
-    :raises InvalidInput: too short.
+    :raises InvalidInput: naming the password field.
     """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"Password must be at least {MIN_PASSWORD_LENGTH} characters.", field="password"
-        )
+    PASSWORD.check(password, "password")
 
 
 def create_user(
@@ -96,6 +96,8 @@ def create_user(
         that may not hold it.
     :raises Conflict: the username is taken.
     """
+    username = USERNAME.check(username, "username")
+    display_name = DISPLAY_NAME.check(display_name, "display_name")
     check_access_shape(role, all_facilities)
     check_password_rule(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -140,7 +142,13 @@ def check_password(session: Session, username: str, password: str) -> User | Non
 
     After LOCKOUT_AFTER_FAILURES failures in a row the account refuses every attempt for
     LOCKOUT_SECONDS, so online guessing is throttled without locking anyone out for long.
+    A name that no username could be is refused without asking the database.
     """
+    try:
+        USERNAME.clean(username)
+    except RuleBroken:
+        _spend_one_hash(password)
+        return None
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         _spend_one_hash(password)
@@ -197,11 +205,11 @@ def issue_token(
 
     `secret` is for the demo loader's reproducible tokens; otherwise a random one is made.
 
-    :raises InvalidInput: a lifetime outside 1..366 days.
+    :raises InvalidInput: a name or lifetime its rule refuses.
     :raises Conflict: the user is deactivated (checked under the lock deactivation takes).
     """
-    if not 1 <= days <= 366:
-        raise InvalidInput("Token lifetime must be 1 to 366 days.", field="days")
+    name = TOKEN_NAME.check(name, "name")
+    TOKEN_DAYS.check(days, "days")
     locked = lock_user(session, user.id)
     if locked is None or not locked.active:
         raise Conflict(f"User {user.username} is deactivated; a token cannot be issued.")
@@ -244,6 +252,21 @@ def revoke_token(session: Session, *, token: ApiToken, actor: User | None) -> No
         )
 
 
+def revoke_tokens_by_prefix(session: Session, prefix: str) -> int:
+    """Revoke every token whose shown prefix matches; how many there were.
+
+    :raises InvalidInput: not the shape of a shown prefix.
+    :raises NotFound: no token has that prefix.
+    """
+    prefix = TOKEN_PREFIX_SHOWN.check(prefix, "prefix")
+    tokens = session.scalars(select(ApiToken).where(ApiToken.prefix == prefix)).all()
+    if not tokens:
+        raise NotFound(f"No token with prefix {prefix}.")
+    for token in tokens:
+        revoke_token(session, token=token, actor=None)
+    return len(tokens)
+
+
 # Token and user in one round trip, built once: this runs before every API request.
 _TOKEN_USER = (
     select(ApiToken.revoked_at, ApiToken.expires_at, User)
@@ -265,8 +288,10 @@ def user_for_token(session: Session, secret: str) -> User | None:
 def find_user(session: Session, username: str) -> User:
     """Look a user up by username.
 
+    :raises InvalidInput: not something a username could be.
     :raises NotFound: no such user.
     """
+    USERNAME.check(username, "username")
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"No user named {username!r}.")
@@ -287,6 +312,18 @@ def facility_ids_for(session: Session, user: User) -> set[int] | None:
 def member_facility_ids(user_id: Any) -> Select:
     """The ids of the facilities a user is a member of (user_id may be a bind parameter)."""
     return select(FacilityMembership.facility_id).where(FacilityMembership.user_id == user_id)
+
+
+def scoped(stmt: Select, column: Any, user: User) -> Select:
+    """stmt narrowed to rows whose `column` is a facility the user holds.
+
+    The one way every list is limited to the caller's facilities: a user who holds every
+    facility sees everything; anyone else sees their memberships (a subquery, so it costs
+    no extra round trip).
+    """
+    if user.all_facilities:
+        return stmt
+    return stmt.where(column.in_(member_facility_ids(user.id)))
 
 
 def can_access_facility(session: Session, user: User, facility_id: int) -> bool:

@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from supply_app.auth.guard import api_user, roles
 from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, FEE_SCHEDULE_EDITORS
-from supply_app.cases import fees, service
+from supply_app.cases import fees, pricing, service
 from supply_app.cases.schemas import (
     CaseIn,
     CaseOut,
@@ -187,7 +187,7 @@ class CodingPrice(MethodView):
     @blp.response(200, PricedOut)
     def post(self, data):
         """Price a hypothetical claim; nothing is recorded (a pure calculation, safe to retry)."""
-        return service.what_if(db.session, user=api_user(), data=data)
+        return pricing.what_if(db.session, user=api_user(), data=data)
 
 
 @blp.route("/coding/nerves")

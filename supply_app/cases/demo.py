@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
 from supply_app.cases.models import ProcedureCase
-from supply_app.cases.service import record_case, today
+from supply_app.cases.service import record_case
 from supply_app.catalog.models import Part
 from supply_app.coding import available_years
 from supply_app.errors import DomainError
@@ -57,10 +57,10 @@ DEMO_CASES: tuple[dict[str, Any], ...] = (
 DEMO_RECORDER = "clinician"
 
 
-def demo_date(days_ago: int) -> date | None:
-    """A past date of service in the newest year that has a fee schedule, or None."""
+def demo_date(facility: Facility, days_ago: int) -> date | None:
+    """A past date of service at the facility in the newest year with a fee schedule, or None."""
     newest = max(available_years())
-    day = min(today(), date(newest, 12, 31)) - timedelta(days=days_ago)
+    day = min(facility.today(), date(newest, 12, 31)) - timedelta(days=days_ago)
     return day if day.year == newest else None
 
 
@@ -95,7 +95,7 @@ def _demo_case(session: Session, recorder: User, spec: dict[str, Any]) -> str | 
     )
     if exists is not None:
         return None
-    day = demo_date(spec["days_ago"])
+    day = demo_date(facility, spec["days_ago"])
     if day is None:
         return "no fee schedule for the current year"
     parts = {p.part_number: p.id for p in session.scalars(select(Part))}

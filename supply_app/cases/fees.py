@@ -21,7 +21,7 @@ from supply_app.coding import (
     price_claim,
 )
 from supply_app.errors import InvalidInput, NotFound
-from supply_app.http import format_cents
+from supply_app.money import format_cents
 
 OverrideKey = tuple[int, str, str]
 

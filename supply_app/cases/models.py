@@ -19,13 +19,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from supply_app.db import UTCDateTime, utcnow
+from supply_app.clock import utcnow
+from supply_app.db import UTCDateTime
 from supply_app.extensions import db
-
-CASE_STATUSES = ("recorded", "voided")
-CASE_LATERALITIES = ("RT", "LT", "bilateral")
-PROCEDURE_CODES = ("64640", "64624", "C9809")
-SUPPLY_SOURCES = ("lot", "scan", "fefo")
+from supply_app.facilities.models import Facility
 
 
 class ProcedureCase(db.Model):
@@ -76,6 +73,7 @@ class ProcedureCase(db.Model):
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     void_reason: Mapped[str | None] = mapped_column(String(500))
 
+    facility: Mapped[Facility] = relationship()
     procedures: Mapped[list[CaseProcedure]] = relationship(
         back_populates="case", order_by="CaseProcedure.position", cascade="all, delete-orphan"
     )

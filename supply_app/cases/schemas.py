@@ -5,42 +5,35 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from supply_app.cases.models import CASE_LATERALITIES, CASE_STATUSES, PROCEDURE_CODES
-from supply_app.coding import ANTERIOR_KNEE_NERVES, GENICULAR_NERVES, NERVE_LABELS
-from supply_app.facilities.models import CF_TRACKS, SITES_OF_SERVICE
-from supply_app.http import Money, PageArgs, bounded_int, bounded_str, page_envelope
-
-# Opaque, facility-local: letters, digits and - _ . / only, so no name or free text fits.
-CASE_REFERENCE = validate.Regexp(
-    r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$",
-    error="A case reference is 1-32 letters, digits, '.', '_', '/' or '-' (no spaces); "
-    "it must not identify the patient.",
-)
-NERVES = (*ANTERIOR_KNEE_NERVES, *GENICULAR_NERVES)
-LINE_LATERALITIES = ("RT", "LT", "50")
-YEAR = bounded_int(2000, 2100)
+from supply_app.cases import rules
+from supply_app.coding import NERVE_LABELS
+from supply_app.facilities.rules import CF_TRACK, SITE_OF_SERVICE
+from supply_app.fields import Money, id_field, query_id, rule_field
+from supply_app.http import PageArgs, page_envelope
+from supply_app.inventory.rules import LOT_NUMBER, SCAN
+from supply_app.money import PRICE
 
 
 class ProcedureIn(ma.Schema):
     """A coded procedure: 64640 or 64624 with the nerves treated, or C9809."""
 
-    code = ma.fields.String(required=True, validate=validate.OneOf(PROCEDURE_CODES))
+    code = rule_field(rules.PROCEDURE_CODE, required=True)
     nerves = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf(NERVES)),
+        rule_field(rules.NERVE),
         load_default=list,
-        validate=validate.Length(max=len(NERVES)),
+        validate=validate.Length(max=len(rules.NERVE.options)),
     )
-    laterality = ma.fields.String(validate=validate.OneOf(LINE_LATERALITIES))
+    laterality = rule_field(rules.LINE_LATERALITY)
 
 
 class SupplyIn(ma.Schema):
     """A supply consumed: part + lot (id or number) + eaches, a GS1 scan, or part + eaches."""
 
-    part_id = bounded_int()
-    lot_id = bounded_int()
-    lot_number = bounded_str(40)
-    scan = bounded_str(200)
-    eaches = bounded_int(1, 1000)
+    part_id = id_field()
+    lot_id = id_field()
+    lot_number = rule_field(LOT_NUMBER)
+    scan = rule_field(SCAN)
+    eaches = rule_field(rules.SUPPLY_EACHES)
 
     @ma.validates_schema
     def one_way(self, data: dict, **_kwargs: object) -> None:
@@ -62,10 +55,10 @@ class SupplyIn(ma.Schema):
 class CaseIn(ma.Schema):
     """A case to record; no patient data of any kind."""
 
-    facility_id = bounded_int(required=True)
-    reference = ma.fields.String(required=True, validate=CASE_REFERENCE)
-    date_of_service = ma.fields.Date(required=True)
-    laterality = ma.fields.String(required=True, validate=validate.OneOf(CASE_LATERALITIES))
+    facility_id = id_field(required=True)
+    reference = rule_field(rules.CASE_REFERENCE, required=True)
+    date_of_service = rule_field(rules.DATE_OF_SERVICE, required=True)
+    laterality = rule_field(rules.LATERALITY, required=True)
     procedures = ma.fields.List(
         ma.fields.Nested(ProcedureIn), required=True, validate=validate.Length(1, 10)
     )
@@ -77,7 +70,7 @@ class CaseIn(ma.Schema):
 class VoidIn(ma.Schema):
     """Why a case is voided (required; never patient details)."""
 
-    reason = bounded_str(150, required=True)
+    reason = rule_field(rules.VOID_REASON, required=True)
 
 
 class ProcedureOut(ma.Schema):
@@ -140,16 +133,16 @@ class CaseOut(CaseSummary):
 class CaseQuery(PageArgs):
     """Filters for the case list."""
 
-    facility_id = bounded_int(strict=False)
-    status = ma.fields.String(validate=validate.OneOf(CASE_STATUSES))
-    date_from = ma.fields.Date()
-    date_to = ma.fields.Date()
+    facility_id = query_id()
+    status = rule_field(rules.CASE_STATUS)
+    date_from = rule_field(rules.DATE_OF_SERVICE)
+    date_to = rule_field(rules.DATE_OF_SERVICE)
 
 
 class RepriceIn(ma.Schema):
     """Which schedule year to reprice (all years when omitted)."""
 
-    year = YEAR
+    year = rule_field(rules.SCHEDULE_YEAR)
 
 
 class RepriceOut(ma.Schema):
@@ -165,8 +158,8 @@ class RepriceOut(ma.Schema):
 class OverrideIn(ma.Schema):
     """The amount a schedule should use for a code at a site (e.g. C9809 in the HOPD)."""
 
-    amount = Money(required=True)
-    note = bounded_str(200)
+    amount = Money(PRICE, required=True)
+    note = rule_field(rules.OVERRIDE_NOTE)
 
 
 class OverrideOut(ma.Schema):
@@ -213,11 +206,11 @@ class NerveOut(ma.Schema):
 class PriceIn(ma.Schema):
     """A hypothetical claim: a facility's setting, or a site and CF track given directly."""
 
-    facility_id = bounded_int()
-    site_of_service = ma.fields.String(validate=validate.OneOf(SITES_OF_SERVICE))
-    cf_track = ma.fields.String(validate=validate.OneOf(CF_TRACKS))
-    date_of_service = ma.fields.Date(required=True)
-    laterality = ma.fields.String(required=True, validate=validate.OneOf(CASE_LATERALITIES))
+    facility_id = id_field()
+    site_of_service = rule_field(SITE_OF_SERVICE)
+    cf_track = rule_field(CF_TRACK)
+    date_of_service = rule_field(rules.DATE_OF_SERVICE, required=True)
+    laterality = rule_field(rules.LATERALITY, required=True)
     procedures = ma.fields.List(
         ma.fields.Nested(ProcedureIn), required=True, validate=validate.Length(1, 10)
     )

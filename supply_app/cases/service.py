@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -14,31 +13,23 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from supply_app.auth.models import User
-from supply_app.auth.service import facility_ids_for
-from supply_app.cases.fees import current_schedule, price, schedule_year
+from supply_app.auth.service import can_access_facility, facility_ids_for, scoped
+from supply_app.cases.fees import current_schedule, price
 from supply_app.cases.models import CaseProcedure, CaseSupply, ProcedureCase
+from supply_app.cases.pricing import apply_pricing, case_claim, check_nerves, pricing_columns
 from supply_app.catalog.models import Part
 from supply_app.catalog.service import get_part
-from supply_app.coding import (
-    Claim,
-    ClaimLine,
-    FeeSchedule,
-    PricedClaim,
-    available_years,
-    to_cents,
-)
-from supply_app.db import insert_rows, utcnow
+from supply_app.clock import utcnow
+from supply_app.coding import FeeSchedule, PricedClaim, available_years
+from supply_app.db import insert_rows
 from supply_app.errors import InvalidInput, InvalidTransition, NotFound
 from supply_app.facilities.models import Facility
-from supply_app.facilities.service import get_active_facility, get_facility
+from supply_app.facilities.service import get_active_facility
 from supply_app.inventory import service as inventory
 from supply_app.inventory.models import Lot, StockMovement
 from supply_app.reporting.queries import case_costs
 
 CONSUMABLE_CATEGORIES = ("smart_tip", "cartridge")
-# A case's laterality as the modifier its procedure lines carry unless a line names its own.
-LINE_LATERALITY = {"RT": "RT", "LT": "LT", "bilateral": "50"}
-DEVICE_CODES = ("C9809",)  # device lines are not sided: modifier 50 does not apply to them
 REPRICE_BATCH = 500
 
 
@@ -53,92 +44,16 @@ class RepriceReport:
     versions: dict[int, str] = field(default_factory=dict)
 
 
-def today() -> date:
-    """Today's date in UTC (the date of service may not be later)."""
-    return utcnow().date()
-
-
-def case_claim(
-    *,
-    site: str,
-    cf_track: str,
-    date_of_service: date,
-    laterality: str,
-    procedures: Iterable[dict[str, Any]],
-) -> Claim:
-    """The coding module's Claim for a case's procedures (laterality defaults to the case's)."""
-    lines = tuple(
-        ClaimLine(
-            code=p["code"],
-            nerves=tuple(p.get("nerves") or ()),
-            laterality=None
-            if p["code"] in DEVICE_CODES
-            else p.get("laterality") or LINE_LATERALITY[laterality],
-        )
-        for p in procedures
-    )
-    return Claim(site, date_of_service, cf_track, lines)
-
-
-def code_mix(priced: PricedClaim) -> str:
-    """The codes of a claim with their units, e.g. '64624x1+64640x3+C9809x1'."""
-    units: Counter[str] = Counter()
-    for line in priced.lines:
-        units[line.code] += line.units
-    return "+".join(f"{code}x{n}" for code, n in sorted(units.items()))
-
-
-def case_warnings(priced: PricedClaim, on: date) -> list[str]:
-    """The coding module's warnings plus the 12-month timely-filing check."""
-    warnings = list(priced.warnings)
-    if on > priced.filing_deadline:
-        warnings.append(
-            f"The 12-month Medicare filing limit for this date of service passed on "
-            f"{priced.filing_deadline.isoformat()}; the claim can no longer be filed."
-        )
-    return warnings
-
-
-def pricing_columns(priced: PricedClaim) -> dict[str, Any]:
-    """A priced claim as the case columns that snapshot it (cents, version, warnings, JSON)."""
-    return {
-        "schedule_year": priced.schedule_year,
-        "schedule_version": priced.schedule_version,
-        "facility_cents": to_cents(priced.facility_total),
-        "professional_cents": to_cents(priced.professional_total),
-        "device_cents": None if priced.device_total is None else to_cents(priced.device_total),
-        "device_priced": priced.device_priced,
-        "reimbursement_cents": to_cents(priced.total),
-        "code_mix": code_mix(priced),
-        "warnings": case_warnings(priced, today()),
-        "pricing": priced.to_dict(),
-        "priced_at": utcnow(),
-    }
-
-
-def apply_pricing(case: ProcedureCase, priced: PricedClaim) -> None:
-    """Store a priced claim on the case as its snapshot."""
-    for column, value in pricing_columns(priced).items():
-        setattr(case, column, value)
-
-
-def _check_date(date_of_service: date) -> None:
-    if date_of_service > today():
+def _check_date(date_of_service: date, facility: Facility) -> None:
+    """A case is recorded on or after the day it happened, by the facility's calendar."""
+    today = facility.today()
+    if date_of_service > today:
         raise InvalidInput(
-            f"The date of service {date_of_service.isoformat()} is in the future; record a "
-            "case on or after the day it happened.",
+            f"The date of service {date_of_service.isoformat()} is after today at "
+            f"{facility.code} ({today.isoformat()}); record a case on or after the day it "
+            "happened.",
             field="date_of_service",
         )
-
-
-def _check_nerves(procedures: list[dict[str, Any]]) -> None:
-    """64640 and 64624 must name the nerves treated; the nerves make the units."""
-    for index, procedure in enumerate(procedures):
-        if procedure["code"] != "C9809" and not procedure.get("nerves"):
-            raise InvalidInput(
-                f"{procedure['code']} must name the nerves treated.",
-                field=f"procedures[{index}].nerves",
-            )
 
 
 def record_case(
@@ -154,8 +69,8 @@ def record_case(
     :raises InsufficientStock, LotExpired: a supply line cannot be consumed (409).
     """
     facility = get_active_facility(session, user, data["facility_id"])
-    _check_date(data["date_of_service"])
-    _check_nerves(data["procedures"])
+    _check_date(data["date_of_service"], facility)
+    check_nerves(data["procedures"])
     priced = price(
         session,
         case_claim(
@@ -171,7 +86,7 @@ def record_case(
     # Every typed lot (with its part) in one statement rather than one per line.
     lots = inventory.load_lots(session, [line["lot_id"] for line in lines if "lot_id" in line])
     named = [
-        _resolve_named(session, line, f"supplies[{index}]", lots)
+        _resolve_named(session, facility, line, f"supplies[{index}]", lots)
         for index, line in enumerate(lines)
     ]
     # Reads first, then the stock locks: rows stay locked only while the issues are posted.
@@ -226,7 +141,7 @@ def _insert_case(
         "voided_at": None,
         "voided_by_id": None,
         "void_reason": None,
-        **pricing_columns(priced),
+        **pricing_columns(priced, facility.today()),
     }
     try:
         (case,) = insert_rows(session, ProcedureCase, [columns])
@@ -273,11 +188,12 @@ Pick = tuple[str, Lot, int]  # how the lot was chosen, the lot, eaches taken fro
 
 
 def _resolve_named(
-    session: Session, line: dict[str, Any], where: str, lots: dict[int, Lot]
+    session: Session, facility: Facility, line: dict[str, Any], where: str, lots: dict[int, Lot]
 ) -> list[Pick]:
     """The lot a scanned or typed supply line names; [] when it is left to FEFO."""
     if "scan" in line:
-        return [("scan", _scanned_lot(session, line["scan"], where), line.get("eaches", 1))]
+        lot = _scanned_lot(session, facility, line["scan"], where)
+        return [("scan", lot, line.get("eaches", 1))]
     if "lot_id" in line or "lot_number" in line:
         return [("lot", _named_lot(session, line, where, lots), line["eaches"])]
     _consumable(session, line["part_id"], where)
@@ -331,30 +247,13 @@ def _named_lot(session: Session, line: dict[str, Any], where: str, lots: dict[in
     return lot
 
 
-def _scanned_lot(session: Session, raw: str, where: str) -> Lot:
-    scan = inventory.parse_scan(session, raw)
-    if not scan.gs1:
-        raise InvalidInput(
-            "The scan is not a GS1 barcode; give part_id with lot_id or lot_number instead.",
-            field=f"{where}.scan",
-        )
-    if scan.part is None:
-        raise InvalidInput(
-            f"The scanned GTIN {scan.gtin} is not a catalog part.", field=f"{where}.scan"
-        )
-    _consumable(session, scan.part.id, where)
-    if not scan.lot_number:
-        raise InvalidInput(
-            "The barcode carries no lot number (AI 10 or 21); scan the label that has it, "
-            "or give part_id and eaches to pick by earliest expiry.",
-            field=f"{where}.scan",
-        )
-    lot = inventory.find_lot(session, part=scan.part, lot_number=scan.lot_number)
-    if lot is None:
-        raise InvalidInput(
-            f"{scan.part.part_number} lot {scan.lot_number!r} has never been received.",
-            field=f"{where}.scan",
-        )
+def _scanned_lot(session: Session, facility: Facility, raw: str, where: str) -> Lot:
+    """The lot on the facility's shelf that a scanned label (or a scanned lot number) names."""
+    field = f"{where}.scan"
+    lot = inventory.lot_for_scan(
+        session, inventory.parse_scan(session, raw, field), facility=facility, field=field
+    )
+    _consumable(session, lot.part_id, where)
     return lot
 
 
@@ -368,12 +267,13 @@ def visible_cases(
     date_to: date | None = None,
 ) -> Select:
     """Cases at the user's facilities, newest date of service first."""
-    stmt = select(ProcedureCase).order_by(
-        ProcedureCase.date_of_service.desc(), ProcedureCase.id.desc()
+    stmt = scoped(
+        select(ProcedureCase).order_by(
+            ProcedureCase.date_of_service.desc(), ProcedureCase.id.desc()
+        ),
+        ProcedureCase.facility_id,
+        user,
     )
-    allowed = facility_ids_for(session, user)
-    if allowed is not None:
-        stmt = stmt.where(ProcedureCase.facility_id.in_(allowed))
     if facility_id is not None:
         stmt = stmt.where(ProcedureCase.facility_id == facility_id)
     if status is not None:
@@ -391,8 +291,7 @@ def get_case(session: Session, user: User, case_id: int) -> ProcedureCase:
     :raises NotFound: no such case, or one at a facility the user does not belong to.
     """
     case = session.get(ProcedureCase, case_id)
-    allowed = facility_ids_for(session, user)
-    if case is None or (allowed is not None and case.facility_id not in allowed):
+    if case is None or not can_access_facility(session, user, case.facility_id):
         raise NotFound(f"No case with id {case_id}.")
     return case
 
@@ -495,39 +394,10 @@ def _reprice_one(
     )
     before = (case.facility_cents, case.professional_cents, case.device_cents)
     try:
-        apply_pricing(case, price(session, claim, schedule))
+        apply_pricing(case, price(session, claim, schedule), case.facility.today())
     except InvalidInput as exc:
         report.failed.append({"case_id": case.id, "detail": exc.detail})
         return
     report.repriced += 1
     if (case.facility_cents, case.professional_cents, case.device_cents) != before:
         report.changed += 1
-
-
-def what_if(session: Session, *, user: User, data: dict[str, Any]) -> dict[str, Any]:
-    """Price a hypothetical claim for a facility's setting or a given site; writes nothing.
-
-    :raises NotFound: a facility the user does not belong to.
-    :raises CodingRejected: the claim cannot be priced (422, field named).
-    """
-    if "facility_id" in data:
-        facility = get_facility(session, user, data["facility_id"])
-        site, track = facility.site_of_service, facility.cf_track
-    else:
-        site, track = data["site_of_service"], data.get("cf_track", "non_qualifying")
-    _check_nerves(data["procedures"])
-    claim = case_claim(
-        site=site,
-        cf_track=track,
-        date_of_service=data["date_of_service"],
-        laterality=data["laterality"],
-        procedures=data["procedures"],
-    )
-    schedule = None
-    if not data["use_overrides"]:
-        try:
-            schedule = schedule_year(claim.date_of_service.year)
-        except NotFound as exc:
-            raise InvalidInput(exc.detail, field="date_of_service") from exc
-    priced = price(session, claim, schedule)
-    return {"priced": priced.to_dict(), "warnings": case_warnings(priced, today())}

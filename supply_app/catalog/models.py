@@ -16,10 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from supply_app.db import UTCDateTime, utcnow
+from supply_app.clock import utcnow
+from supply_app.db import UTCDateTime
 from supply_app.extensions import db
-
-CATEGORIES = ("handpiece_system", "smart_tip", "cartridge")
 
 
 class Part(db.Model):

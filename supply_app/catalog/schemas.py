@@ -7,41 +7,41 @@ from decimal import Decimal
 import marshmallow as ma
 from marshmallow import validate
 
-from supply_app.catalog.models import CATEGORIES
-from supply_app.http import Money, PageArgs, bounded_int, bounded_str, page_envelope
-
-GTIN_PATTERN = r"^\d{8}$|^\d{12,14}$"
+from supply_app.catalog import rules
+from supply_app.fields import Money, id_field, query_id, rule_field
+from supply_app.http import PageArgs, page_envelope
+from supply_app.money import PRICE
 
 
 class CatalogGtinIn(ma.Schema):
     """A GTIN printed on a part's packaging, as listed in the catalog file."""
 
-    gtin = ma.fields.String(required=True, validate=validate.Regexp(GTIN_PATTERN))
-    units = bounded_int(1, 1000, required=True)
+    gtin = rule_field(rules.GTIN, required=True)
+    units = rule_field(rules.UNITS_PER_PACK, required=True)
 
 
 class CatalogPartIn(ma.Schema):
     """One part record of catalog/ecat_parts.json."""
 
-    part_number = bounded_str(40, required=True, validate=validate.Regexp(r"^[A-Z0-9-]+$"))
-    generation = bounded_str(20, required=True)
-    description = bounded_str(300, required=True)
-    category = ma.fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    units_per_pack = bounded_int(1, 1000, required=True)
-    unit_of_issue = ma.fields.String(required=True, validate=validate.OneOf(("EA", "PK", "BX")))
-    tip_spec = bounded_str(100, required=True, allow_none=True)
+    part_number = rule_field(rules.PART_NUMBER, required=True)
+    generation = rule_field(rules.GENERATION, required=True)
+    description = rule_field(rules.DESCRIPTION, required=True)
+    category = rule_field(rules.CATEGORY, required=True)
+    units_per_pack = rule_field(rules.UNITS_PER_PACK, required=True)
+    unit_of_issue = rule_field(rules.UNIT_OF_ISSUE, required=True)
+    tip_spec = rule_field(rules.TIP_SPEC, required=True, allow_none=True)
     nerve_stimulation = ma.fields.Boolean(required=True)
-    contract_number = bounded_str(30, required=True)
-    contract_vehicle = bounded_str(20, required=True)
+    contract_number = rule_field(rules.CONTRACT_NUMBER, required=True)
+    contract_vehicle = rule_field(rules.CONTRACT_VEHICLE, required=True)
     gtins = ma.fields.List(ma.fields.Nested(CatalogGtinIn), required=True)
 
 
 class CatalogFileIn(ma.Schema):
     """The whole catalog file."""
 
-    contract_number = bounded_str(30, required=True)
-    contract_vehicle = bounded_str(20, required=True)
-    source = bounded_str(500, required=True)
+    contract_number = rule_field(rules.CONTRACT_NUMBER, required=True)
+    contract_vehicle = rule_field(rules.CONTRACT_VEHICLE, required=True)
+    source = rule_field(rules.SOURCE, required=True)
     parts = ma.fields.List(ma.fields.Dict(), required=True, validate=validate.Length(1, 500))
 
 
@@ -73,8 +73,8 @@ class PartOut(ma.Schema):
 class PartQuery(PageArgs):
     """Filters and paging for the parts list."""
 
-    q = bounded_str(100, metadata={"description": "Text in the part number or description"})
-    category = ma.fields.String(validate=validate.OneOf(CATEGORIES))
+    q = rule_field(rules.SEARCH, metadata={"description": "Text in the part number or description"})
+    category = rule_field(rules.CATEGORY)
 
 
 PartPage = page_envelope(PartOut, "PartPage")
@@ -83,11 +83,11 @@ PartPage = page_envelope(PartOut, "PartPage")
 class ContractPriceIn(ma.Schema):
     """A new contract price for one pack (unit of issue) of a part."""
 
-    part_id = bounded_int(required=True)
-    unit_price = Money(required=True, metadata={"description": "Price per unit of issue"})
-    effective_from = ma.fields.Date(required=True)
-    effective_to = ma.fields.Date(allow_none=True, load_default=None)
-    note = bounded_str(200, allow_none=True, load_default=None)
+    part_id = id_field(required=True)
+    unit_price = Money(PRICE, required=True, metadata={"description": "Price per unit of issue"})
+    effective_from = rule_field(rules.PRICE_DATE, required=True)
+    effective_to = rule_field(rules.PRICE_DATE, allow_none=True, load_default=None)
+    note = rule_field(rules.PRICE_NOTE, allow_none=True, load_default=None)
 
     @ma.validates_schema
     def check_dates(self, data: dict, **_kwargs: object) -> None:
@@ -124,8 +124,10 @@ class ContractPriceOut(ma.Schema):
 class ContractPriceQuery(PageArgs):
     """Filters for contract prices."""
 
-    part_id = bounded_int(strict=False)
-    on = ma.fields.Date(metadata={"description": "Only the price in effect on this date"})
+    part_id = query_id()
+    on = rule_field(
+        rules.PRICE_DATE, metadata={"description": "Only the price in effect on this date"}
+    )
 
 
 ContractPricePage = page_envelope(ContractPriceOut, "ContractPricePage")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from supply_app.db import UTCDateTime, utcnow
+from supply_app.clock import today_in, utcnow
+from supply_app.db import UTCDateTime
 from supply_app.extensions import db
+from supply_app.facilities.rules import SITE_OF_SERVICE
 
-SITES_OF_SERVICE = ("HOPD", "ASC", "office")
-CF_TRACKS = ("non_qualifying", "qualifying_apm")
+SITES_OF_SERVICE = SITE_OF_SERVICE.values
 
 
 class Facility(db.Model):
@@ -34,6 +35,13 @@ class Facility(db.Model):
     cf_track: Mapped[str] = mapped_column(String(20), default="non_qualifying")
     expiry_window_days: Mapped[int] = mapped_column(Integer, default=60)
     lead_time_days: Mapped[int] = mapped_column(Integer, default=14)
+    #: IANA zone: the facility's own calendar day decides expiry, dates of service and the
+    #: Julian date of its document numbers; timestamps are shown in it.
+    time_zone: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def today(self) -> date:
+        """The calendar date it is now at the facility."""
+        return today_in(self.time_zone)

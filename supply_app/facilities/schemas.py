@@ -3,47 +3,46 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import validate
+from flask import current_app
 
-from supply_app.facilities.models import CF_TRACKS, SITES_OF_SERVICE
-from supply_app.http import PageArgs, bounded_int, bounded_str, page_envelope
-
-DODAAC = validate.Regexp(
-    r"^[A-Z0-9]{6}$", error="A DoDAAC is exactly six capital letters or digits, e.g. W81XWH."
-)
-FACILITY_CODE = validate.Regexp(
-    r"^[A-Z0-9][A-Z0-9-]{1,19}$",
-    error="A facility code is 2-20 capital letters, digits or dashes.",
-)
+from supply_app.facilities import rules
+from supply_app.fields import rule_field
+from supply_app.http import PageArgs, page_envelope
 
 
-def _upper(value: object) -> object:
-    return value.strip().upper() if isinstance(value, str) else value
+def _default_time_zone() -> str:
+    return current_app.config["DEFAULT_TIME_ZONE"]
 
 
 class FacilityIn(ma.Schema):
     """A new facility."""
 
-    code = ma.fields.String(required=True, validate=FACILITY_CODE, pre_load=_upper)
-    name = bounded_str(200, required=True)
-    site_of_service = ma.fields.String(required=True, validate=validate.OneOf(SITES_OF_SERVICE))
-    dodaac = ma.fields.String(required=True, validate=DODAAC, pre_load=_upper)
-    ship_to_address = bounded_str(500, required=True)
-    cf_track = ma.fields.String(load_default="non_qualifying", validate=validate.OneOf(CF_TRACKS))
-    expiry_window_days = bounded_int(1, 730, load_default=60)
-    lead_time_days = bounded_int(0, 365, load_default=14)
+    code = rule_field(rules.FACILITY_CODE, required=True)
+    name = rule_field(rules.FACILITY_NAME, required=True)
+    site_of_service = rule_field(rules.SITE_OF_SERVICE, required=True)
+    dodaac = rule_field(rules.DODAAC, required=True)
+    ship_to_address = rule_field(rules.SHIP_TO_ADDRESS, required=True)
+    cf_track = rule_field(rules.CF_TRACK, load_default="non_qualifying")
+    expiry_window_days = rule_field(rules.EXPIRY_WINDOW_DAYS, load_default=60)
+    lead_time_days = rule_field(rules.LEAD_TIME_DAYS, load_default=14)
+    time_zone = rule_field(
+        rules.TIME_ZONE,
+        load_default=_default_time_zone,
+        metadata={"description": "IANA zone; default: the deployment's SUPPLY_DEFAULT_TIME_ZONE"},
+    )
 
 
 class FacilityPatch(ma.Schema):
     """Fields of a facility that can be edited (the code is permanent)."""
 
-    name = bounded_str(200)
-    site_of_service = ma.fields.String(validate=validate.OneOf(SITES_OF_SERVICE))
-    dodaac = ma.fields.String(validate=DODAAC, pre_load=_upper)
-    ship_to_address = bounded_str(500)
-    cf_track = ma.fields.String(validate=validate.OneOf(CF_TRACKS))
-    expiry_window_days = bounded_int(1, 730)
-    lead_time_days = bounded_int(0, 365)
+    name = rule_field(rules.FACILITY_NAME)
+    site_of_service = rule_field(rules.SITE_OF_SERVICE)
+    dodaac = rule_field(rules.DODAAC)
+    ship_to_address = rule_field(rules.SHIP_TO_ADDRESS)
+    cf_track = rule_field(rules.CF_TRACK)
+    expiry_window_days = rule_field(rules.EXPIRY_WINDOW_DAYS)
+    lead_time_days = rule_field(rules.LEAD_TIME_DAYS)
+    time_zone = rule_field(rules.TIME_ZONE)
     active = ma.fields.Boolean()
 
 
@@ -59,6 +58,7 @@ class FacilityOut(ma.Schema):
     cf_track = ma.fields.String()
     expiry_window_days = ma.fields.Integer()
     lead_time_days = ma.fields.Integer()
+    time_zone = ma.fields.String()
     active = ma.fields.Boolean()
 
 

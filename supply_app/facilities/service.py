@@ -2,38 +2,55 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
-from supply_app.auth.service import (
-    facility_ids_for,
-    member_facility_ids,
-    record_audit,
-)
+from supply_app.auth.service import member_facility_ids, record_audit, scoped
 from supply_app.errors import Conflict, InvalidInput, NotFound
+from supply_app.facilities import rules
 from supply_app.facilities.models import Facility
+from supply_app.rules import Rule
 
-AUDITED_FIELDS = (
-    "name",
-    "site_of_service",
-    "dodaac",
-    "ship_to_address",
-    "cf_track",
-    "expiry_window_days",
-    "lead_time_days",
-    "active",
-)
+#: Every field a facility's record holds, with the rule that checks it at every door.
+FIELD_RULES: dict[str, Rule] = {
+    "code": rules.FACILITY_CODE,
+    "name": rules.FACILITY_NAME,
+    "site_of_service": rules.SITE_OF_SERVICE,
+    "dodaac": rules.DODAAC,
+    "ship_to_address": rules.SHIP_TO_ADDRESS,
+    "cf_track": rules.CF_TRACK,
+    "expiry_window_days": rules.EXPIRY_WINDOW_DAYS,
+    "lead_time_days": rules.LEAD_TIME_DAYS,
+    "time_zone": rules.TIME_ZONE,
+}
+#: What a new facility gets for the fields it may leave out.
+FIELD_DEFAULTS = {"cf_track": "non_qualifying", "expiry_window_days": 60, "lead_time_days": 14}
+AUDITED_FIELDS = (*(name for name in FIELD_RULES if name != "code"), "active")
+
+
+def _checked(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields, each cleaned by its rule (active is a plain flag).
+
+    :raises InvalidInput: a field its rule refuses, or one a facility does not have.
+    """
+    clean = {}
+    for name, value in data.items():
+        if name == "active":
+            clean[name] = bool(value)
+        elif name in FIELD_RULES:
+            clean[name] = FIELD_RULES[name].check(value, name)
+        else:
+            raise InvalidInput(f"A facility has no field {name!r}.", field=name)
+    return clean
 
 
 def visible_facilities(session: Session, user: User, include_inactive: bool = False) -> Select:
     """Facilities the user belongs to, in code order."""
-    stmt = select(Facility).order_by(Facility.code, Facility.id)
-    allowed = facility_ids_for(session, user)
-    if allowed is not None:
-        stmt = stmt.where(Facility.id.in_(allowed))
+    stmt = scoped(select(Facility).order_by(Facility.code, Facility.id), Facility.id, user)
     if not include_inactive:
         stmt = stmt.where(Facility.active.is_(True))
     return stmt
@@ -63,6 +80,32 @@ def get_facility(session: Session, user: User, facility_id: int) -> Facility:
     return facility
 
 
+def get_facility_by_code(session: Session, code: str) -> Facility:
+    """A facility by its code (for the command line, which sees all).
+
+    :raises NotFound: no facility has the code.
+    """
+    facility = session.scalar(select(Facility).where(Facility.code == code))
+    if facility is None:
+        raise NotFound(f"Unknown facility code {code}.")
+    return facility
+
+
+def facility_ids_by_code(session: Session, codes: Iterable[str]) -> list[int]:
+    """The ids of facilities named by code, in the order given.
+
+    :raises NotFound: naming every code that is no facility.
+    """
+    codes = list(codes)
+    found = dict(
+        session.execute(select(Facility.code, Facility.id).where(Facility.code.in_(codes))).all()
+    )
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise NotFound(f"Unknown facility code(s): {', '.join(missing)}.")
+    return [found[code] for code in codes]
+
+
 def get_active_facility(session: Session, user: User, facility_id: int) -> Facility:
     """Load a facility the user belongs to that is still active.
 
@@ -78,8 +121,14 @@ def get_active_facility(session: Session, user: User, facility_id: int) -> Facil
 def create_facility(session: Session, *, data: dict[str, Any], actor: User | None) -> Facility:
     """Create a facility from validated data.
 
+    :raises InvalidInput: a missing field, or one its rule refuses.
     :raises Conflict: the code is taken.
     """
+    data = {**FIELD_DEFAULTS, **data}
+    missing = [name for name in FIELD_RULES if name not in data]
+    if missing:
+        raise InvalidInput(f"Give the facility's {', '.join(missing)}.", field=missing[0])
+    data = _checked(data)
     if session.scalar(select(Facility.id).where(Facility.code == data["code"])) is not None:
         raise Conflict(f"Facility code {data['code']!r} is already used.", field="code")
     facility = Facility(**data, active=True)
@@ -105,6 +154,9 @@ def update_facility(
     """
     if not changes:
         raise InvalidInput("Send at least one field to change.")
+    if "code" in changes:
+        raise InvalidInput("A facility's code is permanent; create a new facility.", field="code")
+    changes = _checked(changes)
     before = {k: getattr(facility, k) for k in changes}
     for name, value in changes.items():
         setattr(facility, name, value)

@@ -6,14 +6,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import ValidationError
-from sqlalchemy import select
 
 from supply_app.auth.guard import api_user, roles
 from supply_app.auth.permissions import ALL_ROLES, STOCK_ISSUERS, STOCK_MOVERS
 from supply_app.auth.service import facility_ids_for
-from supply_app.catalog.models import Part
-from supply_app.catalog.service import get_part, price_in_effect
+from supply_app.catalog.service import get_part
 from supply_app.errors import InvalidInput, NotFound
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
@@ -21,9 +18,8 @@ from supply_app.facilities.service import get_facility
 from supply_app.http import ApiBlueprint, paginate
 from supply_app.idempotency import write_endpoint
 from supply_app.inventory import service
-from supply_app.inventory.models import Lot, StockBalance
+from supply_app.inventory.models import Lot
 from supply_app.inventory.schemas import (
-    LOT_NUMBER,
     AdjustmentIn,
     AlertsOut,
     CountIn,
@@ -49,7 +45,6 @@ from supply_app.inventory.schemas import (
     TransferOut,
     WasteIn,
 )
-from supply_app.inventory.service import ScanResult
 
 blp = ApiBlueprint("inventory", __name__, url_prefix="/api/v1", description="Inventory")
 
@@ -64,46 +59,21 @@ def _facility(facility_id: int) -> Facility:
 def _lot(data: dict[str, Any]) -> Lot:
     """The lot named by lot_id, checked against part_id when the client sent one."""
     lot = service.get_lot(db.session, data["lot_id"])
-    _check_part(lot, data.get("part_id"))
+    part_id = data.get("part_id")
+    if part_id is not None and lot.part_id != part_id:
+        raise InvalidInput(
+            f"Lot {lot.lot_number} belongs to {lot.part.part_number}, not part {part_id}.",
+            field="part_id",
+        )
     return lot
 
 
 def _visible_lot(lot_id: int) -> Lot:
     """A lot one of the caller's facilities has held (404 otherwise, as if absent)."""
     lot = service.get_lot(db.session, lot_id)
-    allowed = facility_ids_for(db.session, api_user())
-    if allowed is not None:
-        held = db.session.scalar(
-            select(StockBalance.id)
-            .where(StockBalance.lot_id == lot.id, StockBalance.facility_id.in_(allowed))
-            .limit(1)
-        )
-        if held is None:
-            raise NotFound(f"No lot with id {lot_id}.")
+    if not service.held_by(db.session, lot, facility_ids_for(db.session, api_user())):
+        raise NotFound(f"No lot with id {lot_id}.")
     return lot
-
-
-def _check_part(lot: Lot, part_id: int | None) -> None:
-    if part_id is not None and lot.part_id != part_id:
-        raise InvalidInput(
-            f"Lot {lot.lot_number} belongs to {lot.part.part_number}, not part {part_id}.",
-            field="part_id",
-        )
-
-
-def _agree(scanned: Any, typed: Any, field: str) -> Any:
-    """The scanned value, the typed one, or either when they agree; never a silent override."""
-    if scanned is not None and typed is not None and scanned != typed:
-        raise InvalidInput(f"The scan says {scanned}, but {field} says {typed}.", field=field)
-    return scanned if scanned is not None else typed
-
-
-def _valid_lot_number(value: str) -> str:
-    try:
-        LOT_NUMBER(value)
-    except ValidationError as exc:
-        raise InvalidInput(f"Lot number {value!r} is not usable.", field="lot_number") from exc
-    return value
 
 
 # --------------------------------------------------------------------------- reads
@@ -133,7 +103,7 @@ class StockByPart(MethodView):
     def get(self, args, facility_id):
         """Totals per part: eaches, usable (unexpired) eaches, packs + loose, value."""
         facility = _facility(facility_id)
-        rows = service.part_totals(db.session, facility.id, service.today())
+        rows = service.part_totals(db.session, facility.id, facility.today())
         if args.get("part_id") is not None:
             rows = [r for r in rows if r["part"].id == args["part_id"]]
         page, per_page = args["page"], args["per_page"]
@@ -189,7 +159,11 @@ class PickList(MethodView):
         facility = _facility(facility_id)
         part = get_part(db.session, args["part_id"])
         picks = service.pick_fefo(
-            db.session, facility=facility, part=part, eaches=args["eaches"], on_date=service.today()
+            db.session,
+            facility=facility,
+            part=part,
+            eaches=args["eaches"],
+            on_date=facility.today(),
         )
         return {
             "part_id": part.id,
@@ -209,7 +183,7 @@ class Alerts(MethodView):
         facility = _facility(facility_id)
         return {
             "expiry_window_days": facility.expiry_window_days,
-            "items": service.alerts(db.session, facility, service.today()),
+            "items": service.alerts(db.session, facility),
         }
 
 
@@ -246,15 +220,7 @@ class LotDetail(MethodView):
     def get(self, lot_id):
         """A lot and its holdings at your facilities (404 if none of them ever held it)."""
         lot = _visible_lot(lot_id)
-        allowed = facility_ids_for(db.session, api_user())
-        stmt = (
-            select(StockBalance)
-            .where(StockBalance.lot_id == lot.id)
-            .order_by(StockBalance.facility_id)
-        )
-        if allowed is not None:
-            stmt = stmt.where(StockBalance.facility_id.in_(allowed))
-        holdings = list(db.session.scalars(stmt))
+        holdings = service.holdings(db.session, lot.id, facility_ids_for(db.session, api_user()))
         return {
             "id": lot.id,
             "part_id": lot.part_id,
@@ -298,48 +264,26 @@ class Scan(MethodView):
 # --------------------------------------------------------------------------- movements
 
 
-def _receipt_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """Part, lot, expiry, serial, GTIN and eaches of a receipt, from typed fields and scan."""
+def _received(data: dict[str, Any]) -> tuple[service.ReceivedLot, int]:
+    """The lot a receipt brings in (typed and scanned fields agreed) and its eaches.
+
+    :raises InvalidInput: see inventory.received_lot; or more eaches than one movement holds.
+    """
     scan = service.parse_scan(db.session, data["scan"]) if "scan" in data else None
-    if scan is not None and scan.gs1 and scan.part is None:
-        raise InvalidInput(
-            f"GTIN {scan.gtin} is not in the catalog." if scan.gtin else "The scan has no GTIN.",
-            field="scan",
-        )
-    scanned_part = scan.part.id if scan and scan.part else None
-    part_id = _agree(scanned_part, data.get("part_id"), "part_id")
-    serial = _agree(scan.serial if scan else None, data.get("serial"), "serial")
-    # A serialised unit is its own lot: its serial is its lot number.
-    lot_number = _agree(
-        scan.lot_number if scan else None, data.get("lot_number") or serial, "lot_number"
+    typed_part = get_part(db.session, data["part_id"]) if "part_id" in data else None
+    received = service.received_lot(
+        db.session,
+        scan=scan,
+        part=typed_part,
+        lot_number=data.get("lot_number"),
+        expiry_date=data.get("expiry_date"),
+        serial=data.get("serial"),
     )
-    expiry = _agree(scan.expiry_date if scan else None, data.get("expiry_date"), "expiry_date")
-    for name, value in (("part_id", part_id), ("lot_number", lot_number), ("expiry_date", expiry)):
-        if value is None:
-            raise InvalidInput(f"{name} is required (typed or scanned).", field=name)
-    part = get_part(db.session, part_id)
-    per_package = scan.units_per_package if scan and scan.units_per_package else None
-    eaches = data.get("eaches") or data["packs"] * (per_package or part.units_per_pack)
-    return {
-        "part": part,
-        "lot_number": _valid_lot_number(lot_number),
-        "expiry_date": expiry,
-        "serial": serial,
-        "gtin": scan.gtin if scan else None,
-        "eaches": eaches,
-    }
-
-
-def _receipt_value(part: Part, eaches: int, unit_cost: int | None) -> int:
-    """Value of a receipt: given cost per each, else the contract pack price pro rata."""
-    if unit_cost is not None:
-        return unit_cost * eaches
-    price = price_in_effect(db.session, part.id, service.today())
-    if price is None:
-        raise InvalidInput(
-            f"{part.part_number} has no contract price today; give unit_cost.", field="unit_cost"
-        )
-    return service.value_at_pack_price(price.unit_price_cents, part.units_per_pack, eaches)
+    per_pack = received.units_per_package or received.part.units_per_pack
+    eaches = data.get("eaches") or data["packs"] * per_pack
+    if eaches > service.MAX_EACHES:
+        raise InvalidInput(f"At most {service.MAX_EACHES} eaches per receipt.", field="packs")
+    return received, eaches
 
 
 @blp.route(f"{FACILITY}/receipts")
@@ -353,57 +297,24 @@ class Receipts(MethodView):
     def post(self, data, facility_id):
         """Receive opening balance, loan, donation or return stock (typed or scanned)."""
         facility = _facility(facility_id)
-        fields = _receipt_fields(data)
-        if fields["eaches"] > service.MAX_EACHES:
-            raise InvalidInput(f"At most {service.MAX_EACHES} eaches per receipt.", field="packs")
+        received, eaches = _received(data)
+        value = service.receipt_value(
+            db.session,
+            part=received.part,
+            eaches=eaches,
+            on_date=facility.today(),
+            unit_cost_cents=data.get("unit_cost"),
+        )
         return service.receive(
             db.session,
             facility=facility,
-            value_cents=_receipt_value(fields["part"], fields["eaches"], data.get("unit_cost")),
+            eaches=eaches,
+            value_cents=value,
             actor=api_user(),
             reason=data["reason"],
             note=data.get("note"),
-            **fields,
+            **received.lot_fields(),
         )
-
-
-def _scanned_lot(facility: Facility, scan: ScanResult, part_id: int | None) -> Lot:
-    """The lot a scan names: GS1 gives part + lot; a plain lot number needs the part or must
-    be unique among lots this facility holds."""
-    if scan.gs1:
-        if scan.part is None or scan.lot_number is None:
-            raise InvalidInput("The scan must carry a catalog GTIN and a lot.", field="scan")
-        _agree(scan.part.id, part_id, "part_id")
-        candidates = [service.find_lot(db.session, part=scan.part, lot_number=scan.lot_number)]
-    elif part_id is not None:
-        part = get_part(db.session, part_id)
-        candidates = [service.find_lot(db.session, part=part, lot_number=scan.lot_number)]
-    else:
-        candidates = list(
-            db.session.scalars(
-                select(Lot)
-                .join(StockBalance, StockBalance.lot_id == Lot.id)
-                .where(
-                    StockBalance.facility_id == facility.id,
-                    StockBalance.on_hand > 0,
-                    Lot.lot_number == scan.lot_number,
-                )
-            )
-        )
-        if len(candidates) > 1:
-            raise InvalidInput(
-                f"Lot number {scan.lot_number} exists for several parts; give part_id.",
-                field="part_id",
-            )
-    lot = candidates[0] if candidates else None
-    if lot is None:
-        raise NotFound(f"No lot {scan.lot_number} on file for that part.")
-    if scan.expiry_date is not None and scan.expiry_date != lot.expiry_date:
-        raise InvalidInput(
-            f"The scan says expiry {scan.expiry_date}, the lot on file {lot.expiry_date}.",
-            field="scan",
-        )
-    return lot
 
 
 @blp.route(f"{FACILITY}/issues")
@@ -418,8 +329,12 @@ class Issues(MethodView):
         """Issue eaches of a lot (by id or scan); 409 insufficient-stock or lot-expired."""
         facility = _facility(facility_id)
         if "scan" in data:
-            scan = service.parse_scan(db.session, data["scan"])
-            lot = _scanned_lot(facility, scan, data.get("part_id"))
+            lot = service.lot_for_scan(
+                db.session,
+                service.parse_scan(db.session, data["scan"]),
+                facility=facility,
+                part=get_part(db.session, data["part_id"]) if "part_id" in data else None,
+            )
         else:
             lot = _lot(data)
         return service.issue(

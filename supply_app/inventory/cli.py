@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
-from flask.cli import with_appcontext
 
-from supply_app.http import format_cents
+from supply_app.cli import fail, unit_of_work
+from supply_app.money import format_cents
 
 inventory_cli = click.Group("inventory", help="Stock ledger and balances.")
 
 
 @inventory_cli.command("verify")
-@with_appcontext
-def verify() -> None:
+@unit_of_work(writes=False)
+def verify() -> list[str]:
     """Check every balance (eaches and value) against its ledger sums; exit 1 on any difference."""
     from sqlalchemy import func, select
 
@@ -25,10 +23,8 @@ def verify() -> None:
 
     problems = find_discrepancies(db.session)
     rows = db.session.scalar(select(func.count()).select_from(StockBalance))
-    db.session.rollback()
     if not problems:
-        click.echo(f"ok: all {rows} balances match the ledger in eaches and value")
-        return
+        return [f"ok: all {rows} balances match the ledger in eaches and value"]
     for p in problems:
         facility = db.session.get(Facility, p.facility_id)
         lot = db.session.get(Lot, p.lot_id)
@@ -39,5 +35,5 @@ def verify() -> None:
             f"{format_cents(p.ledger_value_cents)}",
             err=True,
         )
-    click.echo(f"{len(problems)} of {rows} balances differ from the ledger", err=True)
-    sys.exit(1)
+    fail(f"{len(problems)} of {rows} balances differ from the ledger")
+    return []

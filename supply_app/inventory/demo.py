@@ -58,7 +58,7 @@ def _part(session: Session, number: str) -> Part:
 
 
 def _stock_facility(session: Session, facility: Facility) -> None:
-    today = service.today()
+    today = facility.today()
     for number, suffix, eaches, days in DEMO_LOTS:
         part = _part(session, number)
         price = price_in_effect(session, part.id, today)

@@ -19,21 +19,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from supply_app.catalog.models import Part
-from supply_app.db import UTCDateTime, utcnow
+from supply_app.clock import utcnow
+from supply_app.db import UTCDateTime
 from supply_app.extensions import db
-
-MOVEMENT_KINDS = (
-    "receipt",
-    "issue",
-    "adjustment",
-    "transfer_out",
-    "transfer_in",
-    "waste",
-    "reversal",
+from supply_app.facilities.models import Facility
+from supply_app.inventory.rules import (
+    MOVEMENT_KIND,
 )
-RECEIPT_REASONS = ("order", "opening_balance", "loan", "donation", "return")
-ADJUSTMENT_REASONS = ("found", "lost", "data_entry_error", "physical_count", "other")
-WASTE_REASONS = ("expired", "damaged", "contaminated", "recalled")
+
+MOVEMENT_KINDS = MOVEMENT_KIND.values
 REFERENCE_TYPES = ("order_line", "case", "count", "movement")
 
 
@@ -87,6 +81,8 @@ class StockBalance(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lot: Mapped[Lot] = relationship(lazy="joined")
+    # Loaded from the identity map when the facility is already in hand (as in its pages).
+    facility: Mapped[Facility] = relationship()
 
 
 class StockMovement(db.Model):

@@ -5,55 +5,41 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from supply_app.http import (
-    MAX_INT32,
-    Money,
-    PageArgs,
-    bounded_int,
-    bounded_str,
-    format_cents,
-    page_envelope,
-)
-from supply_app.inventory.models import ADJUSTMENT_REASONS, MOVEMENT_KINDS, WASTE_REASONS
-from supply_app.inventory.service import MAX_EACHES, share_of_value, today
+from supply_app.fields import Money, id_field, query_id, rule_field
+from supply_app.http import PageArgs, page_envelope
+from supply_app.inventory import rules
+from supply_app.inventory.valuation import share_of_value
+from supply_app.money import PRICE, format_cents
+from supply_app.rules import WholeNumber
 
-# Printable ASCII, no leading/trailing blank: what GS1 AI 10 and humans put on a box.
-LOT_NUMBER = validate.Regexp(
-    r"^[!-~]([ -~]{0,38}[!-~])?$",
-    error="A lot number is 1-40 printable characters without leading or trailing spaces.",
-)
-API_RECEIPT_REASONS = ("opening_balance", "loan", "donation", "return")
-API_ADJUSTMENT_REASONS = tuple(r for r in ADJUSTMENT_REASONS if r != "physical_count")
+#: Keyset paging through the ledger.
+AFTER_ID = WholeNumber("after_id", 0, 2_147_483_647)
+PAGE_LIMIT = WholeNumber("limit", 1, 200)
 
 
-def eaches_field(**kwargs) -> ma.fields.Integer:
-    """A positive quantity of eaches, bounded per movement."""
-    return bounded_int(1, MAX_EACHES, **kwargs)
-
-
-def note_field() -> ma.fields.String:
+def note_field() -> ma.fields.Field:
     """An optional free-text note about the stock (never about a patient)."""
-    return bounded_str(200, load_default=None, allow_none=True)
+    return rule_field(rules.NOTE, load_default=None, allow_none=True)
 
 
 class ScanIn(ma.Schema):
     """A scanned barcode string."""
 
-    scan = bounded_str(200, required=True)
+    scan = rule_field(rules.SCAN, required=True)
 
 
 class ReceiptIn(ma.Schema):
     """A receipt outside an order; typed part/lot/expiry, or a scan (typed fields fill gaps)."""
 
-    scan = bounded_str(200)
-    part_id = bounded_int(1, MAX_INT32)
-    lot_number = ma.fields.String(validate=LOT_NUMBER)
-    expiry_date = ma.fields.Date()
-    serial = ma.fields.String(validate=LOT_NUMBER)
-    eaches = eaches_field()
-    packs = bounded_int(1, 10_000)
-    unit_cost = Money(metadata={"description": "Cost per each; default: contract price."})
-    reason = ma.fields.String(required=True, validate=validate.OneOf(API_RECEIPT_REASONS))
+    scan = rule_field(rules.SCAN)
+    part_id = id_field()
+    lot_number = rule_field(rules.LOT_NUMBER)
+    expiry_date = rule_field(rules.EXPIRY_DATE)
+    serial = rule_field(rules.SERIAL)
+    eaches = rule_field(rules.EACHES)
+    packs = rule_field(rules.RECEIPT_PACKS)
+    unit_cost = Money(PRICE, metadata={"description": "Cost per each; default: contract price."})
+    reason = rule_field(rules.FREE_RECEIPT_REASON, required=True)
     note = note_field()
 
     @ma.validates_schema
@@ -65,18 +51,18 @@ class ReceiptIn(ma.Schema):
 class LotChoiceIn(ma.Schema):
     """Names a lot by id (part_id, if given, must match it)."""
 
-    lot_id = bounded_int(1, MAX_INT32, required=True)
-    part_id = bounded_int(1, MAX_INT32)
+    lot_id = id_field(required=True)
+    part_id = id_field()
     note = note_field()
 
 
 class IssueIn(ma.Schema):
     """Issue eaches of a lot by id, or by a scan (a plain lot number needs part_id)."""
 
-    lot_id = bounded_int(1, MAX_INT32)
-    scan = bounded_str(200)
-    part_id = bounded_int(1, MAX_INT32)
-    eaches = eaches_field(required=True)
+    lot_id = id_field()
+    scan = rule_field(rules.SCAN)
+    part_id = id_field()
+    eaches = rule_field(rules.EACHES, required=True)
     note = note_field()
 
     @ma.validates_schema
@@ -88,9 +74,9 @@ class IssueIn(ma.Schema):
 class AdjustmentIn(LotChoiceIn):
     """A signed correction with a reason code."""
 
-    eaches = bounded_int(-MAX_EACHES, MAX_EACHES, required=True)
-    reason = ma.fields.String(required=True, validate=validate.OneOf(API_ADJUSTMENT_REASONS))
-    unit_cost = Money(metadata={"description": "Cost per each of found stock (optional)."})
+    eaches = rule_field(rules.CHANGE_IN_EACHES, required=True)
+    reason = rule_field(rules.TYPED_ADJUSTMENT_REASON, required=True)
+    unit_cost = Money(PRICE, metadata={"description": "Cost per each of found stock (optional)."})
 
     @ma.validates("eaches")
     def _non_zero(self, value: int, **_kwargs) -> None:
@@ -101,27 +87,27 @@ class AdjustmentIn(LotChoiceIn):
 class WasteIn(LotChoiceIn):
     """Stock thrown away, with the reason."""
 
-    eaches = eaches_field(required=True)
-    reason = ma.fields.String(required=True, validate=validate.OneOf(WASTE_REASONS))
+    eaches = rule_field(rules.EACHES, required=True)
+    reason = rule_field(rules.WASTE_REASON, required=True)
 
 
 class TransferIn(LotChoiceIn):
     """Stock sent to another facility."""
 
-    to_facility_id = bounded_int(1, MAX_INT32, required=True)
-    eaches = eaches_field(required=True)
+    to_facility_id = id_field(required=True)
+    eaches = rule_field(rules.EACHES, required=True)
 
 
 class CountIn(LotChoiceIn):
     """A physical count of one lot."""
 
-    counted = bounded_int(0, MAX_EACHES, required=True)
+    counted = rule_field(rules.COUNTED_EACHES, required=True)
 
 
 class ReverseIn(ma.Schema):
     """Why a movement is being reversed."""
 
-    reason = bounded_str(200, required=True)
+    reason = rule_field(rules.REVERSAL_REASON, required=True)
 
 
 class MovementOut(ma.Schema):
@@ -175,15 +161,15 @@ class CountOut(ma.Schema):
 class TraceQuery(ma.Schema):
     """Keyset paging through one lot's movements."""
 
-    after_id = bounded_int(0, MAX_INT32, strict=False, load_default=0)
-    limit = bounded_int(1, 200, strict=False, load_default=50)
-    kind = ma.fields.String(validate=validate.OneOf(MOVEMENT_KINDS))
+    after_id = rule_field(AFTER_ID, from_text=True, load_default=0)
+    limit = rule_field(PAGE_LIMIT, from_text=True, load_default=50)
+    kind = rule_field(rules.MOVEMENT_KIND)
 
 
 class MovementQuery(TraceQuery):
     """Keyset paging through a facility's ledger: rows with id > after_id, oldest first."""
 
-    lot_id = bounded_int(1, MAX_INT32, strict=False)
+    lot_id = query_id()
 
 
 class MovementPage(ma.Schema):
@@ -196,7 +182,7 @@ class MovementPage(ma.Schema):
 class StockQuery(PageArgs):
     """Filters for the balance list."""
 
-    part_id = bounded_int(1, MAX_INT32, strict=False)
+    part_id = query_id()
     include_empty = ma.fields.Boolean(load_default=False)
 
 
@@ -241,7 +227,7 @@ class StockRowOut(PackFields):
         return obj.on_hand
 
     def _days(self, obj) -> int:
-        return (obj.lot.expiry_date - today()).days
+        return (obj.lot.expiry_date - obj.facility.today()).days
 
     def _expired(self, obj) -> bool:
         return self._days(obj) < 0
@@ -280,8 +266,8 @@ PartStockPage = page_envelope(PartStockOut, "PartStockPage")
 class PickQuery(ma.Schema):
     """What to pick."""
 
-    part_id = bounded_int(1, MAX_INT32, strict=False, required=True)
-    eaches = eaches_field(strict=False, required=True)
+    part_id = query_id(required=True)
+    eaches = rule_field(rules.EACHES, from_text=True, required=True)
 
 
 class PickLineOut(ma.Schema):
@@ -304,9 +290,9 @@ class PickListOut(ma.Schema):
 class ParLevelIn(ma.Schema):
     """Min and max eaches of one part."""
 
-    part_id = bounded_int(1, MAX_INT32, required=True)
-    min_eaches = bounded_int(0, MAX_EACHES, required=True)
-    max_eaches = bounded_int(1, MAX_EACHES, required=True)
+    part_id = id_field(required=True)
+    min_eaches = rule_field(rules.PAR_MIN, required=True)
+    max_eaches = rule_field(rules.PAR_MAX, required=True)
 
 
 class ParLevelsIn(ma.Schema):

@@ -21,7 +21,7 @@ from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility, get_facility
 from supply_app.http import ApiBlueprint, paginate
 from supply_app.idempotency import write_endpoint
-from supply_app.ordering import service
+from supply_app.ordering import ecat, service, suggestions
 from supply_app.ordering.schemas import (
     DraftFromSuggestionsIn,
     EcatOut,
@@ -232,7 +232,7 @@ class EcatJson(MethodView):
     @blp.response(200, EcatOut)
     def get(self, order_id):
         """The order as ECAT order-entry rows, with header and total."""
-        return service.ecat_export(service.get_order(db.session, api_user(), order_id))
+        return ecat.ecat_export(service.get_order(db.session, api_user(), order_id))
 
 
 @blp.route(f"{ORDER}/ecat.csv")
@@ -245,7 +245,7 @@ class EcatCsv(MethodView):
         """Download the order as ECAT order-entry CSV (one row per line)."""
         order = service.get_order(db.session, api_user(), order_id)
         return Response(
-            service.ecat_csv(order),
+            ecat.ecat_csv(order),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{order.document_number}.csv"'},
         )
@@ -265,7 +265,7 @@ class ReorderSuggestions(MethodView):
         facility = get_facility(db.session, api_user(), facility_id)
         return {
             "facility_id": facility.id,
-            "items": service.reorder_suggestions(db.session, facility=facility),
+            "items": suggestions.reorder_suggestions(db.session, facility=facility),
         }
 
 
@@ -281,6 +281,6 @@ class DraftFromSuggestions(MethodView):
         """Create one draft with every suggested part (or the part_ids given)."""
         facility = get_active_facility(db.session, api_user(), facility_id)
         part_ids = data.pop("part_ids", None)
-        return service.draft_from_suggestions(
+        return suggestions.draft_from_suggestions(
             db.session, facility=facility, actor=api_user(), header=data, part_ids=part_ids
         )

@@ -3,63 +3,45 @@
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
 
-from supply_app.http import format_cents
+from supply_app.cli import RuleParam, unit_of_work
+from supply_app.facilities.rules import FACILITY_CODE
+from supply_app.money import format_cents
+from supply_app.ordering.rules import DOCUMENT_NUMBER
 
 orders_cli = click.Group("orders", help="Purchase orders on the ECAT contract.")
 
 
 @orders_cli.command("export")
-@click.argument("document_number")
-@with_appcontext
-def export(document_number: str) -> None:
+@click.argument("document_number", type=RuleParam(DOCUMENT_NUMBER))
+@unit_of_work(writes=False)
+def export(document_number: str) -> str:
     """Print the ECAT CSV of the order with this MILSTRIP document number."""
-    from sqlalchemy import select
-
-    from supply_app.cli import fail
-    from supply_app.errors import DomainError
     from supply_app.extensions import db
-    from supply_app.ordering.models import PurchaseOrder
-    from supply_app.ordering.service import ecat_csv
+    from supply_app.ordering.ecat import ecat_csv
+    from supply_app.ordering.service import get_order_by_document_number
 
-    order = db.session.scalar(
-        select(PurchaseOrder).where(PurchaseOrder.document_number == document_number.upper())
-    )
-    if order is None:
-        fail(f"no order with document number {document_number}")
-    try:
-        click.echo(ecat_csv(order), nl=False)
-    except DomainError as exc:
-        fail(exc.detail)
-    db.session.rollback()
+    return ecat_csv(get_order_by_document_number(db.session, document_number))
 
 
 @orders_cli.command("suggest")
-@click.argument("facility_code")
-@with_appcontext
-def suggest(facility_code: str) -> None:
+@click.argument("facility_code", type=RuleParam(FACILITY_CODE))
+@unit_of_work(writes=False)
+def suggest(facility_code: str) -> list[str]:
     """Print the reorder suggestions of a facility with the figures behind each."""
-    from sqlalchemy import select
-
-    from supply_app.cli import fail
     from supply_app.extensions import db
-    from supply_app.facilities.models import Facility
-    from supply_app.ordering.service import reorder_suggestions
+    from supply_app.facilities.service import get_facility_by_code
+    from supply_app.ordering.suggestions import reorder_suggestions
 
-    facility = db.session.scalar(select(Facility).where(Facility.code == facility_code.upper()))
-    if facility is None:
-        fail(f"unknown facility code {facility_code}")
+    facility = get_facility_by_code(db.session, facility_code)
     suggestions = reorder_suggestions(db.session, facility=facility)
-    db.session.rollback()
     if not suggestions:
-        click.echo(f"{facility.code}: no par levels set, so nothing to suggest")
-        return
-    for s in suggestions:
-        cost = format_cents(s.estimated_cents) if s.estimated_cents is not None else "unpriced"
-        click.echo(
-            f"{s.part.part_number:<16} order {s.packs:>4} pack(s) = {s.eaches:>5} eaches "
-            f"({cost}); on hand {s.on_hand}, on order {s.on_order}, "
-            f"burn {s.burn_rate_per_day}/day, lead-time demand {s.lead_time_demand}, "
-            f"par {s.par_min}-{s.par_max}. {s.reason}"
-        )
+        return [f"{facility.code}: no par levels set, so nothing to suggest"]
+    return [
+        f"{s.part.part_number:<16} order {s.packs:>4} pack(s) = {s.eaches:>5} eaches "
+        f"({format_cents(s.estimated_cents) if s.estimated_cents is not None else 'unpriced'}"
+        f"); on hand {s.on_hand}, on order {s.on_order}, "
+        f"burn {s.burn_rate_per_day}/day, lead-time demand {s.lead_time_demand}, "
+        f"par {s.par_min}-{s.par_max}. {s.reason}"
+        for s in suggestions
+    ]

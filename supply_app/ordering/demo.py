@@ -11,7 +11,7 @@ from supply_app.auth.models import User
 from supply_app.catalog.models import Part
 from supply_app.facilities.models import Facility
 from supply_app.ordering.models import PurchaseOrder
-from supply_app.ordering.service import approve_order, create_order, submit_order, today
+from supply_app.ordering.service import approve_order, create_order, submit_order
 
 DEMO_ORDER_NOTE = "DEMO order: restock of tips and cartridges (approved, ready to receive)"
 DEMO_LINES = {"STT2190-5": 4, "STT2309-5": 2, "CRX2111-10": 3}
@@ -35,7 +35,7 @@ def load_demo_orders(session: Session) -> list[str]:
         header={
             "fund_code": "2F",
             "priority": 13,
-            "required_delivery_date": today() + timedelta(days=30),
+            "required_delivery_date": facility.today() + timedelta(days=30),
             "notes": DEMO_ORDER_NOTE,
         },
         lines=[(parts[number], packs) for number, packs in DEMO_LINES.items()],

@@ -18,15 +18,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supply_app.auth.models import User
 from supply_app.catalog.models import Part
-from supply_app.db import UTCDateTime, utcnow
+from supply_app.clock import utcnow
+from supply_app.db import UTCDateTime
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
+from supply_app.ordering.rules import MAX_PACKS
 
 CONTRACT_NUMBER = "SPE2DE-21-D-7004"
-STATUSES = ("draft", "submitted", "approved", "partially_received", "received", "cancelled")
 #: Orders whose unreceived packs count as "on order" for reorder suggestions.
 OPEN_STATUSES = ("submitted", "approved", "partially_received")
-MAX_PACKS = 1000
 
 
 class PurchaseOrder(db.Model):

@@ -7,61 +7,46 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from supply_app.http import (
-    MAX_INT32,
-    Money,
-    PageArgs,
-    bounded_int,
-    bounded_str,
-    format_cents,
-    page_envelope,
-)
-from supply_app.ordering.models import MAX_PACKS, STATUSES
-
-FUND_CODE = validate.Regexp(
-    r"^[A-Z0-9]{2}$", error="A fund code is two capital letters or digits, e.g. 2F."
-)
-PRIORITY = validate.Regexp(
-    r"^(0[1-9]|1[0-5])$", error="A priority designator is 01 to 15 (two digits)."
-)
-PART_NUMBER = validate.Regexp(r"^[A-Z0-9-]+$", error="Part numbers are capitals, digits, dashes.")
-
-
-def _upper(value: object) -> object:
-    return value.strip().upper() if isinstance(value, str) else value
+from supply_app.catalog.rules import PART_NUMBER
+from supply_app.fields import Money, id_field, query_id, rule_field
+from supply_app.http import PageArgs, page_envelope
+from supply_app.inventory.rules import EXPIRY_DATE, LOT_NUMBER, SCAN
+from supply_app.money import format_cents
+from supply_app.ordering import rules
+from supply_app.rules import RuleBroken
 
 
 class PriorityField(ma.fields.String):
     """A MILSTRIP priority designator: "01".."15" in JSON, an int 1..15 in Python."""
 
     def __init__(self, **kwargs: Any) -> None:
-        # The pattern is documented, not passed as a validator: validators would see the int.
-        super().__init__(metadata={"pattern": PRIORITY.regex.pattern}, **kwargs)
+        super().__init__(metadata={"enum": list(rules.PRIORITY.values)}, **kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else f"{int(value):02d}"
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        # Validators run on the deserialised value, so check the text form here.
-        text = super()._deserialize(value, attr, data, **kwargs)
-        return int(PRIORITY(text))
+        try:
+            return int(rules.PRIORITY.clean(value))
+        except RuleBroken as exc:
+            raise ma.ValidationError(str(exc)) from exc
 
 
 class OrderHeaderIn(ma.Schema):
     """The DoD fields of an order."""
 
-    fund_code = ma.fields.String(required=True, validate=FUND_CODE, pre_load=_upper)
+    fund_code = rule_field(rules.FUND_CODE, required=True)
     priority = PriorityField(required=True)
-    required_delivery_date = ma.fields.Date(required=True)
-    notes = bounded_str(1000, allow_none=True)
+    required_delivery_date = rule_field(rules.DELIVERY_DATE, required=True)
+    notes = rule_field(rules.ORDER_NOTES, allow_none=True)
 
 
 class OrderLineIn(ma.Schema):
     """Packs of one catalog part, named by id or by part number (exactly one)."""
 
-    part_id = bounded_int(1, MAX_INT32)
-    part_number = bounded_str(40, validate=PART_NUMBER, pre_load=_upper)
-    packs = bounded_int(1, MAX_PACKS, required=True)
+    part_id = id_field()
+    part_number = rule_field(PART_NUMBER)
+    packs = rule_field(rules.PACKS, required=True)
 
     @ma.validates_schema
     def _one_part_reference(self, data: dict, **kwargs: Any) -> None:
@@ -72,7 +57,7 @@ class OrderLineIn(ma.Schema):
 class OrderIn(OrderHeaderIn):
     """A new draft order for a facility, optionally with its lines."""
 
-    facility_id = bounded_int(1, MAX_INT32, required=True)
+    facility_id = id_field(required=True)
     lines = ma.fields.List(
         ma.fields.Nested(OrderLineIn), load_default=list, validate=validate.Length(0, 50)
     )
@@ -81,36 +66,37 @@ class OrderIn(OrderHeaderIn):
 class OrderPatch(ma.Schema):
     """Header fields of a draft that may be changed."""
 
-    fund_code = ma.fields.String(validate=FUND_CODE, pre_load=_upper)
+    fund_code = rule_field(rules.FUND_CODE)
     priority = PriorityField()
-    required_delivery_date = ma.fields.Date()
-    notes = bounded_str(1000, allow_none=True)
+    required_delivery_date = rule_field(rules.DELIVERY_DATE)
+    notes = rule_field(rules.ORDER_NOTES, allow_none=True)
 
 
 class OrderLinePatch(ma.Schema):
     """The new pack count of a draft line."""
 
-    packs = bounded_int(1, MAX_PACKS, required=True)
+    packs = rule_field(rules.PACKS, required=True)
 
 
 class OrderCancelIn(ma.Schema):
     """Why an order is cancelled."""
 
-    reason = bounded_str(500, allow_none=True)
+    reason = rule_field(rules.CANCEL_REASON, allow_none=True)
 
 
 class OrderReceiptLineIn(ma.Schema):
-    """Packs of an order line received as one lot: lot_number + expiry_date, or a GS1 scan.
+    """Packs of an order line received as one lot: lot_number + expiry_date, a GS1 scan, or
+    both (they must agree).
 
-    Which of the two was given is checked by the service, after the order is found, so a
-    foreign order answers 404 whatever the body holds.
+    What was given is checked by the service, after the order is found, so a foreign order
+    answers 404 whatever the body holds.
     """
 
-    line_id = bounded_int(1, MAX_INT32, required=True)
-    packs = bounded_int(1, MAX_PACKS, required=True)
-    lot_number = bounded_str(40)
-    expiry_date = ma.fields.Date()
-    scan = bounded_str(200, metadata={"description": "A GS1 barcode (GTIN, lot, expiry)"})
+    line_id = id_field(required=True)
+    packs = rule_field(rules.PACKS, required=True)
+    lot_number = rule_field(LOT_NUMBER)
+    expiry_date = rule_field(EXPIRY_DATE)
+    scan = rule_field(SCAN, metadata={"description": "A GS1 barcode (GTIN, lot, expiry)"})
 
 
 class OrderReceiptIn(ma.Schema):
@@ -119,7 +105,7 @@ class OrderReceiptIn(ma.Schema):
     lines = ma.fields.List(
         ma.fields.Nested(OrderReceiptLineIn), required=True, validate=validate.Length(1, 50)
     )
-    note = bounded_str(500, allow_none=True)
+    note = rule_field(rules.RECEIPT_NOTE, allow_none=True)
 
 
 class OrderUserRef(ma.Schema):
@@ -181,10 +167,10 @@ class OrderOut(ma.Schema):
 class OrderQuery(PageArgs):
     """Filters for the order list."""
 
-    facility_id = bounded_int(1, MAX_INT32, strict=False)
-    status = ma.fields.String(validate=validate.OneOf(STATUSES))
-    created_from = ma.fields.Date()
-    created_to = ma.fields.Date()
+    facility_id = query_id()
+    status = rule_field(rules.ORDER_STATUS)
+    created_from = rule_field(rules.CREATED_DATE, metadata={"description": "UTC date"})
+    created_to = rule_field(rules.CREATED_DATE, metadata={"description": "UTC date"})
 
 
 OrderPage = page_envelope(OrderOut, "OrderPage")
@@ -292,4 +278,4 @@ class ReorderSuggestionList(ma.Schema):
 class DraftFromSuggestionsIn(OrderHeaderIn):
     """The DoD fields of the draft, and optionally which suggested parts to include."""
 
-    part_ids = ma.fields.List(bounded_int(1, MAX_INT32), validate=validate.Length(1, 100))
+    part_ids = ma.fields.List(id_field(), validate=validate.Length(1, 100))

@@ -1,4 +1,5 @@
-"""Ordering: ECAT purchase orders from draft to receipt, ECAT export, reorder suggestions.
+"""Ordering: ECAT purchase orders from draft to receipt (the export and reorder suggestions
+live in ordering.ecat and ordering.suggestions).
 
 Services take explicit arguments, raise DomainErrors and never commit. Every step that
 changes an order loads it with `lock=True` (a row lock on PostgreSQL; the write view's
@@ -7,46 +8,45 @@ BEGIN IMMEDIATE on SQLite), so two requests never both move the same order.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from supply_app.auth.models import User
 from supply_app.auth.permissions import ORDER_APPROVERS, ORDER_BUILDERS, ORDER_RECEIVERS
-from supply_app.auth.service import facility_ids_for, record_audit, require_role
+from supply_app.auth.service import can_access_facility, record_audit, require_role, scoped
 from supply_app.catalog.models import Part
 from supply_app.catalog.service import get_part, get_part_by_number, price_in_effect
-from supply_app.cells import csv_safe
-from supply_app.db import utcnow
+from supply_app.clock import utcnow
 from supply_app.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from supply_app.facilities.models import Facility
-from supply_app.http import format_cents
 from supply_app.inventory import service as inventory
 from supply_app.ordering.errors import (
-    NothingToOrder,
     OverReceipt,
     SelfApproval,
     SerialsExhausted,
     UnpricedPart,
 )
 from supply_app.ordering.models import (
-    MAX_PACKS,
-    OPEN_STATUSES,
     OrderReceipt,
     OrderReceiptLine,
     PurchaseOrder,
     PurchaseOrderLine,
     RequisitionSerial,
+)
+from supply_app.ordering.rules import (
+    CANCEL_REASON,
+    FUND_CODE,
+    ORDER_NOTES,
+    PACKS,
+    PRIORITY,
+    RECEIPT_NOTE,
 )
 
 HEADER_FIELDS = ("fund_code", "priority", "required_delivery_date", "notes")
@@ -71,11 +71,6 @@ _VERBS = {
     "receive": "received against",
     "export": "exported",
 }
-
-
-def today() -> date:
-    """Today's date in UTC, the calendar every order date is checked against."""
-    return utcnow().date()
 
 
 def julian_date(on: date) -> str:
@@ -143,10 +138,11 @@ def orders_query(
     """
     if created_from and created_to and created_from > created_to:
         raise InvalidInput("created_from must be on or before created_to.", field="created_from")
-    stmt = select(PurchaseOrder).options(*ORDER_LOADS).order_by(PurchaseOrder.id.desc())
-    allowed = facility_ids_for(session, user)
-    if allowed is not None:
-        stmt = stmt.where(PurchaseOrder.facility_id.in_(allowed))
+    stmt = scoped(
+        select(PurchaseOrder).options(*ORDER_LOADS).order_by(PurchaseOrder.id.desc()),
+        PurchaseOrder.facility_id,
+        user,
+    )
     if facility_id is not None:
         stmt = stmt.where(PurchaseOrder.facility_id == facility_id)
     if status is not None:
@@ -172,9 +168,21 @@ def get_order(session: Session, user: User, order_id: int, *, lock: bool = False
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     order = session.scalar(stmt)
-    allowed = facility_ids_for(session, user)
-    if order is None or (allowed is not None and order.facility_id not in allowed):
+    if order is None or not can_access_facility(session, user, order.facility_id):
         raise NotFound(f"No order with id {order_id}.")
+    return order
+
+
+def get_order_by_document_number(session: Session, document_number: str) -> PurchaseOrder:
+    """The order with a MILSTRIP document number (for the command line, which sees all).
+
+    :raises NotFound: no order has it.
+    """
+    order = session.scalar(
+        select(PurchaseOrder).where(PurchaseOrder.document_number == document_number)
+    )
+    if order is None:
+        raise NotFound(f"No order with document number {document_number}.")
     return order
 
 
@@ -192,7 +200,7 @@ def get_line(order: PurchaseOrder, line_id: int) -> PurchaseOrderLine:
 # --- building a draft -----------------------------------------------------------------
 
 
-def _require_state(order: PurchaseOrder, action: str) -> None:
+def require_state(order: PurchaseOrder, action: str) -> None:
     """Refuse an action the order's status does not allow, naming the current status.
 
     :raises InvalidTransition: the action is not allowed from the current status.
@@ -244,6 +252,23 @@ def resolve_part(session: Session, *, part_id: int | None, part_number: str | No
     return part
 
 
+def checked_header(header: dict[str, Any]) -> dict[str, Any]:
+    """An order's header fields, each cleaned by its rule (every door that writes them).
+
+    :raises InvalidInput: a field its rule refuses.
+    """
+    clean = dict(header)
+    if "fund_code" in header:
+        clean["fund_code"] = FUND_CODE.check(header["fund_code"], "fund_code")
+    if "priority" in header:
+        priority = header["priority"]
+        text = f"{priority:02d}" if isinstance(priority, int) else priority
+        clean["priority"] = int(PRIORITY.check(text, "priority"))
+    if header.get("notes") is not None:
+        clean["notes"] = ORDER_NOTES.check(header["notes"], "notes") or None
+    return clean
+
+
 def create_order(
     session: Session,
     *,
@@ -260,7 +285,8 @@ def create_order(
     require_role(actor, *ORDER_BUILDERS)
     if not facility.active:
         raise Conflict(f"Facility {facility.code} is deactivated.")
-    _check_delivery_date(header["required_delivery_date"], today())
+    header = checked_header(header)
+    _check_delivery_date(header["required_delivery_date"], facility.today())
     order = PurchaseOrder(
         facility=facility,
         status="draft",
@@ -274,18 +300,9 @@ def create_order(
     return order
 
 
-def _check_packs(packs: int) -> None:
-    """Pack counts are whole numbers from 1 to MAX_PACKS.
-
-    :raises InvalidInput: outside that range.
-    """
-    if not 1 <= packs <= MAX_PACKS:
-        raise InvalidInput(f"packs must be 1 to {MAX_PACKS}.", field="packs")
-
-
 def _append_line(order: PurchaseOrder, part: Part, packs: int) -> PurchaseOrderLine:
     """Add a line for a part not yet on the order."""
-    _check_packs(packs)
+    PACKS.check(packs, "packs")
     if any(line.part_id == part.id for line in order.lines):
         raise InvalidInput(
             f"{part.part_number} is already on this order; change that line's packs instead.",
@@ -307,11 +324,12 @@ def update_order(
     :raises InvalidInput: nothing to change, or a delivery date in the past.
     """
     require_role(actor, *ORDER_BUILDERS)
-    _require_state(order, "edit")
+    require_state(order, "edit")
     if not changes:
         raise InvalidInput("Send at least one field to change.")
+    changes = checked_header(changes)
     if "required_delivery_date" in changes:
-        _check_delivery_date(changes["required_delivery_date"], today())
+        _check_delivery_date(changes["required_delivery_date"], order.facility.today())
     for name, value in changes.items():
         setattr(order, name, value)
     session.flush()
@@ -327,7 +345,7 @@ def add_line(
     :raises InvalidInput: bad pack count or the part is already on the order.
     """
     require_role(actor, *ORDER_BUILDERS)
-    _require_state(order, "edit")
+    require_state(order, "edit")
     line = _append_line(order, part, packs)
     session.flush()
     return line
@@ -342,8 +360,8 @@ def set_line_packs(
     :raises InvalidInput: bad pack count.
     """
     require_role(actor, *ORDER_BUILDERS)
-    _require_state(order, "edit")
-    _check_packs(packs)
+    require_state(order, "edit")
+    PACKS.check(packs, "packs")
     line.packs = packs
     session.flush()
     return line
@@ -357,7 +375,7 @@ def remove_line(
     :raises InvalidTransition: the order is no longer a draft.
     """
     require_role(actor, *ORDER_BUILDERS)
-    _require_state(order, "edit")
+    require_state(order, "edit")
     order.lines.remove(line)
     session.flush()
 
@@ -388,8 +406,8 @@ def submit_order(
     :raises UnpricedPart: a part has no contract price in effect today (names every one).
     """
     require_role(actor, *ORDER_BUILDERS)
-    _require_state(order, "submit")
-    on = on or today()
+    require_state(order, "submit")
+    on = on or order.facility.today()
     if not order.lines:
         raise InvalidInput("Add at least one line before submitting.", field="lines")
     _check_delivery_date(order.required_delivery_date, on)
@@ -430,7 +448,7 @@ def approve_order(session: Session, *, order: PurchaseOrder, actor: User) -> Pur
     :raises SelfApproval: the approver built or submitted it.
     """
     require_role(actor, *ORDER_APPROVERS)
-    _require_state(order, "approve")
+    require_state(order, "approve")
     if actor.id in (order.created_by_id, order.submitted_by_id):
         raise SelfApproval(
             f"You created or submitted order {order.id}; another purchaser or an admin "
@@ -452,7 +470,8 @@ def cancel_order(
     :raises InvalidTransition: the order is partially received, received or cancelled.
     """
     require_role(actor, *ORDER_BUILDERS)
-    _require_state(order, "cancel")
+    require_state(order, "cancel")
+    reason = CANCEL_REASON.check(reason, "reason") or None if reason is not None else None
     order.status = "cancelled"
     order.cancelled_by_id = actor.id
     order.cancelled_at = utcnow()
@@ -465,57 +484,27 @@ def cancel_order(
 # --- receiving ------------------------------------------------------------------------
 
 
-def _lot_from_scan(session: Session, line: PurchaseOrderLine, raw: str, field: str) -> dict:
-    """Lot, expiry, GTIN and serial from a GS1 scan, checked against the line's part.
-
-    :raises InvalidInput: the scan is not GS1, its GTIN is not the line's part, or it has
-        no lot/serial or expiry.
-    """
-    scanned = inventory.parse_scan(session, raw)
-    if not scanned.gs1:
-        raise InvalidInput(
-            "The scan is not a GS1 barcode; type the lot number and expiry instead.",
-            field=field,
-        )
-    if scanned.part is None or scanned.part.id != line.part_id:
-        found = scanned.part.part_number if scanned.part is not None else "no catalog part"
-        raise InvalidInput(
-            f"The scanned GTIN {scanned.gtin} is {found}, not {line.part.part_number} of "
-            f"line {line.id}.",
-            field=field,
-        )
-    if not scanned.lot_number or scanned.expiry_date is None:
-        raise InvalidInput(
-            "The scan carries no lot (or serial) and expiry; type them instead.", field=field
-        )
-    return {
-        "lot_number": scanned.lot_number,
-        "expiry_date": scanned.expiry_date,
-        "gtin": scanned.gtin,
-        "serial": scanned.serial,
-    }
-
-
-def _typed_or_scanned_lot(
+def _received_lot(
     session: Session, line: PurchaseOrderLine, item: dict[str, Any], field: str
-) -> dict:
-    """The lot of a received item: from its scan, or its typed lot number and expiry.
+) -> inventory.ReceivedLot:
+    """The lot a received item brings in: its scan and typed fields, for the line's part.
 
-    :raises InvalidInput: both or neither given, or an unusable scan.
+    :raises InvalidInput: a label for another part, or a missing or refused lot or expiry.
     """
-    typed = "lot_number" in item or "expiry_date" in item
-    if "scan" in item and typed:
-        raise InvalidInput("Give either scan or lot_number + expiry_date.", field=f"{field}.scan")
-    if "scan" in item:
-        return _lot_from_scan(session, line, item["scan"], f"{field}.scan")
-    if "lot_number" not in item or "expiry_date" not in item:
-        raise InvalidInput("Give lot_number and expiry_date, or scan.", field=f"{field}.lot_number")
-    return {"lot_number": item["lot_number"], "expiry_date": item["expiry_date"]}
+    scan = inventory.parse_scan(session, item["scan"], f"{field}.scan") if "scan" in item else None
+    return inventory.received_lot(
+        session,
+        scan=scan,
+        part=line.part,
+        lot_number=item.get("lot_number"),
+        expiry_date=item.get("expiry_date"),
+        field=f"{field}.",
+    )
 
 
 def _resolve_receipt_lines(
     session: Session, order: PurchaseOrder, items: list[dict[str, Any]]
-) -> list[tuple[PurchaseOrderLine, int, dict]]:
+) -> list[tuple[PurchaseOrderLine, int, inventory.ReceivedLot]]:
     """Match each received item to its order line and lot, refusing over-receipt.
 
     :raises InvalidInput: a line not on the order, no lot given, or an unusable scan.
@@ -530,7 +519,7 @@ def _resolve_receipt_lines(
             raise InvalidInput(
                 f"Line {item['line_id']} is not on order {order.id}.", field=f"{field}.line_id"
             )
-        lot = _typed_or_scanned_lot(session, line, item, field)
+        lot = _received_lot(session, line, item, field)
         wanted[line.id] += item["packs"]
         resolved.append((line, item["packs"], lot))
     for line in order.lines:
@@ -556,10 +545,10 @@ def receive_order(
 ) -> OrderReceipt:
     """Receive packs against an approved order, booking each lot into stock.
 
-    Each item is {line_id, packs, lot_number, expiry_date} or {line_id, packs, scan}.
-    Stock is valued at the line's snapshotted pack price (packs × price, so eaches carry
-    price / units_per_pack each with no rounding). The receipt, the stock movements and the
-    order's new status are written in the caller's one transaction.
+    Each item is {line_id, packs} with lot_number + expiry_date, a GS1 scan, or both (they
+    must agree). Stock is valued at the line's snapshotted pack price (packs × price). The
+    receipt, the stock movements and the order's new status are written in the caller's
+    one transaction.
 
     :raises InvalidTransition: the order is not approved or partially received.
     :raises InvalidInput: unknown line, bad scan, or an inventory refusal (expired lot, a
@@ -567,30 +556,41 @@ def receive_order(
     :raises OverReceipt: more packs than outstanding on a line.
     """
     require_role(actor, *ORDER_RECEIVERS)
-    _require_state(order, "receive")
+    require_state(order, "receive")
+    note = RECEIPT_NOTE.check(note, "note") or None if note is not None else None
     resolved = _resolve_receipt_lines(session, order, items)
     receipt = OrderReceipt(order=order, received_by_id=actor.id, note=note)
     session.add(receipt)
+    on = order.facility.today()
     for line, packs, lot in resolved:
+        eaches = packs * line.units_per_pack
+        value = inventory.receipt_value(
+            session,
+            part=line.part,
+            eaches=eaches,
+            on_date=on,
+            pack_cost_cents=line.unit_price_cents,
+            units_per_pack=line.units_per_pack,
+        )
         movement = inventory.receive(
             session,
             facility=order.facility,
-            part=line.part,
-            eaches=packs * line.units_per_pack,
-            value_cents=packs * line.unit_price_cents,  # type: ignore[operator]
+            eaches=eaches,
+            value_cents=value,
             actor=actor,
             reference=("order_line", line.id),
-            **lot,
+            on_date=on,
+            **lot.lot_fields(),
         )
         line.received_packs += packs
         receipt.lines.append(
             OrderReceiptLine(
                 order_line_id=line.id,
                 packs=packs,
-                eaches=packs * line.units_per_pack,
-                lot_number=lot["lot_number"],
-                expiry_date=lot["expiry_date"],
-                value_cents=packs * line.unit_price_cents,  # type: ignore[operator]
+                eaches=eaches,
+                lot_number=lot.lot_number,
+                expiry_date=lot.expiry_date,
+                value_cents=value,
                 movement_id=movement.id,
             )
         )
@@ -601,230 +601,3 @@ def receive_order(
     session.flush()
     _audit(session, order, actor, "receive", receipt_id=receipt.id)
     return receipt
-
-
-# --- ECAT export ----------------------------------------------------------------------
-
-ECAT_COLUMNS = (
-    "contract_number",
-    "document_number",
-    "ship_to_dodaac",
-    "fund_code",
-    "priority",
-    "required_delivery_date",
-    "line_number",
-    "part_number",
-    "description",
-    "unit_of_issue",
-    "units_per_pack",
-    "quantity",
-    "unit_price",
-    "extended_price",
-)
-
-
-def ecat_export(order: PurchaseOrder) -> dict[str, Any]:
-    """The order as ECAT order entry needs it: header, one row per line, and the total.
-
-    :raises InvalidTransition: drafts (no prices or document number yet) and cancelled
-        orders are not exported.
-    """
-    _require_state(order, "export")
-    header = {
-        "contract_number": order.contract_number,
-        "document_number": order.document_number,
-        "ship_to_dodaac": order.ship_to_dodaac,
-        "fund_code": order.fund_code,
-        "priority": f"{order.priority:02d}",
-        "required_delivery_date": order.required_delivery_date.isoformat(),
-    }
-    rows = [
-        {
-            **header,
-            "line_number": number,
-            "part_number": line.part.part_number,
-            "description": line.part.description,
-            "unit_of_issue": line.part.unit_of_issue,
-            "units_per_pack": line.units_per_pack,
-            "quantity": line.packs,
-            "unit_price": format_cents(line.unit_price_cents),  # type: ignore[arg-type]
-            "extended_price": format_cents(line.extended_cents),  # type: ignore[arg-type]
-        }
-        for number, line in enumerate(order.lines, start=1)
-    ]
-    return {**header, "lines": rows, "total": format_cents(order.total_cents or 0)}
-
-
-def ecat_csv(order: PurchaseOrder) -> str:
-    """The ECAT export as CSV text: a header row, then one row per order line."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=ECAT_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in ecat_export(order)["lines"]:
-        writer.writerow({key: csv_safe(value) for key, value in row.items()})
-    return out.getvalue()
-
-
-# --- reorder suggestions --------------------------------------------------------------
-
-#: Days of issue history behind the burn rate.
-BURN_WINDOW_DAYS = 90
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """What to reorder of one part at a facility, with every figure behind it (eaches)."""
-
-    part: Part
-    par_min: int
-    par_max: int
-    on_hand: int
-    on_order: int
-    issued_in_window: int
-    window_days: int
-    burn_rate_per_day: Decimal
-    lead_time_days: int
-    lead_time_demand: int
-    projected: int
-    packs: int
-    unit_price_cents: int | None
-    reason: str
-
-    @property
-    def eaches(self) -> int:
-        """The suggested packs in eaches."""
-        return self.packs * self.part.units_per_pack
-
-    @property
-    def estimated_cents(self) -> int | None:
-        """Packs × today's contract pack price (None when unpriced)."""
-        return None if self.unit_price_cents is None else self.packs * self.unit_price_cents
-
-
-def on_order_by_part(session: Session, facility_id: int) -> dict[int, int]:
-    """Eaches ordered but not yet received per part_id, over the facility's open orders."""
-    outstanding = (PurchaseOrderLine.packs - PurchaseOrderLine.received_packs) * (
-        PurchaseOrderLine.units_per_pack
-    )
-    rows = session.execute(
-        select(PurchaseOrderLine.part_id, func.sum(outstanding))
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
-        .where(PurchaseOrder.facility_id == facility_id, PurchaseOrder.status.in_(OPEN_STATUSES))
-        .group_by(PurchaseOrderLine.part_id)
-    )
-    return {part_id: int(total) for part_id, total in rows}
-
-
-def _ceil_div(numerator: int, denominator: int) -> int:
-    """Integer ceiling of numerator / denominator (denominator > 0)."""
-    return -(-numerator // denominator)
-
-
-def _suggest(
-    part: Part, par_min: int, par_max: int, figures: dict[str, int], price: int | None
-) -> Suggestion:
-    """Min/max with lead time: when stock left on arrival would be below min, fill to max."""
-    lead_demand = _ceil_div(figures["issued"] * figures["lead"], BURN_WINDOW_DAYS)
-    projected = figures["on_hand"] + figures["on_order"] - lead_demand
-    packs = 0
-    if not part.active:
-        reason = "No longer in the catalog; not reordered."
-    elif projected >= par_min:
-        reason = (
-            f"On hand + on order - lead-time demand = {projected} eaches, not below the "
-            f"minimum of {par_min}; nothing to order."
-        )
-    else:
-        shortfall = par_max - projected
-        packs = min(_ceil_div(shortfall, part.units_per_pack), MAX_PACKS)
-        reason = (
-            f"On hand + on order - lead-time demand = {projected} eaches, below the minimum "
-            f"of {par_min}; {shortfall} eaches reach the maximum of {par_max}, rounded up "
-            f"to {packs} pack(s) of {part.units_per_pack}"
-            + (f" (capped at {MAX_PACKS} packs)." if packs == MAX_PACKS else ".")
-        )
-    return Suggestion(
-        part=part,
-        par_min=par_min,
-        par_max=par_max,
-        on_hand=figures["on_hand"],
-        on_order=figures["on_order"],
-        issued_in_window=figures["issued"],
-        window_days=BURN_WINDOW_DAYS,
-        burn_rate_per_day=(Decimal(figures["issued"]) / BURN_WINDOW_DAYS).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        ),
-        lead_time_days=figures["lead"],
-        lead_time_demand=lead_demand,
-        projected=projected,
-        packs=packs,
-        unit_price_cents=price,
-        reason=reason,
-    )
-
-
-def reorder_suggestions(
-    session: Session, *, facility: Facility, on: date | None = None
-) -> list[Suggestion]:
-    """A suggestion for every part with a par level at the facility, in part-number order.
-
-    On hand counts only unexpired stock; on order is the unreceived packs of submitted,
-    approved and partially received orders (drafts are not on order yet); demand over the
-    facility's lead time is the 90-day average daily issue rate times the lead time.
-    """
-    on = on or today()
-    on_hand = inventory.on_hand_by_part(session, facility.id, usable_on=on)
-    on_order = on_order_by_part(session, facility.id)
-    issued = inventory.issued_eaches_by_part(
-        session, facility.id, since=on - timedelta(days=BURN_WINDOW_DAYS)
-    )
-    suggestions = []
-    for level in inventory.par_levels(session, facility.id):
-        price = price_in_effect(session, level.part_id, on)
-        figures = {
-            "on_hand": on_hand.get(level.part_id, 0),
-            "on_order": on_order.get(level.part_id, 0),
-            "issued": issued.get(level.part_id, 0),
-            "lead": facility.lead_time_days,
-        }
-        suggestions.append(
-            _suggest(
-                level.part,
-                level.min_eaches,
-                level.max_eaches,
-                figures,
-                price.unit_price_cents if price else None,
-            )
-        )
-    return suggestions
-
-
-def draft_from_suggestions(
-    session: Session,
-    *,
-    facility: Facility,
-    actor: User,
-    header: dict[str, Any],
-    part_ids: list[int] | None = None,
-) -> PurchaseOrder:
-    """Turn today's suggestions (optionally only some parts) into one draft order.
-
-    :raises NothingToOrder: no (selected) part needs ordering.
-    """
-    chosen = [
-        s
-        for s in reorder_suggestions(session, facility=facility)
-        if s.packs > 0 and (part_ids is None or s.part.id in part_ids)
-    ]
-    if not chosen:
-        raise NothingToOrder(
-            f"No part at {facility.code} is below its minimum once stock on hand, on order "
-            "and lead-time demand are counted; nothing to order."
-        )
-    return create_order(
-        session,
-        facility=facility,
-        actor=actor,
-        header=header,
-        lines=[(s.part, s.packs) for s in chosen],
-    )

@@ -19,7 +19,6 @@ import io
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from flask import Response
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
 from supply_app.cases.fees import current_versions
+from supply_app.clock import utcnow
 from supply_app.errors import InvalidInput
 from supply_app.reporting import xlsx
 from supply_app.reporting.columns import (
@@ -84,7 +84,8 @@ class Export:
     @property
     def filename(self) -> str:
         """case-margin-<grouping>-<date>.<format>."""
-        return f"case-margin-{'-'.join(self.group_by)}-{date.today().isoformat()}.{self.format}"
+        day = utcnow().date().isoformat()
+        return f"case-margin-{'-'.join(self.group_by)}-{day}.{self.format}"
 
     def chunks(self) -> Iterator[bytes]:
         """The file's bytes, as they are made; the connection is closed at the end."""

@@ -26,8 +26,9 @@ from supply_app.cases.models import CaseProcedure, ProcedureCase
 from supply_app.facilities.models import Facility
 from supply_app.inventory.models import StockMovement
 from supply_app.reporting.columns import SUMMED, Column
+from supply_app.reporting.rules import GROUPING
 
-GROUPINGS = ("case", "facility", "month", "site_of_service", "code_mix")
+GROUPINGS = GROUPING.values
 
 
 class service_month(FunctionElement):

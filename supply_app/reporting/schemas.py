@@ -6,27 +6,26 @@ import marshmallow as ma
 from marshmallow import validate
 from webargs.fields import DelimitedList
 
-from supply_app.cases.models import PROCEDURE_CODES
-from supply_app.facilities.models import SITES_OF_SERVICE
-from supply_app.http import Money, PageArgs, PageMeta, bounded_int
+from supply_app.cases.rules import DATE_OF_SERVICE, PROCEDURE_CODE
+from supply_app.facilities.rules import SITE_OF_SERVICE
+from supply_app.fields import Money, query_id, rule_field
+from supply_app.http import PageArgs, PageMeta
 from supply_app.reporting.columns import FIGURES, KEY_COLUMNS, Column, Kind
-from supply_app.reporting.queries import GROUPINGS
-
-EXPORT_FORMATS = ("csv", "xlsx")
+from supply_app.reporting.rules import EXPORT_FORMAT, GROUPING
 
 
 class MarginQuery(PageArgs):
     """Filters and grouping of the margin report."""
 
-    facility_id = bounded_int(strict=False)
-    date_from = ma.fields.Date()
-    date_to = ma.fields.Date()
-    site_of_service = ma.fields.String(validate=validate.OneOf(SITES_OF_SERVICE))
-    code = ma.fields.String(validate=validate.OneOf(PROCEDURE_CODES))
+    facility_id = query_id()
+    date_from = rule_field(DATE_OF_SERVICE)
+    date_to = rule_field(DATE_OF_SERVICE)
+    site_of_service = rule_field(SITE_OF_SERVICE)
+    code = rule_field(PROCEDURE_CODE)
     group_by = DelimitedList(
-        ma.fields.String(validate=validate.OneOf(GROUPINGS)),
+        rule_field(GROUPING),
         load_default=lambda: ["case"],
-        validate=validate.Length(1, len(GROUPINGS)),
+        validate=validate.Length(1, len(GROUPING.values)),
     )
 
     @ma.validates_schema
@@ -44,7 +43,7 @@ class MarginQuery(PageArgs):
 class ExportQuery(MarginQuery):
     """The margin report as a file."""
 
-    format = ma.fields.String(required=True, validate=validate.OneOf(EXPORT_FORMATS))
+    format = rule_field(EXPORT_FORMAT, required=True)
 
 
 def report_field(column: Column) -> ma.fields.Field:

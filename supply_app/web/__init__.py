@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, url_for
 
 from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, REPORT_READERS, USER_ADMINS
-from supply_app.web.helpers import days_until, dollars, has_role, packs_and_eaches
+from supply_app.money import dollars
+from supply_app.web.helpers import at, days_until, has_role, packs_and_eaches
 
 bp = Blueprint(
     "web",
@@ -49,6 +50,7 @@ def nav_links(role: str) -> list[tuple[str, str, str]]:
 bp.add_app_template_filter(dollars, "dollars")
 bp.add_app_template_filter(packs_and_eaches, "packs")
 bp.add_app_template_filter(days_until, "days_until")
+bp.add_app_template_filter(at, "at")
 
 # Importing the view modules registers their routes on bp.
 from supply_app.web import (  # noqa: E402,F401

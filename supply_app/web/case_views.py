@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
 
 from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS
 from supply_app.cases import service as cases
-from supply_app.cases.models import CASE_STATUSES
+from supply_app.cases.rules import CASE_STATUS, PICK_EACHES
 from supply_app.catalog.service import parts_query
 from supply_app.coding import ANTERIOR_KNEE_NERVES, GENICULAR_NERVES, NERVE_LABELS
 from supply_app.errors import InvalidInput
 from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.web import bp
+from supply_app.web.fields import RuleNumberField
 from supply_app.web.forms import CaseForm, VoidForm, options
 from supply_app.web.helpers import (
     chosen_facility,
     facility_choices,
     me,
     my_facilities,
+    page,
     run_write,
     status_filter,
     ui_roles,
 )
 
 CASE_LIST_LIMIT = 100
-MAX_PICK_EACHES = 100
 
 
 def _consumable_parts() -> list:
@@ -52,11 +50,7 @@ def _case_form(parts: list) -> CaseForm:
         setattr(
             PickedCaseForm,
             f"pick_{part.id}",
-            IntegerField(
-                f"{part.part_number} eaches",
-                default=0,
-                validators=[InputRequired(), NumberRange(0, MAX_PICK_EACHES)],
-            ),
+            RuleNumberField(f"{part.part_number} eaches", PICK_EACHES, optional=True),
         )
     form = PickedCaseForm()
     form.facility_id.choices = facility_choices()
@@ -107,8 +101,10 @@ def case_new():
     """Record a case at the point of use; shows the priced result once saved."""
     parts = _consumable_parts()
     form = _case_form(parts)
-    if request.method == "GET" and request.args.get("facility", "").isdigit():
-        form.facility_id.data = chosen_facility().id
+    if request.method == "GET":
+        facility = chosen_facility()
+        form.facility_id.data = facility.id
+        form.date_of_service.data = facility.today()
     if form.validate_on_submit():
         where: dict[str, str] = {"facility_id": "facility_id"}
 
@@ -119,7 +115,7 @@ def case_new():
             data = {
                 "facility_id": form.facility_id.data,
                 "date_of_service": form.date_of_service.data,
-                "reference": form.reference.data.strip(),
+                "reference": form.reference.data,
                 "laterality": form.laterality.data,
                 "procedures": procedures,
                 "supplies": supplies,
@@ -130,7 +126,7 @@ def case_new():
         if case is not None:
             flash(f"Case {case.reference} recorded and priced.", "success")
             return redirect(url_for("web.case", case_id=case.id))
-    return render_template("cases/new.html", form=form, parts=parts)
+    return page("cases/new.html", form=form, parts=parts)
 
 
 @bp.route("/cases")
@@ -138,7 +134,7 @@ def case_new():
 def cases_list():
     """Recent cases at a facility, newest date of service first."""
     facility = chosen_facility()
-    status = status_filter(CASE_STATUSES)
+    status = status_filter(CASE_STATUS.values)
     stmt = cases.visible_cases(db.session, me(), facility_id=facility.id, status=status)
     return render_template(
         "cases/index.html",
@@ -146,7 +142,7 @@ def cases_list():
         facilities=my_facilities(),
         cases=list(db.session.scalars(stmt.limit(CASE_LIST_LIMIT))),
         status=status,
-        statuses=CASE_STATUSES,
+        statuses=CASE_STATUS.values,
     )
 
 
@@ -164,7 +160,7 @@ def _render_case(case, form: VoidForm | None = None, status: int = 200):
             nerve_labels=NERVE_LABELS,
             void_form=form or VoidForm(),
             can_void=me().role in CASE_RECORDERS,
-            today=date.today(),
+            today=case.facility.today(),
         ),
         status,
     )

@@ -6,31 +6,33 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.validators import Optional
 
 from supply_app.auth.permissions import ALL_ROLES, FEE_SCHEDULE_EDITORS, REPORT_READERS
 from supply_app.cases import fees
 from supply_app.cases import service as cases
-from supply_app.cases.models import PROCEDURE_CODES
+from supply_app.cases.rules import DATE_OF_SERVICE, PROCEDURE_CODE, SCHEDULE_YEAR
 from supply_app.coding import available_years
 from supply_app.extensions import db
-from supply_app.facilities.models import SITES_OF_SERVICE
+from supply_app.facilities.rules import SITE_OF_SERVICE
+from supply_app.http import PAGE
+from supply_app.money import dollars
 from supply_app.reporting import service as reporting
 from supply_app.reporting.export import XLSX_DATA_ROWS, export_response, open_export
+from supply_app.reporting.rules import GROUPING
 from supply_app.web import bp
 from supply_app.web.charts import Series, bar_chart
-from supply_app.web.forms import ActionForm, OverrideForm, options
-from supply_app.web.helpers import facility_choices, me, parse_money, run_write, ui_roles
+from supply_app.web.fields import RuleDateField, RuleSelectField
+from supply_app.web.forms import ActionForm, OverrideForm, options, row_id
+from supply_app.web.helpers import facility_choices, me, query_number, run_write, ui_roles
 
-# The same roles the margin report API allows.
-GROUPINGS = {
-    "case": "Case",
-    "facility": "Facility",
-    "month": "Month of service",
-    "site_of_service": "Site of service",
-    "code_mix": "Code mix",
-}
+
+def optional_row_id(value: Any) -> int | None:
+    """A facility filter: blank for all of mine, else a row id."""
+    return None if value in ("", None) else row_id(value)
+
+
 ROWS_PER_PAGE = 50
 CHART_ROWS = 120  # ten years of months
 
@@ -43,30 +45,26 @@ class MarginFilterForm(FlaskForm):
 
     # Not checked against the choices: the service answers 404 for a facility not yours.
     facility_id = SelectField(
-        "Facility", coerce=str, validators=[Optional()], validate_choice=False
+        "Facility", coerce=optional_row_id, validators=[Optional()], validate_choice=False
     )
-    date_from = DateField("Service from", validators=[Optional()])
-    date_to = DateField("Service to", validators=[Optional()])
-    site_of_service = SelectField("Site of service", validators=[Optional()])
-    code = SelectField("Code", validators=[Optional()])
-    group_by = SelectField("Group by", default="case")
+    date_from = RuleDateField("Service from", DATE_OF_SERVICE, optional=True)
+    date_to = RuleDateField("Service to", DATE_OF_SERVICE, optional=True)
+    site_of_service = RuleSelectField("Site of service", SITE_OF_SERVICE, blank="Any")
+    code = RuleSelectField("Code", PROCEDURE_CODE, blank="Any")
+    group_by = RuleSelectField("Group by", GROUPING, default="case")
 
 
 def _filter_form() -> MarginFilterForm:
     """The filter form bound to the query string, with its choices."""
     form = MarginFilterForm(request.args)
     form.facility_id.choices = options(("", "All my facilities")) + facility_choices()
-    form.site_of_service.choices = options(("", "Any"), *((s, s) for s in SITES_OF_SERVICE))
-    form.code.choices = options(("", "Any"), *((c, c) for c in PROCEDURE_CODES))
-    form.group_by.choices = options(*GROUPINGS.items())
     return form
 
 
 def _report_args(form: MarginFilterForm) -> dict[str, Any]:
     """The reporting service's arguments from a validated filter form."""
-    facility = form.facility_id.data
     return {
-        "facility_id": int(facility) if facility and facility.isdigit() else None,
+        "facility_id": form.facility_id.data,
         "date_from": form.date_from.data,
         "date_to": form.date_to.data,
         "site_of_service": form.site_of_service.data or None,
@@ -126,8 +124,7 @@ def _charts(args: dict[str, Any]) -> list:
 def margin():
     """The per-case margin table with filters, totals, charts and download links."""
     form = _filter_form()
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and 0 < len(page_arg) < 6 else 1
+    page = query_number("page", PAGE, 1)
     if not _valid(form):
         return render_template("finance/margin.html", form=form, report=None, charts=[]), 422
     args = _report_args(form)
@@ -162,8 +159,8 @@ def margin_export(fmt: str):
 def _year_arg() -> int:
     """The schedule year asked for, else the latest one available."""
     years = available_years()
-    raw = request.args.get("year", "")
-    return int(raw) if raw.isdigit() and int(raw) in years else max(years)
+    year = query_number("year", SCHEDULE_YEAR, 0)
+    return year if year in years else max(years)
 
 
 def _render_schedules(year: int, form: OverrideForm, status: int = 200):
@@ -207,7 +204,6 @@ def fee_override():
     """Set the C9809 amount a schedule year uses at a site (audited)."""
     form = _override_form(_year_arg())
     if form.validate_on_submit():
-        cents = parse_money(form.amount.data)
 
         def work():
             return fees.set_override(
@@ -215,16 +211,15 @@ def fee_override():
                 year=form.year.data,
                 code="C9809",
                 site=form.site.data,
-                amount_cents=cents,
+                amount_cents=form.amount.data,
                 note=form.note.data or None,
                 actor=me(),
             )
 
-        if cents is None:
-            form.amount.errors = ["Give an amount such as 1250.00."]
-        elif run_write(form, work, {"code": "site", "amount": "amount"}) is not None:
+        if run_write(form, work, {"code": "site", "amount": "amount"}) is not None:
             flash(
-                f"C9809 at {form.site.data} for CY{form.year.data} set to ${form.amount.data}. "
+                f"C9809 at {form.site.data} for CY{form.year.data} set to "
+                f"{dollars(form.amount.data)}. "
                 "Recorded cases keep their price until you reprice them.",
                 "success",
             )

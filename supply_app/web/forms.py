@@ -1,46 +1,54 @@
-"""WTForms for the UI (CSRF on every form through Flask-WTF); every field is bounded."""
+"""WTForms for the UI (CSRF on every form through Flask-WTF), every field built from a rule.
+
+No limit, pattern or choice list is restated here: each field takes the domain's own rule
+(see supply_app.web.fields), so the UI refuses exactly what the API and the services do.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    PasswordField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField
+from wtforms.validators import InputRequired, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from supply_app.auth.models import ROLES
-from supply_app.auth.service import MIN_PASSWORD_LENGTH, USERNAME_PATTERN, USERNAME_RULE
+from supply_app.auth import rules as auth_rules
+from supply_app.cases import rules as case_rules
+from supply_app.facilities.rules import SITE_OF_SERVICE
+from supply_app.fields import ID
+from supply_app.inventory import rules as stock_rules
+from supply_app.money import PRICE
+from supply_app.ordering import rules as order_rules
+from supply_app.rules import RuleBroken
+from supply_app.web.fields import (
+    AmountField,
+    RuleDateField,
+    RuleNumberField,
+    RuleSelectField,
+    RuleTextAreaField,
+    RuleTextField,
+    options,
+)
 
-MAX_EACHES = 100_000
-MAX_PACKS = 1000
-LOT_TEXT = Regexp(r"^[\x21-\x7e][\x20-\x7e]*$", message="Use printable letters and digits.")
-MONEY_TEXT = Regexp(r"^\$?[0-9][0-9,]*(\.[0-9]{1,2})?$", message="Give an amount such as 1250.00.")
+__all__ = ["options"]
 
 
-def options(*pairs: tuple[object, str], **attrs: dict) -> list[SelectChoice]:
-    """Select options from (value, label) pairs; attrs maps a value to extra HTML attributes."""
-    return [
-        SelectChoice(value, label, render_kw=attrs.get(str(value), {})) for value, label in pairs
-    ]
+def row_id(value: Any) -> int:
+    """A row id from a form (ASCII digits only; a look-alike digit never names a row)."""
+    return value if isinstance(value, int) else ID.parse(value)
 
 
-class LoginForm(FlaskForm):
-    """Sign in with username and password."""
+def schedule_year(value: Any) -> int:
+    """A fee-schedule year from a form (ASCII digits, within the rule's years)."""
+    return value if isinstance(value, int) else case_rules.SCHEDULE_YEAR.parse(value)
 
-    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField("Keep me signed in on this computer")
+
+class IdSelectField(SelectField):
+    """A choice of rows (facilities, parts, order lines) by id; the view fills the choices."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(label, coerce=row_id, validators=[InputRequired()], **kwargs)
 
 
 class CheckboxList(SelectMultipleField):
@@ -50,131 +58,131 @@ class CheckboxList(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def scan_field() -> StringField:
+class RuleCheckboxList(CheckboxList):
+    """Checkboxes offering some of a Choice rule's options (the view narrows them)."""
+
+    def __init__(self, label: str, rule: Any, **kwargs: Any) -> None:
+        self.rule = rule
+        super().__init__(label, choices=options(*rule.options), **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        """Every ticked value is one the rule allows and the form offered."""
+        offered = {choice.value for choice in self.choices}
+        for value in self.data or ():
+            try:
+                self.rule.clean(value)
+            except RuleBroken as exc:
+                raise StopValidation(str(exc)) from exc
+            if value not in offered:
+                raise StopValidation(f"{value!r} is not one of the choices here.")
+
+
+class LoginForm(FlaskForm):
+    """Sign in with username and password (any text: a wrong one is just a wrong guess)."""
+
+    username = RuleTextField("Username", auth_rules.SIGN_IN_NAME)
+    password = RuleTextField("Password", auth_rules.SIGN_IN_PASSWORD, widget=PasswordField.widget)
+    remember = BooleanField("Keep me signed in on this computer")
+
+
+def scan_field() -> RuleTextField:
     """The barcode field a keyboard-wedge scanner types into (Enter ends a scan)."""
-    return StringField(
+    return RuleTextField(
         "Scan barcode",
-        validators=[Optional(), Length(max=200)],
+        stock_rules.SCAN,
+        optional=True,
         description="Scan a GS1 label: part, lot and expiry are filled in for you.",
     )
+
+
+def note_field() -> RuleTextField:
+    """An optional note about the stock."""
+    return RuleTextField("Note", stock_rules.NOTE, optional=True)
 
 
 class StockFacilityMixin:
     """The facility whose stock moves."""
 
-    facility_id = SelectField("Facility", coerce=int, validators=[InputRequired()])
+    facility_id = IdSelectField("Facility")
 
 
 class PartLotMixin:
     """Part + lot number (typed or scanned) naming one lot."""
 
     scan = scan_field()
-    part_id = SelectField("Part", coerce=int, validators=[InputRequired()])
-    lot_number = StringField("Lot number", validators=[DataRequired(), Length(max=40), LOT_TEXT])
+    part_id = IdSelectField("Part")
+    lot_number = RuleTextField("Lot number", stock_rules.LOT_NUMBER)
 
 
 class QuantityMixin:
     """A quantity as whole packs plus loose eaches, the way people count shelves."""
 
-    packs = IntegerField(
-        "Packs", default=0, validators=[InputRequired(), NumberRange(0, MAX_PACKS)]
-    )
-    eaches = IntegerField(
-        "Loose eaches", default=0, validators=[InputRequired(), NumberRange(0, MAX_EACHES)]
-    )
+    packs = RuleNumberField("Packs", stock_rules.SHELF_PACKS, default=0)
+    eaches = RuleNumberField("Loose eaches", stock_rules.LOOSE_EACHES, default=0)
 
 
 class ReceiveForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
     """Stock arriving outside an order: opening balance, loan, donation or return."""
 
-    expiry_date = DateField("Expiry date", validators=[InputRequired()])
-    reason = SelectField(
-        "Reason",
-        choices=options(
-            ("opening_balance", "Opening balance"),
-            ("loan", "Loan"),
-            ("donation", "Donation"),
-            ("return", "Return"),
-        ),
-    )
-    pack_cost = StringField(
+    expiry_date = RuleDateField("Expiry date", stock_rules.EXPIRY_DATE)
+    reason = RuleSelectField("Reason", stock_rules.FREE_RECEIPT_REASON)
+    pack_cost = AmountField(
         "Cost per pack ($)",
-        validators=[Optional(), Length(max=20), MONEY_TEXT],
+        PRICE,
+        optional=True,
         description="Leave empty to use the contract price in effect today.",
     )
-    note = StringField("Note", validators=[Optional(), Length(max=200)])
+    note = note_field()
 
 
 class AdjustForm(FlaskForm, StockFacilityMixin, PartLotMixin):
     """Correct a balance up or down with a reason code."""
 
-    change = IntegerField(
-        "Change in eaches (+ or −)",
-        validators=[InputRequired(), NumberRange(-MAX_EACHES, MAX_EACHES)],
-    )
-    reason = SelectField(
-        "Reason",
-        choices=options(
-            ("found", "Found"),
-            ("lost", "Lost"),
-            ("data_entry_error", "Data entry error"),
-            ("other", "Other"),
-        ),
-    )
-    note = StringField("Note", validators=[Optional(), Length(max=200)])
+    change = RuleNumberField("Change in eaches (+ or −)", stock_rules.CHANGE_IN_EACHES)
+    reason = RuleSelectField("Reason", stock_rules.TYPED_ADJUSTMENT_REASON)
+    note = note_field()
 
 
 class TransferForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
     """Send stock of one lot to another facility; its value travels with it."""
 
-    to_facility_id = SelectField("To facility", coerce=int, validators=[InputRequired()])
-    note = StringField("Note", validators=[Optional(), Length(max=200)])
+    to_facility_id = IdSelectField("To facility")
+    note = note_field()
 
 
 class WasteForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
     """Remove expired, damaged, contaminated or recalled stock."""
 
-    reason = SelectField(
-        "Reason",
-        choices=options(
-            ("expired", "Expired"),
-            ("damaged", "Damaged"),
-            ("contaminated", "Contaminated"),
-            ("recalled", "Recalled"),
-        ),
-    )
-    note = StringField("Note", validators=[Optional(), Length(max=200)])
+    reason = RuleSelectField("Reason", stock_rules.WASTE_REASON)
+    note = note_field()
 
 
 class CountForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
     """A physical count of one lot; a difference from the books is posted as an adjustment."""
 
-    note = StringField("Note", validators=[Optional(), Length(max=200)])
+    note = note_field()
 
 
-class OrderForm(FlaskForm):
+class OrderHeaderMixin:
+    """The DoD fields of an order."""
+
+    fund_code = RuleTextField("Fund code", order_rules.FUND_CODE)
+    priority = RuleSelectField("Priority designator", order_rules.PRIORITY, default="13")
+    required_delivery_date = RuleDateField("Required delivery date", order_rules.DELIVERY_DATE)
+
+
+class OrderForm(FlaskForm, OrderHeaderMixin):
     """A new draft order's header."""
 
-    facility_id = SelectField("Facility", coerce=int, validators=[InputRequired()])
-    fund_code = StringField(
-        "Fund code",
-        validators=[DataRequired(), Regexp(r"^[A-Z0-9]{2}$", message="Two capitals or digits.")],
-        filters=[lambda v: v.strip().upper() if isinstance(v, str) else v],
-    )
-    priority = IntegerField(
-        "Priority designator (01–15)", default=13, validators=[InputRequired(), NumberRange(1, 15)]
-    )
-    required_delivery_date = DateField("Required delivery date", validators=[InputRequired()])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=1000)])
+    facility_id = IdSelectField("Facility")
+    notes = RuleTextAreaField("Notes", order_rules.ORDER_NOTES, optional=True)
 
 
 class AddLineForm(FlaskForm):
     """Add packs of a part to a draft order."""
 
-    part_id = SelectField("Part", coerce=int, validators=[InputRequired()])
-    packs = IntegerField(
-        "Packs", default=1, validators=[InputRequired(), NumberRange(1, MAX_PACKS)]
-    )
+    part_id = IdSelectField("Part")
+    packs = RuleNumberField("Packs", order_rules.PACKS, default=1)
 
 
 class ActionForm(FlaskForm):
@@ -184,103 +192,82 @@ class ActionForm(FlaskForm):
 class CancelForm(FlaskForm):
     """Cancel an order, saying why."""
 
-    reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+    reason = RuleTextField("Reason", order_rules.CANCEL_REASON, optional=True)
 
 
 class OrderReceiveForm(FlaskForm):
     """Receive packs of one order line, with the lot typed or scanned."""
 
     scan = scan_field()
-    line_id = SelectField("Order line", coerce=int, validators=[InputRequired()])
-    packs = IntegerField(
-        "Packs received", default=1, validators=[InputRequired(), NumberRange(1, MAX_PACKS)]
-    )
-    lot_number = StringField("Lot number", validators=[Optional(), Length(max=40), LOT_TEXT])
-    expiry_date = DateField("Expiry date", validators=[Optional()])
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
+    line_id = IdSelectField("Order line")
+    packs = RuleNumberField("Packs received", order_rules.PACKS, default=1)
+    lot_number = RuleTextField("Lot number", stock_rules.LOT_NUMBER, optional=True)
+    expiry_date = RuleDateField("Expiry date", stock_rules.EXPIRY_DATE, optional=True)
+    note = RuleTextField("Note", order_rules.RECEIPT_NOTE, optional=True)
 
 
-class SuggestionForm(FlaskForm):
+class SuggestionForm(FlaskForm, OrderHeaderMixin):
     """Turn a facility's reorder suggestions into a draft order."""
 
-    facility_id = SelectField("Facility", coerce=int, validators=[InputRequired()])
-    fund_code = OrderForm.fund_code
-    priority = OrderForm.priority
-    required_delivery_date = DateField("Required delivery date", validators=[InputRequired()])
+    facility_id = IdSelectField("Facility")
 
 
 class CaseForm(FlaskForm):
     """A procedure case at the point of use: no patient data, only an opaque reference."""
 
-    facility_id = SelectField("Facility", coerce=int, validators=[InputRequired()])
-    date_of_service = DateField("Date of service", default=date.today, validators=[InputRequired()])
-    reference = StringField(
-        "Case reference (facility-local, no patient data)",
-        validators=[
-            DataRequired(),
-            Length(max=32),
-            Regexp(
-                r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-                message="Letters, digits, dot, dash or underscore only; no names or dates.",
-            ),
-        ],
+    facility_id = IdSelectField("Facility")
+    date_of_service = RuleDateField("Date of service", case_rules.DATE_OF_SERVICE)
+    reference = RuleTextField(
+        "Case reference (facility-local, no patient data)", case_rules.CASE_REFERENCE
     )
-    laterality = SelectField(
-        "Side",
-        choices=options(("RT", "Right"), ("LT", "Left"), ("bilateral", "Both sides (bilateral)")),
+    laterality = RuleSelectField("Side", case_rules.LATERALITY)
+    anterior = RuleCheckboxList(
+        "Anterior-knee nerves treated (64640, one per nerve)", case_rules.NERVE
     )
-    anterior = CheckboxList("Anterior-knee nerves treated (64640, one per nerve)")
-    genicular = CheckboxList("Genicular nerves treated (64624)")
+    genicular = RuleCheckboxList("Genicular nerves treated (64624)", case_rules.NERVE)
     device = BooleanField("Bill the device (C9809)")
-    scans = TextAreaField(
+    scans = RuleTextAreaField(
         "Scanned supplies (one barcode per line, one each per scan)",
-        validators=[Optional(), Length(max=4000)],
+        case_rules.SCANNED_SUPPLIES,
+        optional=True,
     )
 
 
 class VoidForm(FlaskForm):
     """Void a case; the reason is required."""
 
-    reason = StringField("Reason for voiding", validators=[DataRequired(), Length(max=500)])
+    reason = RuleTextField("Reason for voiding", case_rules.VOID_REASON)
 
 
 class OverrideForm(FlaskForm):
     """Set the amount a fee schedule uses for C9809 at a site of service."""
 
-    year = SelectField("Calendar year", coerce=int)
-    site = SelectField("Site of service", choices=options(("HOPD", "HOPD"), ("ASC", "ASC")))
-    amount = StringField(
-        "C9809 amount ($)", validators=[DataRequired(), Length(max=20), MONEY_TEXT]
-    )
-    note = StringField("Note", validators=[Optional(), Length(max=200)])
-
-
-PASSWORD_LENGTH = Length(
-    MIN_PASSWORD_LENGTH, 200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."
-)
+    year = SelectField("Calendar year", coerce=schedule_year)
+    site = RuleSelectField("Site of service", SITE_OF_SERVICE.only("HOPD", "ASC"))
+    amount = AmountField("C9809 amount ($)", PRICE)
+    note = RuleTextField("Note", case_rules.OVERRIDE_NOTE, optional=True)
 
 
 class UserEditForm(FlaskForm):
     """Change a user: name, role, facilities, active, and optionally a new password."""
 
-    display_name = StringField("Display name", validators=[DataRequired(), Length(max=120)])
-    role = SelectField("Role", choices=options(*((r, r) for r in ROLES)))
-    facility_ids = CheckboxList("Facilities", coerce=int)
+    display_name = RuleTextField("Display name", auth_rules.DISPLAY_NAME)
+    role = RuleSelectField("Role", auth_rules.ROLE)
+    facility_ids = CheckboxList("Facilities", coerce=row_id)
     all_facilities = BooleanField("Every facility (admin and finance only)")
     active = BooleanField("Active: may sign in and use API tokens")
-    password = PasswordField(
+    password = RuleTextField(
         "New password (leave empty to keep the current one)",
-        validators=[Optional(), PASSWORD_LENGTH],
+        auth_rules.PASSWORD,
+        optional=True,
+        widget=PasswordField.widget,
     )
 
 
 class UserForm(UserEditForm):
     """A new user with an initial password."""
 
-    username = StringField(
-        "Username",
-        validators=[DataRequired(), Length(3, 80), Regexp(USERNAME_PATTERN, message=USERNAME_RULE)],
-    )
-    display_name = StringField("Display name", validators=[Optional(), Length(max=120)])
+    username = RuleTextField("Username", auth_rules.USERNAME)
+    display_name = RuleTextField("Display name", auth_rules.DISPLAY_NAME, optional=True)
     active = None  # a new user starts active
-    password = PasswordField("Initial password", validators=[DataRequired(), PASSWORD_LENGTH])
+    password = RuleTextField("Initial password", auth_rules.PASSWORD, widget=PasswordField.widget)

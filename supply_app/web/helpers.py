@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
 from typing import Any, TypeVar
 
-from flask import request
+from flask import render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from supply_app.auth.models import User
 from supply_app.auth.service import require_role
+from supply_app.clock import local_time, utcnow
 from supply_app.db import begin_write
 from supply_app.errors import DomainError, NotFound
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_facility, visible_facilities
+from supply_app.fields import ID
+from supply_app.rules import RuleBroken, WholeNumber
 
 T = TypeVar("T")
 
@@ -59,15 +61,49 @@ def chosen_facility(arg: str = "facility") -> Facility:
     :raises NotFound: the id is not a facility the user belongs to (never 403), or the user
         belongs to none.
     """
-    raw = request.values.get(arg, "")
-    if raw:
-        if not raw.isdigit() or len(raw) > 10:
-            raise NotFound("No such facility.")
-        return get_facility(db.session, me(), int(raw))
+    facility_id = query_id(arg)
+    if facility_id is not None:
+        return get_facility(db.session, me(), facility_id)
     facilities = my_facilities()
     if not facilities:
         raise NotFound("You do not belong to any active facility; ask an administrator.")
     return facilities[0]
+
+
+def query_id(arg: str) -> int | None:
+    """A row id from the query string or form (None when absent).
+
+    :raises NotFound: anything but ASCII digits naming a possible id (a look-alike digit
+        never names a row).
+    """
+    raw = request.values.get(arg, "")
+    if not raw:
+        return None
+    try:
+        return ID.parse(raw)
+    except RuleBroken:
+        raise NotFound(f"No such {arg.replace('_', ' ')}.") from None
+
+
+def query_number(arg: str, rule: WholeNumber, default: int) -> int:
+    """A number from the query string by its rule; the default when absent or not one."""
+    raw = request.args.get(arg, "")
+    try:
+        return rule.parse(raw) if raw else default
+    except RuleBroken:
+        return default
+
+
+def page(template: str, **context: Any):
+    """Render a page; a form shown again after a POST was refused, so it answers 422."""
+    status = 422 if request.method == "POST" else 200
+    return render_template(template, **context), status
+
+
+def my_today() -> date:
+    """Today at the signed-in user's first facility (UTC's date if they hold none)."""
+    facilities = my_facilities()
+    return facilities[0].today() if facilities else utcnow().date()
 
 
 def status_filter(statuses: tuple[str, ...]) -> str | None:
@@ -123,28 +159,6 @@ def run_write(
     return result
 
 
-def parse_money(text: str) -> int | None:
-    """Dollars as typed ("1,234.50") to integer cents; None when it is not an amount."""
-    try:
-        amount = Decimal(text.replace(",", "").replace("$", "").strip())
-    except (InvalidOperation, ValueError):
-        return None
-    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        return None
-    if not Decimal("0") <= amount <= Decimal("10000000"):
-        return None
-    return int(amount * 100)
-
-
-def dollars(cents: int | None) -> str:
-    """Integer cents as "$1,234.56" (negative as "−$5.00"); "—" for None."""
-    if cents is None:
-        return "—"
-    sign = "−" if cents < 0 else ""
-    whole, part = divmod(abs(int(cents)), 100)
-    return f"{sign}${whole:,}.{part:02d}"
-
-
 def packs_and_eaches(eaches: int, units_per_pack: int) -> str:
     """Eaches shown the way people count them: "3 PK + 2 EA" (or just eaches for singles)."""
     if units_per_pack <= 1:
@@ -157,8 +171,19 @@ def packs_and_eaches(eaches: int, units_per_pack: int) -> str:
     return text
 
 
-def days_until(day: date | None, today: date | None = None) -> int | None:
-    """Whole days from today to a date (negative once past)."""
+def at(instant: datetime | None, place: Any = "UTC") -> str:
+    """A stored UTC instant as wall-clock time where it matters: "2026-06-16 08:30 ChST".
+
+    place is a facility (its time zone) or a zone name; instants are stored in UTC.
+    """
+    if instant is None:
+        return "—"
+    zone_name = getattr(place, "time_zone", place)
+    return local_time(instant, zone_name).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def days_until(day: date | None, today: date) -> int | None:
+    """Whole days from today (a facility's) to a date (negative once past)."""
     if day is None:
         return None
-    return (day - (today or date.today())).days
+    return (day - today).days

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
@@ -11,8 +11,9 @@ from supply_app.auth.permissions import ALL_ROLES, ORDER_BUILDERS, ORDER_RECEIVE
 from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility
 from supply_app.inventory import service as inventory
+from supply_app.ordering import ecat, suggestions
 from supply_app.ordering import service as ordering
-from supply_app.ordering.models import STATUSES
+from supply_app.ordering.rules import ORDER_STATUS
 from supply_app.web import bp
 from supply_app.web.forms import (
     ActionForm,
@@ -27,6 +28,7 @@ from supply_app.web.helpers import (
     facility_choices,
     me,
     my_facilities,
+    page,
     run_write,
     status_filter,
     ui_roles,
@@ -44,10 +46,12 @@ RECEIPT_FIELDS = {
 }
 
 
-def _default_header(form) -> None:
+def _default_header(form, facility) -> None:
     """Sensible header defaults: routine priority, delivery after the facility's lead time."""
     if request.method == "GET":
-        form.required_delivery_date.data = date.today() + timedelta(days=14)
+        form.required_delivery_date.data = facility.today() + timedelta(
+            days=facility.lead_time_days
+        )
 
 
 @bp.route("/orders")
@@ -55,22 +59,22 @@ def _default_header(form) -> None:
 def orders():
     """Orders of a facility (newest first) and its reorder suggestions."""
     facility = chosen_facility()
-    status = status_filter(STATUSES)
+    status = status_filter(ORDER_STATUS.values)
     stmt = ordering.orders_query(db.session, me(), facility_id=facility.id, status=status)
     rows = list(db.session.scalars(stmt.limit(ORDER_LIST_LIMIT)))
-    suggestions = ordering.reorder_suggestions(db.session, facility=facility)
+    suggested = suggestions.reorder_suggestions(db.session, facility=facility)
     can_build = me().role in ORDER_BUILDERS
     suggest_form = SuggestionForm(facility_id=facility.id)
     suggest_form.facility_id.choices = facility_choices()
-    _default_header(suggest_form)
+    _default_header(suggest_form, facility)
     return render_template(
         "orders/index.html",
         facility=facility,
         facilities=my_facilities(),
         orders=rows,
         status=status,
-        statuses=STATUSES,
-        suggestions=suggestions,
+        statuses=ORDER_STATUS.values,
+        suggestions=suggested,
         can_build=can_build,
         suggest_form=suggest_form,
     )
@@ -87,7 +91,7 @@ def orders_from_suggestions():
 
     def work():
         facility = get_active_facility(db.session, me(), form.facility_id.data)
-        return ordering.draft_from_suggestions(
+        return suggestions.draft_from_suggestions(
             db.session,
             facility=facility,
             actor=me(),
@@ -112,8 +116,8 @@ def _suggestions_failed(form):
             facilities=my_facilities(),
             orders=list(db.session.scalars(stmt.limit(ORDER_LIST_LIMIT))),
             status=None,
-            statuses=STATUSES,
-            suggestions=ordering.reorder_suggestions(db.session, facility=facility),
+            statuses=ORDER_STATUS.values,
+            suggestions=suggestions.reorder_suggestions(db.session, facility=facility),
             can_build=True,
             suggest_form=form,
         ),
@@ -127,9 +131,10 @@ def order_new():
     """Start a draft order by hand."""
     form = OrderForm()
     form.facility_id.choices = facility_choices()
-    if request.method == "GET" and request.args.get("facility", "").isdigit():
-        form.facility_id.data = chosen_facility().id
-    _default_header(form)
+    if request.method == "GET":
+        facility = chosen_facility()
+        form.facility_id.data = facility.id
+        _default_header(form, facility)
     if form.validate_on_submit():
 
         def work():
@@ -142,7 +147,7 @@ def order_new():
         if order is not None:
             flash(f"Draft order {order.id} started; add its lines.", "success")
             return redirect(url_for("web.order", order_id=order.id))
-    return render_template("orders/new.html", form=form)
+    return page("orders/new.html", form=form)
 
 
 def _load(order_id: int, lock: bool = False):
@@ -296,11 +301,12 @@ def order_receive(order_id: int):
 
         def work():
             item = {"line_id": form.line_id.data, "packs": form.packs.data}
+            if form.lot_number.data:
+                item["lot_number"] = form.lot_number.data
+            if form.expiry_date.data:
+                item["expiry_date"] = form.expiry_date.data
             if _use_scan(form):
                 item["scan"] = form.scan.data
-            else:
-                item["lot_number"] = form.lot_number.data.strip()
-                item["expiry_date"] = form.expiry_date.data
             return ordering.receive_order(
                 db.session,
                 order=_load(order_id, lock=True),
@@ -316,10 +322,10 @@ def order_receive(order_id: int):
 
 
 def _use_scan(form: OrderReceiveForm) -> bool:
-    """Book the scan itself (its GTIN is checked against the line) when it names a part.
+    """Send the scan too (its GTIN is checked against the line) when it names a part.
 
     A label whose GTIN is not in the catalog can still fill lot and expiry on screen; then
-    the typed (or filled-in) fields are what the user saw and confirmed, so they are booked.
+    the typed (or filled-in) fields are what the user saw and confirmed, so only they go.
     """
     if not form.scan.data:
         return False
@@ -350,7 +356,7 @@ def order_ecat_csv(order_id: int):
         abort(409, description=f"Order {order.id} is {order.status}; it cannot be exported yet.")
     name = order.document_number or f"order-{order.id}"
     return Response(
-        ordering.ecat_csv(order),
+        ecat.ecat_csv(order),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="ecat-{name}.csv"'},
     )

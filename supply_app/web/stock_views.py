@@ -2,39 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange, Optional
 
 from supply_app.auth.permissions import ALL_ROLES, STOCK_MOVERS
 from supply_app.auth.service import require_role
 from supply_app.catalog.models import Part
-from supply_app.catalog.service import get_part, parts_query, price_in_effect
+from supply_app.catalog.service import get_part, parts_query
 from supply_app.errors import DomainError, InvalidInput
 from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility
+from supply_app.fields import ID
 from supply_app.inventory import service as inventory
+from supply_app.inventory.rules import PAR_MAX, PAR_MIN
 from supply_app.reporting import service as reporting
 from supply_app.web import bp
+from supply_app.web.fields import RuleNumberField
 from supply_app.web.forms import AdjustForm, CountForm, ReceiveForm, TransferForm, WasteForm
 from supply_app.web.helpers import (
     chosen_facility,
     facility_choices,
     me,
     my_facilities,
-    parse_money,
+    page,
+    query_id,
+    query_number,
     run_write,
     ui_roles,
 )
 
 MOVEMENTS_PER_PAGE = 50
-MAX_PAR = 100_000
 # The service names the lot by id; the forms name it by part + lot number.
 LOT_FIELDS = {"lot_id": "lot_number", "to_facility_id": "to_facility_id", "counted": "packs"}
 
@@ -44,7 +45,7 @@ LOT_FIELDS = {"lot_id": "lot_number", "to_facility_id": "to_facility_id", "count
 def stock():
     """Balances of one facility: totals per part, then every lot with expiry highlighted."""
     facility = chosen_facility()
-    today = date.today()
+    today = facility.today()
     return render_template(
         "stock/index.html",
         facility=facility,
@@ -61,7 +62,7 @@ def stock():
 def alerts():
     """Below-par parts, lots expiring within the facility's window, and expired stock."""
     facility = chosen_facility()
-    found = inventory.alerts(db.session, facility, date.today())
+    found = inventory.alerts(db.session, facility)
     return render_template(
         "stock/alerts.html",
         facility=facility,
@@ -76,8 +77,7 @@ def alerts():
 def movements():
     """The facility's ledger, newest first, one keyset page at a time."""
     facility = chosen_facility()
-    before = request.args.get("before", "0")
-    before_id = int(before) if before.isdigit() and len(before) < 19 else 0
+    before_id = query_number("before", ID, 0)
     rows = inventory.ledger_page(
         db.session,
         facility_ids=[facility.id],
@@ -98,15 +98,16 @@ def movements():
 @bp.route("/scan")
 @login_required
 def scan():
-    """Read a scanned barcode for the forms' scan fields: part, lot and expiry as JSON."""
-    raw = request.args.get("code", "")
-    if not 1 <= len(raw) <= 200:
-        return jsonify({"error": "Scan a barcode (at most 200 characters)."}), 422
+    """Read a scanned barcode for the forms' scan fields: part, lot and expiry as JSON.
+
+    A label the catalog cannot place (or a plain lot number) is looked up among the lots on
+    the shelf of the form's facility, so the part is filled in whenever the lot is known.
+    """
     try:
-        result = inventory.parse_scan(db.session, raw)
+        result = inventory.parse_scan(db.session, request.args.get("code", ""), "code")
     except DomainError as exc:
         return jsonify({"error": exc.detail}), 422
-    part = result.part or _only_part_with_lot(result.lot_number)
+    part = result.part or _part_on_shelf(result)
     return jsonify(
         {
             "gs1": result.gs1,
@@ -121,16 +122,15 @@ def scan():
     )
 
 
-def _only_part_with_lot(lot_number: str | None) -> Part | None:
-    """The one catalog part that has a lot with this number (for labels with no GTIN)."""
-    if not lot_number:
+def _part_on_shelf(result: inventory.ScanResult) -> Part | None:
+    """The part of the lot the scan names on the chosen facility's shelf, if exactly one."""
+    if query_id("facility") is None:
         return None
-    found = [
-        part
-        for part in db.session.scalars(parts_query())
-        if inventory.find_lot(db.session, part=part, lot_number=lot_number) is not None
-    ]
-    return found[0] if len(found) == 1 else None
+    try:
+        lot = inventory.lot_for_scan(db.session, result, facility=chosen_facility())
+    except DomainError:
+        return None
+    return lot.part
 
 
 def part_choices() -> list[SelectChoice]:
@@ -150,7 +150,7 @@ def _prepare(form, with_destination: bool = False):
     form.part_id.choices = part_choices()
     if with_destination:
         form.to_facility_id.choices = facility_choices()
-    if request.method == "GET" and request.args.get("facility", "").isdigit():
+    if request.method == "GET" and query_id("facility") is not None:
         form.facility_id.data = chosen_facility().id
     return form
 
@@ -165,10 +165,10 @@ def _lot(form, part: Part):
 
     :raises InvalidInput: the part has no lot with that number.
     """
-    lot = inventory.find_lot(db.session, part=part, lot_number=form.lot_number.data.strip())
+    lot = inventory.find_lot(db.session, part=part, lot_number=form.lot_number.data)
     if lot is None:
         raise InvalidInput(
-            f"{part.part_number} has no lot {form.lot_number.data.strip()!r} on file.",
+            f"{part.part_number} has no lot {form.lot_number.data} on file.",
             field="lot_number",
         )
     return lot
@@ -194,7 +194,7 @@ def _done(message: str, facility_id: int):
 
 def _stock_form(form, title: str):
     """Render a stock movement form (the scan box first, then the fields in order)."""
-    return render_template("stock/move.html", form=form, title=title)
+    return page("stock/move.html", form=form, title=title)
 
 
 @bp.route("/stock/receive", methods=["GET", "POST"])
@@ -212,10 +212,17 @@ def stock_receive():
                 db.session,
                 facility=facility,
                 part=part,
-                lot_number=form.lot_number.data.strip(),
+                lot_number=form.lot_number.data,
                 expiry_date=form.expiry_date.data,
                 eaches=eaches,
-                value_cents=_receipt_value(form, part, eaches),
+                value_cents=inventory.receipt_value(
+                    db.session,
+                    part=part,
+                    eaches=eaches,
+                    on_date=facility.today(),
+                    pack_cost_cents=form.pack_cost.data,
+                    field="pack_cost",
+                ),
                 actor=me(),
                 reason=form.reason.data,
                 note=form.note.data or None,
@@ -224,26 +231,6 @@ def stock_receive():
         if run_write(form, work, {"value_cents": "pack_cost"}):
             return _done("Stock received.", form.facility_id.data)
     return _stock_form(form, "Receive stock")
-
-
-def _receipt_value(form, part: Part, eaches: int) -> int:
-    """Value of a receipt: typed cost per pack, else today's contract price, pro rata.
-
-    :raises InvalidInput: no cost typed and no contract price in effect.
-    """
-    if form.pack_cost.data:
-        pack_cents = parse_money(form.pack_cost.data)
-        if pack_cents is None:
-            raise InvalidInput("Give an amount such as 1250.00.", field="pack_cost")
-    else:
-        price = price_in_effect(db.session, part.id, date.today())
-        if price is None:
-            raise InvalidInput(
-                f"{part.part_number} has no contract price today; type the cost per pack.",
-                field="pack_cost",
-            )
-        pack_cents = price.unit_price_cents
-    return inventory.value_at_pack_price(pack_cents, part.units_per_pack, eaches)
 
 
 @bp.route("/stock/adjust", methods=["GET", "POST"])
@@ -364,9 +351,10 @@ def _par_form(parts: list[Part], levels: dict[int, Any]) -> FlaskForm:
             setattr(
                 ParForm,
                 f"{end}_{part.id}",
-                IntegerField(
+                RuleNumberField(
                     f"{part.part_number} {end}imum eaches",
-                    validators=[Optional(), NumberRange(0, MAX_PAR)],
+                    PAR_MIN if end == "min" else PAR_MAX,
+                    optional=True,
                 ),
             )
     form = ParForm()
@@ -411,7 +399,7 @@ def par_levels():
             if run_write(form, work) is not None:
                 flash("Par levels saved.", "success")
                 return redirect(url_for("web.par_levels", facility=facility.id))
-    return render_template(
+    return page(
         "stock/par_levels.html",
         facility=facility,
         facilities=my_facilities(),
@@ -422,15 +410,15 @@ def par_levels():
 
 
 def _pars_complete(form: FlaskForm, parts: list[Part]) -> bool:
-    """Each part has both ends or neither, and max is above zero and at least min."""
+    """Each part has both ends or neither, and max is at least min."""
     ok = True
     for part in parts:
         low, high = form[f"min_{part.id}"], form[f"max_{part.id}"]
         if (low.data is None) != (high.data is None):
             high.errors = [*high.errors, "Give both minimum and maximum, or neither."]
             ok = False
-        elif high.data is not None and (high.data == 0 or high.data < low.data):
-            high.errors = [*high.errors, "Maximum must be above zero and at least the minimum."]
+        elif high.data is not None and high.data < low.data:
+            high.errors = [*high.errors, "The maximum must be at least the minimum."]
             ok = False
     return ok
 

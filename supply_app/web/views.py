@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -15,7 +14,7 @@ from supply_app.extensions import db
 from supply_app.inventory.service import value_at_pack_price
 from supply_app.web import bp
 from supply_app.web.forms import LoginForm
-from supply_app.web.helpers import my_facilities, ui_roles
+from supply_app.web.helpers import my_facilities, my_today, page, ui_roles
 
 # Where each role starts: the page it needs first (falls back to the overview).
 LANDING = {
@@ -48,7 +47,7 @@ def login():
         if not target or urlsplit(target).netloc or not target.startswith("/"):
             target = url_for("web.home")
         return redirect(target)
-    return render_template("auth/login.html", form=form)
+    return page("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -81,7 +80,7 @@ def overview():
 @ui_roles(*ALL_ROLES)
 def catalog():
     """Every ECAT part with pack size, unit of issue and today's contract price."""
-    today = date.today()
+    today = my_today()
     rows = []
     for part in db.session.scalars(parts_query()):
         price = price_in_effect(db.session, part.id, today)

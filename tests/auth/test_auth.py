@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from supply_app.auth.models import ApiToken, AuditEvent, User
-from supply_app.db import utcnow
+from supply_app.clock import utcnow
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.idempotency import IdempotencyRecord
@@ -138,7 +138,7 @@ def test_users_and_tokens_cli(app):
     )
     assert dup.exit_code == 1
     wrong = runner.invoke(
-        args=["users", "create", "v", "--role", "viewer", "--all-facilities"],
+        args=["users", "create", "vee", "--role", "viewer", "--all-facilities"],
         input="long-enough-pw\n" * 2,
     )
     assert wrong.exit_code == 1

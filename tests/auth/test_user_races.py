@@ -38,6 +38,7 @@ def seed(url: str):
                     "site_of_service": "ASC",
                     "dodaac": f"RACE0{n}",
                     "ship_to_address": "1 Test Road",
+                    "time_zone": "UTC",
                 },
                 actor=None,
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -243,12 +243,12 @@ def test_duplicate_reference_is_422(hopd, app):
     assert other.post("/api/v1/cases", json=case_body(elsewhere, "K-7")).status_code == 201
 
 
-def test_filing_limit_warning(hopd, monkeypatch):
+def test_filing_limit_warning(hopd, clock):
     """Past the 12-month limit a case is still recorded, with a warning naming the date."""
     clinician, facility = hopd["clinician"], hopd["facility"]
     fresh = clinician.post("/api/v1/cases", json=case_body(facility, "K-8"))
     assert not any("filing limit" in w for w in fresh.json["warnings"])
-    monkeypatch.setattr("supply_app.cases.service.today", lambda: date(2027, 3, 3))
+    clock.at(datetime(2027, 3, 3, 12, tzinfo=UTC))
     late = clinician.post("/api/v1/cases", json=case_body(facility, "K-9"))
     assert late.status_code == 201, late.json
     assert any("filing limit" in w and "2027-03-02" in w for w in late.json["warnings"])

@@ -193,8 +193,8 @@ def test_prices_cli(app):
     ok = runner.invoke(args=["prices", "set", "IST2221", "9999.99", "--from", "2026-01-01"])
     assert ok.exit_code == 0, ok.output
     bad = runner.invoke(args=["prices", "set", "IST2221", "12.345"])
-    assert bad.exit_code == 1
-    assert "two decimal places" in bad.output
+    assert bad.exit_code == 2  # a usage error: the amount rule refuses it before any work
+    assert "at most two decimals" in bad.output
     unknown = runner.invoke(args=["prices", "set", "NOPE", "1.00"])
     assert unknown.exit_code == 1
     assert make_facility() is not None

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import event, inspect, select
 
 from supply_app.cases.models import FeeOverride
-from supply_app.db import insert_rows, utcnow
+from supply_app.clock import utcnow
+from supply_app.db import insert_rows
 from supply_app.extensions import db
 
 

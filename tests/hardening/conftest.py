@@ -84,7 +84,8 @@ def seed_every_facility_scoped_kind(app: Flask, admin_token: str) -> None:
         f["code"]: f["id"]
         for f in client.get("/api/v1/facilities?per_page=100", headers=headers).json["items"]
     }
-    today = date.today()
+    # Two days back is a past day in every zone on Earth (the demo sites are in US zones).
+    today = date.today() - timedelta(days=2)
     lots = {}
     for code in SCOPED_SEED_FACILITIES:
         facility_id = facilities[code]

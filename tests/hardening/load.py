@@ -88,6 +88,7 @@ def seed(url: str) -> World:
     from supply_app.auth.service import create_user, issue_token
     from supply_app.catalog.models import Part
     from supply_app.catalog.service import load_catalog_file, set_contract_price, sync_catalog
+    from supply_app.clock import utcnow
     from supply_app.extensions import db
     from supply_app.facilities.service import create_facility
     from supply_app.inventory import service as inventory
@@ -105,6 +106,7 @@ def seed(url: str) -> World:
                     "site_of_service": site,
                     "dodaac": f"LOAD0{name}",
                     "ship_to_address": f"{name} Load Road",
+                    "time_zone": "UTC",
                     "cf_track": "non_qualifying",
                 },
                 actor=None,
@@ -129,7 +131,7 @@ def seed(url: str) -> World:
                 db.session,
                 part=parts[number],
                 unit_price_cents=100_000,
-                effective_from=inventory.today() - timedelta(days=30),
+                effective_from=utcnow().date() - timedelta(days=30),
                 effective_to=None,
                 note="load test",
                 actor=None,
@@ -142,7 +144,7 @@ def seed(url: str) -> World:
                 facility=facilities[name],
                 part=parts[number],
                 lot_number=f"LOAD-{number}",
-                expiry_date=inventory.today() + timedelta(days=400),
+                expiry_date=utcnow().date() + timedelta(days=400),
                 eaches=eaches,
                 value_cents=eaches * 1_999,
                 actor=None,
@@ -361,15 +363,16 @@ def plan_operation(world: World, rng: random.Random, key: str) -> Operation:
 
 
 def _today() -> str:
-    from supply_app.inventory.service import today
+    """The load facilities keep UTC's calendar."""
+    from supply_app.clock import utcnow
 
-    return today().isoformat()
+    return utcnow().date().isoformat()
 
 
 def _lot_expiry() -> str:
-    from supply_app.inventory.service import today
+    from supply_app.clock import utcnow
 
-    return (today() + timedelta(days=400)).isoformat()
+    return (utcnow().date() + timedelta(days=400)).isoformat()
 
 
 def send(base: Callable[[], str], op: Operation, session: requests.Session) -> Operation:

@@ -15,7 +15,7 @@ from werkzeug.routing import AnyConverter
 
 from supply_app.auth.models import ApiToken, AuditEvent, User
 from supply_app.auth.service import LOCKOUT_AFTER_FAILURES
-from supply_app.db import utcnow
+from supply_app.clock import utcnow
 from supply_app.extensions import db
 from tests.factories import TEST_PASSWORD, make_actor, make_facility, sync_parts
 from tests.hardening.spec import PUBLIC_OPERATIONS, operations

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from supply_app.catalog.models import Part, PartGtin
+from supply_app.clock import utcnow
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.inventory import service
@@ -17,7 +18,7 @@ GTIN_TIP = "09501101530003"  # valid check digit; registered to the 309 tip 5-pa
 
 def in_days(days: int) -> date:
     """A date relative to today (UTC)."""
-    return service.today() + timedelta(days=days)
+    return utcnow().date() + timedelta(days=days)
 
 
 def stock(

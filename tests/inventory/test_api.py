@@ -310,7 +310,7 @@ BAD_INPUTS = [
     ("issues", {"eaches": 1, "lot_id": 999_999}, 404),
     ("issues", {"eaches": 1, "lot_id": 2**40}, 422),
     ("issues", {"eaches": 1, "part_id": "cartridge"}, 422),
-    ("issues", {"eaches": 1, "scan": "NO-SUCH-LOT"}, 404),
+    ("issues", {"eaches": 1, "scan": "NO-SUCH-LOT"}, 422),
     ("adjustments", {"eaches": 0, "reason": "found"}, 422),
     ("adjustments", {"eaches": 1}, 422),
     ("adjustments", {"eaches": 1, "reason": "physical_count"}, 422),

@@ -20,6 +20,7 @@ from supply_app.catalog.service import get_part_by_number, load_catalog_file, sy
 from supply_app.extensions import db
 from supply_app.facilities.service import create_facility
 from supply_app.inventory import service
+from supply_app.inventory.models import StockBalance
 from tests.conftest import make_test_app
 from tests.inventory.helpers import in_days
 from tests.live import at_once, call, on_postgresql, serving
@@ -44,6 +45,7 @@ def live_server(url: str) -> Iterator[tuple[str, str, int, int, int]]:
                 "site_of_service": "HOPD",
                 "dodaac": "RACE01",
                 "ship_to_address": "1 Test Road",
+                "time_zone": "UTC",
             },
             actor=None,
         )
@@ -120,12 +122,10 @@ def run_races(url: str) -> None:
     with check.app_context():
         assert service.verify(db.session) == []
         balances = dict(
-            db.session.execute(
-                db.select(service.StockBalance.lot_id, service.StockBalance.on_hand)
-            ).all()
+            db.session.execute(db.select(StockBalance.lot_id, StockBalance.on_hand)).all()
         )
         value = db.session.scalar(
-            db.select(service.StockBalance.value_cents).where(service.StockBalance.lot_id == lot_id)
+            db.select(StockBalance.value_cents).where(StockBalance.lot_id == lot_id)
         )
         assert balances == {lot_id: STOCK - served * EACH_TAKES, received[0][1]["lot_id"]: THREADS}
         assert value + issued_value == 100_001

@@ -51,7 +51,7 @@ def test_export_command_prints_the_ecat_csv(app, world):
     )
     missing = runner.invoke(args=["orders", "export", "W81XWH00000000"])
     assert missing.exit_code == 1
-    assert "no order" in missing.output
+    assert "no order" in missing.output.lower()
 
 
 def test_suggest_command_explains(app, world):

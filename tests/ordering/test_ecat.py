@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from supply_app.ordering.service import ECAT_COLUMNS, julian_date
+from supply_app.ordering.ecat import ECAT_COLUMNS
+from supply_app.ordering.service import julian_date
 from tests.factories import make_actor
 from tests.ordering.conftest import PRICES
 

@@ -9,7 +9,7 @@ import pytest
 from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.ordering.models import PurchaseOrder
-from supply_app.ordering.service import reorder_suggestions
+from supply_app.ordering.suggestions import reorder_suggestions
 from tests.factories import make_actor, make_facility
 from tests.ordering.conftest import count, fresh
 

@@ -17,7 +17,7 @@ from werkzeug.test import EnvironBuilder
 
 from supply_app.cases.models import ProcedureCase
 from supply_app.extensions import db
-from supply_app.http import format_cents
+from supply_app.money import format_cents
 from supply_app.reporting import api as reporting_api
 from supply_app.reporting import export
 from supply_app.reporting.columns import (

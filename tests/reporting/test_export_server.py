@@ -52,6 +52,7 @@ def big_database(database_factory) -> tuple[str, str]:
                 "site_of_service": "HOPD",
                 "dodaac": "BULK01",
                 "ship_to_address": "1 Bulk Road",
+                "time_zone": "UTC",
             },
             actor=None,
         )

@@ -33,7 +33,7 @@ def start_order(browser, facility, part) -> PurchaseOrder:
         {
             "facility_id": facility.id,
             "fund_code": "aa",
-            "priority": 13,
+            "priority": "13",
             "required_delivery_date": SOON,
             "notes": "",
         },
@@ -159,7 +159,7 @@ def test_suggestions_become_a_draft(app):
         {
             "facility_id": home.id,
             "fund_code": "AB",
-            "priority": 5,
+            "priority": "05",
             "required_delivery_date": SOON,
         },
         action="/orders/from-suggestions",

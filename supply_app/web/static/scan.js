@@ -40,7 +40,12 @@
     var code = input.value.replace(/[\r\n]+$/, "");
     if (!code) return;
     status.textContent = "Reading…";
-    fetch(input.getAttribute("data-scan") + "?code=" + encodeURIComponent(code), {
+    // The facility lets the server find a lot already on its shelf when the label's
+    // GTIN is not in the catalog.
+    var facility = form.querySelector('[name="facility_id"]');
+    var url = input.getAttribute("data-scan") + "?code=" + encodeURIComponent(code);
+    if (facility && facility.value) url += "&facility=" + encodeURIComponent(facility.value);
+    fetch(url, {
       headers: { Accept: "application/json" },
       credentials: "same-origin",
     })
