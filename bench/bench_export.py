@@ -338,6 +338,7 @@ def run(url: str, args: argparse.Namespace) -> int:
             problems.append("the export's rows are not byte for byte the COPY floor's")
         log("  checking the file against SQL ...")
         problems += check_csv_export(body.decode(), want_all, apps[-1]["rows_header"])
+        total_row = body[total_start:].decode().rstrip("\n")
         del body
         tenth_csv = [
             fetch(csv_server, token, f"format=csv&{tenth_query}", keep=False)
@@ -396,6 +397,8 @@ def run(url: str, args: argparse.Namespace) -> int:
             "worker_rss_mb": xlsx_baseline,
             "all_peak_rss_mb": xlsx_rss,
         },
+        "sql_totals": want_all,
+        "total_row": total_row,
         "target_ratio": 3.0,
         "checks": problems or "all passed",
     }
