@@ -123,8 +123,8 @@ class Export:
         for batch in _text_rows(self.connection, rows):
             if data := sheet.rows(batch):
                 yield data
-        for (row,) in _text_rows(self.connection, total):
-            yield sheet.labelled_row("TOTAL", row)
+        for (total_row,) in _text_rows(self.connection, total):  # one batch of one row
+            yield sheet.labelled_row("TOTAL", total_row)
         yield sheet.close()
 
 
