@@ -235,3 +235,17 @@ def test_sql_cell_text_matches_python(app, cents, day):
     assert len(fraction.partition(".")[2]) == 4
     assert int(serial) == (day - date(1899, 12, 30)).days
     assert date(1899, 12, 30) + timedelta(days=int(serial)) == day
+
+
+def test_an_export_of_no_cases_is_a_header_and_a_zero_total(world):
+    """Filters that match nothing still give a whole file: the header, then TOTAL of zeros."""
+    finance = world["finance"]
+    response = finance.get(f"{EXPORT}?format=csv&date_from=2030-01-01")
+    text = response.get_data(as_text=True)
+    assert response.headers["X-Export-Rows"] == "0"
+    assert export.check_csv(text) is None
+    header, total = text.splitlines()
+    assert dict(zip(header.split(","), total.split(","), strict=True))["cases"] == "0"
+    response = finance.get(f"{EXPORT}?format=xlsx&date_from=2030-01-01&group_by=month")
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.data)).active.values)
+    assert [row[0] for row in rows] == ["month", "TOTAL"]
