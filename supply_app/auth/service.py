@@ -13,7 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import g, has_request_context
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from supply_app.auth.models import (
     FacilityMembership,
     User,
 )
-from supply_app.db import utcnow
+from supply_app.db import UTCDateTime, utcnow
 from supply_app.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 password_hasher = PasswordHasher()
@@ -136,31 +136,66 @@ def user_snapshot(user: User) -> dict[str, Any]:
 
 
 def check_password(session: Session, username: str, password: str) -> User | None:
-    """Return the user if the password matches, counting failures to slow guessing.
+    """Return the user if the password matches, counting every attempt to slow guessing.
 
-    After LOCKOUT_AFTER_FAILURES failures in a row the account refuses every attempt for
-    LOCKOUT_SECONDS, so online guessing is throttled without locking anyone out for long.
+    Each attempt is counted in the database before the password is looked at (see
+    _claim_attempt), so attempts made at the same moment cannot lose each other's counts:
+    at most LOCKOUT_AFTER_FAILURES passwords are checked before the account refuses every
+    attempt for LOCKOUT_SECONDS. A right password clears the count. Call it at the start of
+    a write transaction (begin_write): the claim holds the user's row until the commit.
     """
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         _spend_one_hash(password)
         return None
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
+    if not _claim_attempt(session, user):
         return None
     try:
         password_hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= LOCKOUT_AFTER_FAILURES:
-            user.locked_until = now + timedelta(seconds=LOCKOUT_SECONDS)
-            user.failed_logins = 0
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
+        return None  # already counted by the claim
+    session.execute(
+        update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
+    )
     if password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def _claim_attempt(session: Session, user: User) -> bool:
+    """Count one sign-in attempt in one conditional UPDATE; False while the account is locked.
+
+    The count and the lock are computed by the database from the row as committed (a
+    concurrent attempt waits for this one's row lock), never from a value read earlier.
+    A lock that has run out starts the count again; the attempt that reaches the limit sets
+    the lock, and is itself still checked. Reaching the limit is audited.
+    """
+    now = utcnow()
+    lapsed = User.locked_until.is_not(None) & (User.locked_until <= now)
+    count = case((lapsed, 1), else_=User.failed_logins + 1)
+    until = now + timedelta(seconds=LOCKOUT_SECONDS)
+    claimed = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(
+            failed_logins=count,
+            locked_until=case(
+                (count >= LOCKOUT_AFTER_FAILURES, literal(until, UTCDateTime())), else_=None
+            ),
+        )
+        .returning(User.failed_logins, User.locked_until)
+    ).one_or_none()
+    if claimed is None:
+        return False
+    if claimed.locked_until is not None and claimed.failed_logins == LOCKOUT_AFTER_FAILURES:
+        record_audit(
+            session,
+            actor=None,
+            action="user.lockout",
+            entity=("user", user.id),
+            after={"failed_logins": claimed.failed_logins, "locked_until": until.isoformat()},
+        )
+    return True
 
 
 def token_digest(secret: str) -> str:

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from supply_app.auth.permissions import ALL_ROLES
 from supply_app.auth.service import check_password
 from supply_app.catalog.service import parts_query, price_in_effect
+from supply_app.db import begin_write
 from supply_app.extensions import db
 from supply_app.inventory.service import value_at_pack_price
 from supply_app.web import bp
@@ -35,6 +36,7 @@ def login():
         return redirect(url_for("web.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        begin_write(db.session)  # the attempt is counted in the row it locks
         user = check_password(db.session, form.username.data, form.password.data)
         db.session.commit()
         if user is None:
