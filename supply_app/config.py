@@ -24,7 +24,10 @@ class Defaults:
     OPENAPI_SWAGGER_UI_URL = "/api/swagger-ui-assets/"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_HTTPONLY = True
+    # None: Secure cookies and HSTS everywhere but development (see https_only).
+    HTTPS_ONLY: bool | None = None
+    # A UI sign-in lasts this long at most; the cookie itself dies with the browser.
+    SESSION_HOURS = 12
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 1024 * 1024
     CATALOG_PATH = os.path.join(
@@ -41,6 +44,12 @@ def database_uri(config: dict, instance_path: str) -> str:
     if explicit:
         return explicit
     return "sqlite:///" + os.path.join(instance_path, "supply_app.sqlite3")
+
+
+def https_only(config: dict) -> bool:
+    """Whether the app is only ever reached over HTTPS: HTTPS_ONLY, else outside development."""
+    explicit = config.get("HTTPS_ONLY")
+    return config.get("ENV_NAME") != "development" if explicit is None else bool(explicit)
 
 
 def check_production_safety(config: dict) -> None:

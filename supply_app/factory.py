@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from supply_app.config import Defaults, check_production_safety, database_uri
+from supply_app.config import Defaults, check_production_safety, database_uri, https_only
 from supply_app.db import install_sqlite_hooks
 from supply_app.errors import register_error_handlers
 from supply_app.extensions import api, csrf, db, login_manager, migrate
@@ -50,6 +50,8 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config, app.instance_path)
     check_production_safety(app.config)
+    if https_only(app.config):
+        app.config["SESSION_COOKIE_SECURE"] = True
     configure_logging(app.config["LOG_LEVEL"])
 
     db.init_app(app)
@@ -106,11 +108,7 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def _load_user(session_id: str) -> User | None:
-        user_id, _, epoch = session_id.partition(".")
-        if not (user_id.isdigit() and epoch.isdigit()):
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.active or user.session_epoch != int(epoch):
-            return None
-        return user
+    def _load_user(secret: str) -> User | None:
+        from supply_app.auth.sessions import user_for_session
+
+        return user_for_session(db.session, secret)

@@ -40,7 +40,6 @@ class LoginForm(FlaskForm):
 
     username = StringField("Username", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField("Keep me signed in on this computer")
 
 
 class CheckboxList(SelectMultipleField):

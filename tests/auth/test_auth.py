@@ -12,6 +12,7 @@ from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.idempotency import IdempotencyRecord
 from tests.factories import make_actor, make_facility
+from tests.web.helpers import sign_in
 
 FACILITY = {
     "code": "IDEM-1",
@@ -62,15 +63,10 @@ def test_deactivated_user_token_is_401(app):
 
 def test_session_cookie_is_not_accepted_on_api(app):
     """A signed-in browser session gives no access to /api."""
-    make_actor(app, "viewer")
-    client = app.test_client()
-    user = db.session.scalars(select(User)).first()
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    home = client.get("/")
+    browser = sign_in(app, "viewer")
+    home = browser.get("/")
     assert "/login" not in home.headers.get("Location", "")  # the UI accepts the session
-    assert client.get("/api/v1/me").status_code == 401
+    assert browser.get("/api/v1/me").status_code == 401
 
 
 def test_issue_token_shows_secret_once(app):

@@ -1,0 +1,42 @@
+"""security: one record per UI sign-in (revocable sessions)
+
+Revision ID: 0007_security
+Revises: 0005_user_sessions
+Create Date: 2026-11-29 03:00:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import supply_app.db
+
+
+# revision identifiers, used by Alembic.
+revision = '0007_security'
+down_revision = '0005_user_sessions'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('user_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('epoch', sa.Integer(), nullable=False),
+    sa.Column('created_at', supply_app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', supply_app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', supply_app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_user_session_user_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_session')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_user_session_token_hash'))
+    )
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
+
+    op.drop_table('user_session')
