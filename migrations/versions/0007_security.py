@@ -1,4 +1,4 @@
-"""security: one record per UI sign-in (revocable sessions)
+"""security: one record per UI sign-in (revocable sessions); a serialised unit's batch
 
 Revision ID: 0007_security
 Revises: 0005_user_sessions
@@ -17,6 +17,8 @@ down_revision = '0005_user_sessions'
 branch_labels = None
 depends_on = None
 
+BATCH_RULE = 'batch IS NULL OR serial IS NOT NULL'
+
 
 def upgrade():
     op.create_table('user_session',
@@ -34,8 +36,24 @@ def upgrade():
     with op.batch_alter_table('user_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
 
+    # Not a batch rebuild: lot is pointed at by balances, movements and case supplies.
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite adds a CHECK only as part of the column (which also lets DROP COLUMN work).
+        op.execute(
+            'ALTER TABLE lot ADD COLUMN batch VARCHAR(40) '
+            f'CONSTRAINT ck_lot_batch_of_serial CHECK ({BATCH_RULE})'
+        )
+    else:
+        op.add_column('lot', sa.Column('batch', sa.String(length=40), nullable=True))
+        op.create_check_constraint(op.f('ck_lot_batch_of_serial'), 'lot', BATCH_RULE)
+    op.create_index(op.f('ix_lot_batch'), 'lot', ['batch'], unique=False)
+
 
 def downgrade():
+    op.drop_index(op.f('ix_lot_batch'), table_name='lot')
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint(op.f('ck_lot_batch_of_serial'), 'lot', type_='check')
+    op.drop_column('lot', 'batch')
     with op.batch_alter_table('user_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
 

@@ -355,6 +355,8 @@ def _scanned_lot(session: Session, raw: str, where: str) -> Lot:
             f"{scan.part.part_number} lot {scan.lot_number!r} has never been received.",
             field=f"{where}.scan",
         )
+    if scan.serial is not None:
+        inventory.check_batch(lot, scan.batch, f"{where}.scan")
     return lot
 
 

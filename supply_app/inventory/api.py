@@ -263,6 +263,7 @@ class LotDetail(MethodView):
             "expiry_date": lot.expiry_date,
             "gtin": lot.gtin,
             "serial": lot.serial,
+            "batch": lot.batch,
             "holdings": holdings,
         }
 
@@ -325,6 +326,7 @@ def _receipt_fields(data: dict[str, Any]) -> dict[str, Any]:
         "lot_number": _valid_lot_number(lot_number),
         "expiry_date": expiry,
         "serial": serial,
+        "batch": scan.batch if scan and scan.serial else None,
         "gtin": scan.gtin if scan else None,
         "eaches": eaches,
     }
@@ -403,6 +405,8 @@ def _scanned_lot(facility: Facility, scan: ScanResult, part_id: int | None) -> L
             f"The scan says expiry {scan.expiry_date}, the lot on file {lot.expiry_date}.",
             field="scan",
         )
+    if scan.serial is not None:
+        service.check_batch(lot, scan.batch)
     return lot
 
 

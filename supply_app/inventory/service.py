@@ -85,6 +85,7 @@ class ScanResult:
     serial: str | None
     part: Part | None
     units_per_package: int | None
+    batch: str | None  # AI 10; for a serialised unit the lot number is the serial
 
 
 # --------------------------------------------------------------------------- valuation
@@ -113,6 +114,22 @@ def value_at_pack_price(pack_price_cents: int, units_per_pack: int, eaches: int)
 
 
 # --------------------------------------------------------------------------- lots
+
+
+def check_batch(lot: Lot, batch: str | None, field: str = "scan") -> None:
+    """A batch read from a serial's label agrees with the lot's; one first seen is recorded.
+
+    :raises InvalidInput: the lot is on file with another batch (field names the input).
+    """
+    if batch is None or lot.batch == batch:
+        return
+    if lot.batch is not None:
+        raise InvalidInput(
+            f"Serial {lot.lot_number} of {lot.part.part_number} is on file with batch "
+            f"{lot.batch}; the label says {batch}.",
+            field=field,
+        )
+    lot.batch = batch
 
 
 def find_lot(session: Session, *, part: Part, lot_number: str) -> Lot | None:
@@ -150,9 +167,14 @@ def _lot_for_receipt(
     expiry_date: date,
     gtin: str | None,
     serial: str | None,
+    batch: str | None,
     on_date: date,
 ) -> Lot:
-    """Find or create the received lot, refusing contradictions and expired stock."""
+    """Find or create the received lot, refusing contradictions and expired stock.
+
+    A serialised unit's batch is recorded the first time it is known and refused when it
+    contradicts the one on file.
+    """
     if serial is not None and lot_number != serial:
         raise InvalidInput(
             "A serialised unit is a lot of one: its lot number must be its serial.",
@@ -170,11 +192,13 @@ def _lot_for_receipt(
                 expiry_date=expiry_date,
                 gtin=gtin,
                 serial=serial,
+                batch=batch,
                 created_at=utcnow(),
             )
             .on_conflict_do_nothing()
         )
         lot = find_lot(session, part=part, lot_number=lot_number)
+    check_batch(lot, batch)
     if lot.expiry_date != expiry_date:
         raise InvalidInput(
             f"Lot {lot_number} of {part.part_number} is on file with expiry "
@@ -447,6 +471,7 @@ def receive(
     reference: tuple[str, int] | None = None,
     gtin: str | None = None,
     serial: str | None = None,
+    batch: str | None = None,
     note: str | None = None,
     on_date: date | None = None,
 ) -> StockMovement:
@@ -475,6 +500,7 @@ def receive(
         expiry_date=expiry_date,
         gtin=gtin,
         serial=serial,
+        batch=batch,
         on_date=on_date or today(),
     )
     if lot.serial is not None:
@@ -1241,24 +1267,27 @@ def alerts(session: Session, facility: Facility, on_date: date) -> list[dict[str
 def parse_scan(session: Session, raw: str) -> ScanResult:
     """Read a scanned string: GS1 fields with the catalog part, or a plain lot number.
 
-    A serial number (AI 21) is its own lot of one, so it becomes the lot number.
+    A serial number (AI 21) is its own lot of one, so it becomes the lot number; the batch
+    (AI 10) is kept beside it. Plain text loses only the whitespace around it, which no lot
+    number has (LOT_NUMBER).
 
     :raises InvalidInput: GS1 that cannot be read, or a GTIN with a bad check digit.
     """
     raw = raw.strip("\r\n")
     fields = read_gs1(raw)
     if fields is None:
-        return ScanResult(raw, False, None, raw.strip(), None, None, None, None)
+        return ScanResult(raw, False, None, raw.strip(), None, None, None, None, None)
     package = part_for_gtin(session, fields.gtin) if fields.gtin else None
     return ScanResult(
         raw=raw,
         gs1=True,
         gtin=fields.gtin,
-        lot_number=fields.serial or fields.lot_number,
+        lot_number=fields.serial or fields.batch,
         expiry_date=fields.expiry_date,
         serial=fields.serial,
         part=package.part if package else None,
         units_per_package=package.units if package else None,
+        batch=fields.batch,
     )
 
 

@@ -492,6 +492,7 @@ def _lot_from_scan(session: Session, line: PurchaseOrderLine, raw: str, field: s
         "expiry_date": scanned.expiry_date,
         "gtin": scanned.gtin,
         "serial": scanned.serial,
+        "batch": scanned.batch if scanned.serial else None,
     }
 
 

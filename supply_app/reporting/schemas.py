@@ -8,7 +8,8 @@ from webargs.fields import DelimitedList
 
 from supply_app.cases.models import PROCEDURE_CODES
 from supply_app.facilities.models import SITES_OF_SERVICE
-from supply_app.http import Money, PageArgs, PageMeta, bounded_int
+from supply_app.http import Money, PageArgs, PageMeta, bounded_int, page_envelope
+from supply_app.inventory.schemas import LOT_NUMBER
 from supply_app.reporting.queries import GROUPINGS
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -96,6 +97,10 @@ class TracedLot(ma.Schema):
     part_id = ma.fields.Integer()
     lot_number = ma.fields.String()
     expiry_date = ma.fields.Date()
+    serial = ma.fields.String(allow_none=True)
+    batch = ma.fields.String(
+        allow_none=True, metadata={"description": "A serialised unit's batch (AI 10)."}
+    )
 
 
 class TraceHolding(ma.Schema):
@@ -126,3 +131,13 @@ class LotTrace(ma.Schema):
     part_number = ma.fields.Function(lambda trace: trace["lot"].part.part_number)
     holdings = ma.fields.List(ma.fields.Nested(TraceHolding))
     cases = ma.fields.List(ma.fields.Nested(TracedCase))
+
+
+class RecallQuery(PageArgs):
+    """Which lots a recall names: a lot (or batch) number, optionally of one part."""
+
+    lot_number = ma.fields.String(required=True, validate=LOT_NUMBER)
+    part_id = bounded_int(strict=False)
+
+
+LotTracePage = page_envelope(LotTrace, "LotTracePage")
