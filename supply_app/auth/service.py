@@ -99,7 +99,7 @@ def create_user(
     check_access_shape(role, all_facilities)
     check_password_rule(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"Username {username!r} is taken.", field="username")
+        raise _username_in_use(username)
     user = User(
         username=username,
         display_name=display_name,
@@ -112,7 +112,7 @@ def create_user(
     try:
         session.flush()
     except IntegrityError as exc:  # a concurrent request took the name after the check
-        raise Conflict(f"Username {username!r} is taken.", field="username") from exc
+        raise _username_in_use(username) from exc
     record_audit(
         session,
         actor=actor,
@@ -121,6 +121,20 @@ def create_user(
         after=user_snapshot(user),
     )
     return user
+
+
+def _username_in_use(username: str) -> Conflict:
+    """A taken sign-in name: the same words whoever holds it and wherever they work.
+
+    Sign-in names are one namespace, so the clash itself cannot be hidden from whoever may
+    create users; nothing else about the holder (facility, role, state) is told.
+    """
+    return Conflict(
+        f"Username {username!r} is already in use. If it is this person's account, ask an "
+        "administrator who holds every facility to add your facility to it; otherwise "
+        "choose another username.",
+        field="username",
+    )
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
@@ -338,6 +352,18 @@ def require_role(user: User, *roles: str) -> None:
     if user.role not in roles:
         raise Forbidden(
             f"Your role ({user.role}) may not do this; it needs one of: {', '.join(roles)}."
+        )
+
+
+def require_every_facility(user: User, why: str) -> None:
+    """Refuse with 403 unless the user holds every facility (a change beyond any one facility).
+
+    :raises Forbidden: the user holds only some facilities; the message says why.
+    """
+    if not user.all_facilities:
+        raise Forbidden(
+            f"{why}, so only a user who holds every facility may do this; ask an "
+            "administrator who does."
         )
 
 

@@ -8,10 +8,12 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
+from supply_app.auth.permissions import NEW_FACILITY
 from supply_app.auth.service import (
     facility_ids_for,
     member_facility_ids,
     record_audit,
+    require_every_facility,
 )
 from supply_app.errors import Conflict, InvalidInput, NotFound
 from supply_app.facilities.models import Facility
@@ -76,10 +78,14 @@ def get_active_facility(session: Session, user: User, facility_id: int) -> Facil
 
 
 def create_facility(session: Session, *, data: dict[str, Any], actor: User | None) -> Facility:
-    """Create a facility from validated data.
+    """Create a facility from validated data (actor None: an operator at the command line).
 
+    :raises Forbidden: an actor who does not hold every facility: they could neither see
+        nor manage the new one, and would learn which codes exist elsewhere.
     :raises Conflict: the code is taken.
     """
+    if actor is not None:
+        require_every_facility(actor, NEW_FACILITY)
     if session.scalar(select(Facility.id).where(Facility.code == data["code"])) is not None:
         raise Conflict(f"Facility code {data['code']!r} is already used.", field="code")
     facility = Facility(**data, active=True)

@@ -62,8 +62,12 @@ def _facility(facility_id: int) -> Facility:
 
 
 def _lot(data: dict[str, Any]) -> Lot:
-    """The lot named by lot_id, checked against part_id when the client sent one."""
-    lot = service.get_lot(db.session, data["lot_id"])
+    """The lot named by lot_id, checked against part_id when the client sent one.
+
+    A lot none of the caller's facilities ever held is the 404 that reading it gives, before
+    anything about it (its number, its part) can show in another error.
+    """
+    lot = _visible_lot(data["lot_id"])
     _check_part(lot, data.get("part_id"))
     return lot
 

@@ -196,7 +196,9 @@ def _render_schedules(year: int, form: OverrideForm, status: int = 200):
             overrides=fees.list_overrides(db.session, year),
             form=form,
             reprice_form=ActionForm(),
-            can_set=me().role in FEE_SCHEDULE_EDITORS,
+            # Overrides apply to every facility; a reprice touches only your own cases.
+            can_set=me().role in FEE_SCHEDULE_EDITORS and me().all_facilities,
+            can_reprice=me().role in FEE_SCHEDULE_EDITORS,
         ),
         status,
     )
