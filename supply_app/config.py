@@ -20,8 +20,8 @@ class Defaults:
     OPENAPI_VERSION = "3.1.0"
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = "/api/swagger-ui-assets/"
+    OPENAPI_SWAGGER_UI_URL = "/api/swagger-ui-assets/"  # the assets; the page is API_DOCS_PATH
+    API_DOCS_PATH = "/api/docs"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # None: Secure cookies and HSTS everywhere but development (see https_only).
