@@ -122,3 +122,24 @@ def test_production_cookies_are_secure(database_factory):
     (cookie,) = response.headers.getlist("Set-Cookie")
     assert "secure" in [part.strip().lower() for part in cookie.split(";")]
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_rotating_the_secret_key_as_the_readme_says(app):
+    """New key with the old one as a fallback: signed-in browsers stay signed in; new key
+    alone: every session cookie is refused (what to do when the old key leaked)."""
+    browser = sign_in(app, "viewer", [make_facility()])
+    cookie = browser.client.get_cookie(SESSION_COOKIE).value
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    old = app.config["SECRET_KEY"]
+    rotated = make_test_app(url, SECRET_KEY="a-new-secret-key", SECRET_KEY_FALLBACKS=[old])
+    replaced = make_test_app(url, SECRET_KEY="a-new-secret-key")
+    try:
+        for other, still_in in ((rotated, True), (replaced, False)):
+            client = other.test_client()
+            client.set_cookie(SESSION_COOKIE, cookie)
+            with other.app_context():
+                assert (client.get("/catalog").status_code == 200) is still_in
+    finally:
+        for other in (rotated, replaced):
+            with other.app_context():
+                db.engine.dispose()
