@@ -77,6 +77,12 @@ def test_each_sign_in_is_a_new_session_and_both_are_audited(app):
         "session.start",
         "session.end",
     ]
+    sign_in_as(app, laptop.user)  # the ended record is cleared away; the audit keeps it
+    db.session.expire_all()
+    left = db.session.scalars(
+        select(UserSession.ended_at).where(UserSession.user_id == laptop.user.id)
+    ).all()
+    assert left == [None, None]
 
 
 def test_a_session_ends_when_its_lifetime_runs_out(app):
