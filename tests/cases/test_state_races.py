@@ -16,18 +16,16 @@ from typing import Any
 import flask_migrate
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from supply_app.auth.models import User
-from supply_app.auth.service import create_user, issue_token
 from supply_app.cases import fees
 from supply_app.cases.models import ProcedureCase
 from supply_app.cases.service import record_case, reprice_cases, void_case
 from supply_app.extensions import db
-from supply_app.facilities.service import create_facility
 from tests.cases.support import case_body, receive_packs
 from tests.conftest import make_test_app
-from tests.factories import TEST_PASSWORD, price_part, sync_parts
+from tests.factories import make_actor, make_facility, price_part, sync_parts
 from tests.live import at_once, call, on_postgresql, serving
 
 VOIDERS = 8
@@ -40,27 +38,9 @@ def seed(url: str) -> tuple[Flask, str, dict[str, int]]:
         flask_migrate.upgrade()
         parts = sync_parts(app)
         price_part(parts["STT2190-5"], 125_000)
-        facility = create_facility(
-            db.session,
-            data={
-                "code": "VOID-1",
-                "name": "Void race",
-                "site_of_service": "HOPD",
-                "dodaac": "VOID01",
-                "ship_to_address": "1 Test Road",
-            },
-            actor=None,
-        )
-        clinician = create_user(
-            db.session,
-            username="clin",
-            display_name="Clin",
-            role="clinician",
-            password=TEST_PASSWORD,
-            facility_ids=[facility.id],
-        )
-        _, token = issue_token(db.session, user=clinician, name="race", days=1)
-        db.session.commit()
+        facility = make_facility("HOPD")
+        actor = make_actor(app, "clinician", [facility])
+        clinician, token = actor.user, actor.token
         tips = receive_packs(facility, parts["STT2190-5"], "TIP-RACE", 1)
         bare = record_case(db.session, user=clinician, data=_case(facility, "BARE"))
         supplied = record_case(
@@ -69,7 +49,13 @@ def seed(url: str) -> tuple[Flask, str, dict[str, int]]:
             data=_case(facility, "TIPS", supplies=[{"part_id": tips.part_id, "eaches": 2}]),
         )
         db.session.commit()
-        ids = {"bare": bare.id, "supplied": supplied.id, "facility": facility.id, "lot": tips.id}
+        ids = {
+            "bare": bare.id,
+            "supplied": supplied.id,
+            "facility": facility.id,
+            "lot": tips.id,
+            "clinician": clinician.id,
+        }
         db.session.remove()
     return app, token, ids
 
@@ -166,7 +152,7 @@ def test_case_voided_during_a_reprice_is_not_repriced(database_factory):
 
     def void_and_hold() -> None:
         with app.app_context():
-            actor = db.session.scalar(select(User).where(User.username == "clin"))
+            actor = db.session.get(User, ids["clinician"])
             void_case(
                 db.session,
                 case=db.session.get(ProcedureCase, ids["bare"]),
