@@ -19,7 +19,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
-from supply_app.auth.permissions import ALL_ROLES, FEE_SCHEDULE_EDITORS, REPORT_READERS
+from supply_app.auth.permissions import (
+    ALL_ROLES,
+    FEE_SCHEDULE_EDITORS,
+    OVERRIDES_ARE_GLOBAL,
+    REPORT_READERS,
+)
 from supply_app.cases import fees
 from supply_app.cases import service as cases
 from supply_app.cases.models import PROCEDURE_CODES
@@ -222,7 +227,7 @@ def fee_schedules():
 
 
 @bp.route("/fee-schedules/overrides", methods=["POST"])
-@ui_roles(*FEE_SCHEDULE_EDITORS)
+@ui_roles(*FEE_SCHEDULE_EDITORS, every_facility=OVERRIDES_ARE_GLOBAL)
 def fee_override():
     """Set the C9809 amount a schedule year uses at a site (audited)."""
     form = _override_form(_year_arg())
