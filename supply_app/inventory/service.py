@@ -198,7 +198,6 @@ def _lot_for_receipt(
             .on_conflict_do_nothing()
         )
         lot = find_lot(session, part=part, lot_number=lot_number)
-    check_batch(lot, batch)
     if lot.expiry_date != expiry_date:
         raise InvalidInput(
             f"Lot {lot_number} of {part.part_number} is on file with expiry "
@@ -212,6 +211,7 @@ def _lot_for_receipt(
             + "; the receipt disagrees.",
             field="serial",
         )
+    check_batch(lot, batch)
     if lot.expired_on(on_date):
         raise LotExpired(
             f"Lot {lot_number} expired on {lot.expiry_date.isoformat()}; it cannot be received.",
