@@ -59,8 +59,9 @@ def sign_in(user: User) -> None:
     """Start a new sign-in record for user and put its secret in a fresh session cookie.
 
     Whatever the session held before (a CSRF token, flashes) is dropped, so nothing from
-    before sign-in carries over into the signed-in session. Commits.
+    before sign-in carries over into the signed-in session. Commits (what came before too).
     """
+    begin_write(db.session)
     start_session(db.session, user=user, hours=current_app.config["SESSION_HOURS"])
     db.session.commit()
     session.clear()
