@@ -12,7 +12,14 @@ from supply_app.auth.permissions import ALL_ROLES, REPORT_READERS
 from supply_app.extensions import db
 from supply_app.http import ApiBlueprint
 from supply_app.reporting import service
-from supply_app.reporting.schemas import ExportQuery, LotTrace, MarginQuery, MarginReport
+from supply_app.reporting.schemas import (
+    ExportQuery,
+    LotTrace,
+    LotTracePage,
+    MarginQuery,
+    MarginReport,
+    RecallQuery,
+)
 
 blp = ApiBlueprint("reporting", __name__, url_prefix="/api/v1", description="Reporting")
 
@@ -64,6 +71,25 @@ class CaseMarginExport(MethodView):
             mimetype=XLSX,
             as_attachment=True,
             download_name=f"{name}.xlsx",
+        )
+
+
+@blp.route("/lots/recall")
+class RecallSearch(MethodView):
+    """Recall by lot or batch number."""
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(RecallQuery, location="query")
+    @blp.response(200, LotTracePage)
+    def get(self, args):
+        """Every lot of yours with that lot number or batch: who holds it, which cases used it."""
+        return service.recall_page(
+            db.session,
+            api_user(),
+            lot_number=args["lot_number"],
+            part_id=args.get("part_id"),
+            page=args["page"],
+            per_page=args["per_page"],
         )
 
 
