@@ -20,11 +20,14 @@ class Defaults:
     OPENAPI_VERSION = "3.1.0"
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = "/api/swagger-ui-assets/"
+    OPENAPI_SWAGGER_UI_URL = "/api/swagger-ui-assets/"  # the assets; the page is API_DOCS_PATH
+    API_DOCS_PATH = "/api/docs"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_HTTPONLY = True
+    # None: Secure cookies and HSTS everywhere but development (see https_only).
+    HTTPS_ONLY: bool | None = None
+    # A UI sign-in lasts this long at most; the cookie itself dies with the browser.
+    SESSION_HOURS = 12
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 1024 * 1024
     CATALOG_PATH = os.path.join(
@@ -43,6 +46,12 @@ def database_uri(config: dict, instance_path: str) -> str:
     if explicit:
         return explicit
     return "sqlite:///" + os.path.join(instance_path, "supply_app.sqlite3")
+
+
+def https_only(config: dict) -> bool:
+    """Whether the app is only ever reached over HTTPS: HTTPS_ONLY, else outside development."""
+    explicit = config.get("HTTPS_ONLY")
+    return config.get("ENV_NAME") != "development" if explicit is None else bool(explicit)
 
 
 def check_production_safety(config: dict) -> None:

@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Flask
 
-from supply_app.config import Defaults, check_production_safety, database_uri
+from supply_app.config import Defaults, check_production_safety, database_uri, https_only
 from supply_app.db import install_sqlite_hooks
 from supply_app.errors import register_error_handlers
 from supply_app.extensions import api, csrf, db, login_manager, migrate
+from supply_app.headers import install_security_headers
 from supply_app.http import AsciiIntegerConverter, SafeJSONProvider
 from supply_app.logs import configure_logging, install_request_logging
 
@@ -53,6 +54,8 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config, app.instance_path)
     check_production_safety(app.config)
+    if https_only(app.config):
+        app.config["SESSION_COOKIE_SECURE"] = True
     configure_logging(app.config["LOG_LEVEL"])
 
     db.init_app(app)
@@ -78,7 +81,8 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from supply_app.web import bp as web_bp
 
     app.register_blueprint(web_bp)
-    _serve_swagger_ui_assets(app)
+    _serve_api_docs(app)
+    install_security_headers(app)
     register_error_handlers(app)
     install_request_logging(app)
     app.before_request(authenticate_api_request)
@@ -89,15 +93,31 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _serve_swagger_ui_assets(app: Flask) -> None:
-    """Serve Swagger UI from its installed Python package, so /api/docs needs no CDN."""
-    from flask import send_from_directory
+def _serve_api_docs(app: Flask) -> None:
+    """Serve Swagger UI at /api/docs from its installed Python package (no CDN).
+
+    The page is ours rather than flask-smorest's, whose template starts Swagger UI with an
+    inline script the content policy refuses; ours loads a static file that does the same.
+    """
+    from flask import render_template, send_from_directory, url_for
     from swagger_ui_bundle import swagger_ui_path
 
-    @app.route(app.config["OPENAPI_SWAGGER_UI_URL"] + "<path:filename>")
+    assets = app.config["OPENAPI_SWAGGER_UI_URL"]
+
+    @app.route(assets + "<path:filename>")
     def swagger_ui_asset(filename: str):
         """A Swagger UI static file."""
         return send_from_directory(swagger_ui_path, filename, max_age=86400)
+
+    @app.route(app.config["API_DOCS_PATH"])
+    def api_docs():
+        """Interactive API documentation (Swagger UI) over /api/openapi.json."""
+        return render_template(
+            "api_docs.html",
+            title=app.config["API_TITLE"],
+            assets=assets,
+            spec_url=url_for("api-docs.openapi_json"),
+        )
 
 
 def _init_login(app: Flask) -> None:
@@ -109,11 +129,7 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def _load_user(session_id: str) -> User | None:
-        user_id, _, epoch = session_id.partition(".")
-        if not (user_id.isdigit() and epoch.isdigit()):
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.active or user.session_epoch != int(epoch):
-            return None
-        return user
+    def _load_user(secret: str) -> User | None:
+        from supply_app.auth.sessions import user_for_session
+
+        return user_for_session(db.session, secret)

@@ -22,6 +22,7 @@ from supply_app.extensions import db
 from supply_app.rules import Identifier
 
 KEY_HEADER = "Idempotency-Key"
+JSON_TYPE = "application/json"  # write views answer JSON, or nothing at all
 KEY = Identifier(
     KEY_HEADER,
     r"[!-~]{1,255}",
@@ -88,7 +89,10 @@ def _replay(record: IdempotencyRecord, fingerprint: str):
             "use a new key for a new request.",
             field=KEY_HEADER,
         )
-    response = make_response(record.response_body, record.response_status)
+    if record.response_body is None:  # an empty answer (204), as the view's was: no body
+        response = make_response("", record.response_status, {"Content-Type": JSON_TYPE})
+    else:
+        response = make_response(record.response_body, record.response_status)
     response.headers["Idempotent-Replayed"] = "true"
     return response
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,6 +62,43 @@ def call(
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class FormBrowser:
+    """A cookie-keeping client of the UI on a live server, posting forms with their CSRF token."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
+        )
+
+    def open(self, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+        """GET a page, or POST form to it; (status, body). Redirects are not followed."""
+        data = None if form is None else urllib.parse.urlencode(form).encode()
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=60) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def csrf(self, path: str = "/login") -> str:
+        """The CSRF token of the form on a page (which also starts this browser's session)."""
+        status, html = self.open(path)
+        found = CSRF_FIELD.search(html)
+        assert found, (path, status)
+        return found.group(1)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Report a redirect as its own status (a sign-in answers 302) instead of following it."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 def at_once(calls: list[Callable[[], T]]) -> list[T]:

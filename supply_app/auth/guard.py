@@ -9,7 +9,7 @@ from typing import Any
 from flask import g, request
 
 from supply_app.auth.models import User
-from supply_app.auth.service import require_role, user_for_token
+from supply_app.auth.service import require_every_facility, require_role, user_for_token
 from supply_app.errors import Unauthorized
 from supply_app.extensions import db
 
@@ -41,23 +41,32 @@ def api_user() -> User:
     return g.api_user
 
 
-def roles(*allowed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def roles(
+    *allowed: str, every_facility: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Allow a view only to the given roles, and record them in the OpenAPI operation.
 
     The `x-roles` extension lets the access-control tests enumerate every endpoint from
-    the spec, so a new endpoint cannot escape them.
+    the spec, so a new endpoint cannot escape them. `every_facility` (the reason) marks a
+    change beyond any one facility: only a user who holds every facility may make it, and
+    the operation carries `x-every-facility`.
     """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any):
             require_role(api_user(), *allowed)
+            if every_facility is not None:
+                require_every_facility(api_user(), every_facility)
             return view(*args, **kwargs)
 
+        extensions: dict[str, Any] = {"x-roles": list(allowed)}
+        if every_facility is not None:
+            extensions["x-every-facility"] = every_facility
         apidoc = getattr(wrapper, "_apidoc", {})
         wrapper._apidoc = {  # type: ignore[attr-defined]
             **apidoc,
-            "manual_doc": {**apidoc.get("manual_doc", {}), "x-roles": list(allowed)},
+            "manual_doc": {**apidoc.get("manual_doc", {}), **extensions},
         }
         return wrapper
 

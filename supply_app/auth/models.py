@@ -51,7 +51,7 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Part of every UI session's id: bumping it (deactivation, new password) ends them all.
+    # Copied into every sign-in record: bumping it (deactivation, new password) ends them all.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     memberships: Mapped[list[FacilityMembership]] = relationship(
@@ -63,9 +63,18 @@ class User(UserMixin, db.Model):
         """The ids of the facilities the user is a member of, ascending."""
         return sorted(m.facility_id for m in self.memberships)
 
+    # The secret of the sign-in this request runs under (set by sign-in and by the session
+    # loader; never stored): what Flask-Login keeps in the session cookie.
+    session_secret = None  # str once a sign-in is started or loaded
+
     def get_id(self) -> str:
-        """Flask-Login: the session id names the epoch, so ending sessions is one increment."""
-        return f"{self.id}.{self.session_epoch}"
+        """Flask-Login: the secret of this browser's sign-in record, never the user's id.
+
+        :raises RuntimeError: no sign-in was started (a session must be revocable).
+        """
+        if self.session_secret is None:
+            raise RuntimeError("Start a sign-in (auth.sessions.start_session) before login_user.")
+        return self.session_secret
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -101,6 +110,25 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """One sign-in to the UI: revocable on its own (sign-out) or with all of a user's.
+
+    The browser holds a random secret in its signed session cookie; only its SHA-256 is
+    stored. A session counts while it is not ended, not past expires_at, and its epoch is
+    still the user's session_epoch.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    epoch: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(db.Model):

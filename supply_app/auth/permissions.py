@@ -7,7 +7,7 @@ from supply_app.auth.models import ROLES
 ALL_ROLES = ROLES
 FACILITY_ADMINS = ("admin",)
 USER_ADMINS = ("admin",)
-PRICE_SETTERS = ("admin", "purchaser", "finance")
+PRICE_SETTERS = ("admin", "finance")
 STOCK_MOVERS = ("admin", "materials")
 STOCK_ISSUERS = ("admin", "materials", "clinician")
 ORDER_BUILDERS = ("admin", "purchaser")
@@ -16,3 +16,10 @@ ORDER_RECEIVERS = ("admin", "purchaser", "materials")
 CASE_RECORDERS = ("admin", "clinician")
 FEE_SCHEDULE_EDITORS = ("admin", "finance")
 REPORT_READERS = ("admin", "finance", "materials", "clinician", "viewer")
+
+# Changes that reach beyond any one facility, each with the reason: only a user who holds
+# every facility (all_facilities: admins and finance) makes them. Their API operations carry
+# x-every-facility; the services check the same rule for the UI and any other door.
+PRICES_ARE_GLOBAL = "Contract prices apply to every facility"
+OVERRIDES_ARE_GLOBAL = "Fee-schedule overrides apply to every facility"
+NEW_FACILITY = "A new facility would be outside the facilities you hold"

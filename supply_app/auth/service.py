@@ -13,7 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import g, has_request_context
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,7 @@ from supply_app.auth.rules import (
     USERNAME,
 )
 from supply_app.clock import utcnow
+from supply_app.db import UTCDateTime
 from supply_app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from supply_app.rules import RuleBroken
 
@@ -101,7 +102,7 @@ def create_user(
     check_access_shape(role, all_facilities)
     check_password_rule(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"Username {username!r} is taken.", field="username")
+        raise _username_in_use(username)
     user = User(
         username=username,
         display_name=display_name,
@@ -114,7 +115,7 @@ def create_user(
     try:
         session.flush()
     except IntegrityError as exc:  # a concurrent request took the name after the check
-        raise Conflict(f"Username {username!r} is taken.", field="username") from exc
+        raise _username_in_use(username) from exc
     record_audit(
         session,
         actor=actor,
@@ -123,6 +124,20 @@ def create_user(
         after=user_snapshot(user),
     )
     return user
+
+
+def _username_in_use(username: str) -> Conflict:
+    """A taken sign-in name: the same words whoever holds it and wherever they work.
+
+    Sign-in names are one namespace, so the clash itself cannot be hidden from whoever may
+    create users; nothing else about the holder (facility, role, state) is told.
+    """
+    return Conflict(
+        f"Username {username!r} is already in use. If it is this person's account, ask an "
+        "administrator who holds every facility to add your facility to it; otherwise "
+        "choose another username.",
+        field="username",
+    )
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
@@ -138,10 +153,13 @@ def user_snapshot(user: User) -> dict[str, Any]:
 
 
 def check_password(session: Session, username: str, password: str) -> User | None:
-    """Return the user if the password matches, counting failures to slow guessing.
+    """Return the user if the password matches, counting every attempt to slow guessing.
 
-    After LOCKOUT_AFTER_FAILURES failures in a row the account refuses every attempt for
-    LOCKOUT_SECONDS, so online guessing is throttled without locking anyone out for long.
+    Each attempt is counted in the database before the password is looked at (see
+    _claim_attempt), so attempts made at the same moment cannot lose each other's counts:
+    at most LOCKOUT_AFTER_FAILURES passwords are checked before the account refuses every
+    attempt for LOCKOUT_SECONDS. A right password clears the count. Call it at the start of
+    a write transaction (begin_write): the claim holds the user's row until the commit.
     A name that no username could be is refused without asking the database.
     """
     try:
@@ -153,22 +171,54 @@ def check_password(session: Session, username: str, password: str) -> User | Non
     if user is None or not user.active:
         _spend_one_hash(password)
         return None
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
+    if not _claim_attempt(session, user):
         return None
     try:
         password_hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= LOCKOUT_AFTER_FAILURES:
-            user.locked_until = now + timedelta(seconds=LOCKOUT_SECONDS)
-            user.failed_logins = 0
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
+        return None  # already counted by the claim
+    session.execute(
+        update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
+    )
     if password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def _claim_attempt(session: Session, user: User) -> bool:
+    """Count one sign-in attempt in one conditional UPDATE; False while the account is locked.
+
+    The count and the lock are computed by the database from the row as committed (a
+    concurrent attempt waits for this one's row lock), never from a value read earlier.
+    A lock that has run out starts the count again; the attempt that reaches the limit sets
+    the lock, and is itself still checked. Reaching the limit is audited.
+    """
+    now = utcnow()
+    lapsed = User.locked_until.is_not(None) & (User.locked_until <= now)
+    count = case((lapsed, 1), else_=User.failed_logins + 1)
+    until = now + timedelta(seconds=LOCKOUT_SECONDS)
+    claimed = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(
+            failed_logins=count,
+            locked_until=case(
+                (count >= LOCKOUT_AFTER_FAILURES, literal(until, UTCDateTime())), else_=None
+            ),
+        )
+        .returning(User.failed_logins, User.locked_until)
+    ).one_or_none()
+    if claimed is None:
+        return False
+    if claimed.locked_until is not None and claimed.failed_logins == LOCKOUT_AFTER_FAILURES:
+        record_audit(
+            session,
+            actor=None,
+            action="user.lockout",
+            entity=("user", user.id),
+            after={"failed_logins": claimed.failed_logins, "locked_until": until.isoformat()},
+        )
+    return True
 
 
 def token_digest(secret: str) -> str:
@@ -340,6 +390,18 @@ def require_role(user: User, *roles: str) -> None:
     if user.role not in roles:
         raise Forbidden(
             f"Your role ({user.role}) may not do this; it needs one of: {', '.join(roles)}."
+        )
+
+
+def require_every_facility(user: User, why: str) -> None:
+    """Refuse with 403 unless the user holds every facility (a change beyond any one facility).
+
+    :raises Forbidden: the user holds only some facilities; the message says why.
+    """
+    if not user.all_facilities:
+        raise Forbidden(
+            f"{why}, so only a user who holds every facility may do this; ask an "
+            "administrator who does."
         )
 
 

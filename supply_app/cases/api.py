@@ -5,7 +5,12 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from supply_app.auth.guard import api_user, roles
-from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, FEE_SCHEDULE_EDITORS
+from supply_app.auth.permissions import (
+    ALL_ROLES,
+    CASE_RECORDERS,
+    FEE_SCHEDULE_EDITORS,
+    OVERRIDES_ARE_GLOBAL,
+)
 from supply_app.cases import fees, pricing, service
 from supply_app.cases.schemas import (
     CaseIn,
@@ -153,12 +158,15 @@ class FeeScheduleDetail(MethodView):
 class FeeOverrideDetail(MethodView):
     """Finance's amount for a code at a site in a year (e.g. C9809 in the HOPD)."""
 
-    @roles(*FEE_SCHEDULE_EDITORS)
+    @roles(*FEE_SCHEDULE_EDITORS, every_facility=OVERRIDES_ARE_GLOBAL)
     @write_endpoint
     @blp.arguments(OverrideIn())
     @blp.response(200, OverrideOut)
     def put(self, data, year, code, site):
-        """Set the amount (finance, admins); audited. Cases are repriced only on request."""
+        """Set the amount (finance, admins holding every facility); audited.
+
+        Cases are repriced only on request.
+        """
         fees.schedule_year(year)
         return fees.set_override(
             db.session,
@@ -170,11 +178,11 @@ class FeeOverrideDetail(MethodView):
             actor=api_user(),
         )
 
-    @roles(*FEE_SCHEDULE_EDITORS)
+    @roles(*FEE_SCHEDULE_EDITORS, every_facility=OVERRIDES_ARE_GLOBAL)
     @write_endpoint
     @blp.response(204)
     def delete(self, year, code, site):
-        """Remove an override so the published figure applies again (finance, admins)."""
+        """Remove an override so the published figure applies again (as for setting one)."""
         fees.delete_override(db.session, year=year, code=code, site=site, actor=api_user())
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
-from supply_app.auth.service import record_audit
+from supply_app.auth.permissions import OVERRIDES_ARE_GLOBAL
+from supply_app.auth.service import record_audit, require_every_facility
 from supply_app.cases.models import FeeOverride
 from supply_app.coding import (
     Claim,
@@ -136,6 +137,12 @@ def _snapshot(override: FeeOverride | None) -> dict[str, Any] | None:
     }
 
 
+def _check_actor(actor: User | None) -> None:
+    """Overrides change every facility's prices: a user must hold them all (None: the CLI)."""
+    if actor is not None:
+        require_every_facility(actor, OVERRIDES_ARE_GLOBAL)
+
+
 def set_override(
     session: Session,
     *,
@@ -148,10 +155,12 @@ def set_override(
 ) -> FeeOverride:
     """Set (or change) the amount the schedule uses for a code at a site; audited.
 
+    :raises Forbidden: an actor who does not hold every facility (overrides apply to all).
     :raises NotFound: no schedule for the year.
     :raises CodingRejected: the code has no single dollar amount at that site (e.g. a PFS
         code, or C9809 in the office).
     """
+    _check_actor(actor)
     amount = Decimal(amount_cents).scaleb(-2)
     try:
         schedule_year(year).with_overrides({(year, code, site): amount})
@@ -184,8 +193,10 @@ def delete_override(
 ) -> None:
     """Remove an override so the published figure applies again; audited.
 
+    :raises Forbidden: as set_override.
     :raises NotFound: no such override.
     """
+    _check_actor(actor)
     override = _find_override(session, year, code, site)
     if override is None:
         raise NotFound(f"No override for CY{year} {code} at {site}.")

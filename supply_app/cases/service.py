@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -305,8 +305,17 @@ def supply_cost_cents(session: Session, case: ProcedureCase) -> int:
 def void_case(session: Session, *, case: ProcedureCase, actor: User, reason: str) -> ProcedureCase:
     """Void a case: reverse its supply movements and keep the record, marked voided.
 
+    The case row is locked and read afresh first, so of simultaneous voids one wins and
+    the others see the state it left.
+
     :raises InvalidTransition: the case is already voided.
     """
+    session.scalar(
+        select(ProcedureCase)
+        .where(ProcedureCase.id == case.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if case.status != "recorded":
         raise InvalidTransition(f"Case {case.id} is already voided.", case_status=case.status)
     for supply in case.supplies:
@@ -331,16 +340,22 @@ def _reversed(session: Session, movement: StockMovement) -> bool:
     )
 
 
+def _stale(versions: dict[int, str]) -> ColumnElement[bool]:
+    """A recorded (not void) case priced under another version than its year's current one."""
+    return (ProcedureCase.status == "recorded") & or_(
+        *(
+            (ProcedureCase.schedule_year == year) & (ProcedureCase.schedule_version != version)
+            for year, version in versions.items()
+        )
+    )
+
+
 def stale_cases(versions: dict[int, str], facility_ids: set[int] | None) -> Select:
     """Ids of non-void cases whose schedule version is not the current one for their year."""
-    stmt = select(ProcedureCase.id).where(ProcedureCase.status == "recorded")
+    stmt = select(ProcedureCase.id).where(_stale(versions))
     if facility_ids is not None:
         stmt = stmt.where(ProcedureCase.facility_id.in_(facility_ids))
-    stale = [
-        (ProcedureCase.schedule_year == year) & (ProcedureCase.schedule_version != version)
-        for year, version in versions.items()
-    ]
-    return stmt.where(or_(*stale)).order_by(ProcedureCase.id)
+    return stmt.order_by(ProcedureCase.id)
 
 
 def reprice_cases(
@@ -353,7 +368,9 @@ def reprice_cases(
     """Reprice every non-void case priced under an older schedule version, in batches.
 
     Cases keep their recorded site of service and CF track; a case the current schedule
-    can no longer price is left as it was and listed in `failed`.
+    can no longer price is left as it was and listed in `failed`. Each batch is locked in
+    id order and checked again under the lock: a case voided (or repriced) since the ids
+    were listed is left alone.
     """
     years = [year] if year is not None else list(available_years())
     schedules = {y: current_schedule(session, y) for y in years}
@@ -364,9 +381,11 @@ def reprice_cases(
         batch = ids[start : start + REPRICE_BATCH]
         cases = session.scalars(
             select(ProcedureCase)
-            .where(ProcedureCase.id.in_(batch))
+            .where(ProcedureCase.id.in_(batch), _stale(report.versions))
             .options(selectinload(ProcedureCase.procedures))
             .order_by(ProcedureCase.id)
+            .with_for_update(of=ProcedureCase)
+            .execution_options(populate_existing=True)
         ).all()
         for case in cases:
             _reprice_one(session, case, schedules[case.schedule_year], report)

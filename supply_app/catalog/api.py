@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from supply_app.auth.guard import api_user, roles
-from supply_app.auth.permissions import ALL_ROLES, PRICE_SETTERS
+from supply_app.auth.permissions import ALL_ROLES, PRICE_SETTERS, PRICES_ARE_GLOBAL
 from supply_app.catalog import service
 from supply_app.catalog.schemas import (
     ContractPriceIn,
@@ -59,12 +59,12 @@ class ContractPrices(MethodView):
         stmt = service.prices_query(args.get("part_id"), args.get("on"))
         return paginate(db.session, stmt, args["page"], args["per_page"])
 
-    @roles(*PRICE_SETTERS)
+    @roles(*PRICE_SETTERS, every_facility=PRICES_ARE_GLOBAL)
     @write_endpoint
     @blp.arguments(ContractPriceIn)
     @blp.response(201, ContractPriceOut)
     def post(self, data):
-        """Set a part's contract price from a date (purchasers, finance, admins)."""
+        """Set a part's contract price from a date (finance and admins holding every facility)."""
         part = service.get_part(db.session, data["part_id"])
         return service.set_contract_price(
             db.session,

@@ -13,7 +13,8 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
-from supply_app.auth.service import record_audit
+from supply_app.auth.permissions import PRICES_ARE_GLOBAL
+from supply_app.auth.service import record_audit, require_every_facility
 from supply_app.catalog.models import ContractPrice, Part, PartGtin
 from supply_app.catalog.schemas import CatalogFileIn, CatalogPartIn
 from supply_app.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -228,9 +229,12 @@ def set_contract_price(
 ) -> ContractPrice:
     """Add a price for a part from a date; an open-ended earlier price is ended the day before.
 
+    :raises Forbidden: an actor who does not hold every facility (prices apply to all).
     :raises InvalidInput: a non-positive price or dates in the wrong order.
     :raises Conflict: the range overlaps a price that is not open-ended before it.
     """
+    if actor is not None:
+        require_every_facility(actor, PRICES_ARE_GLOBAL)
     if unit_price_cents <= 0:
         raise InvalidInput("A contract price must be above zero.", field="unit_price")
     if effective_to is not None and effective_to < effective_from:

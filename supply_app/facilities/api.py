@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from supply_app.auth.guard import api_user, roles
-from supply_app.auth.permissions import ALL_ROLES, FACILITY_ADMINS
+from supply_app.auth.permissions import ALL_ROLES, FACILITY_ADMINS, NEW_FACILITY
 from supply_app.extensions import db
 from supply_app.facilities import service
 from supply_app.facilities.schemas import (
@@ -33,12 +33,12 @@ class Facilities(MethodView):
         stmt = service.visible_facilities(db.session, api_user(), args["include_inactive"])
         return paginate(db.session, stmt, args["page"], args["per_page"])
 
-    @roles(*FACILITY_ADMINS)
+    @roles(*FACILITY_ADMINS, every_facility=NEW_FACILITY)
     @write_endpoint
     @blp.arguments(FacilityIn)
     @blp.response(201, FacilityOut)
     def post(self, data):
-        """Create a facility (admins)."""
+        """Create a facility (admins who hold every facility)."""
         return service.create_facility(db.session, data=data, actor=api_user())
 
 

@@ -9,7 +9,13 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
-from supply_app.auth.service import member_facility_ids, record_audit, scoped
+from supply_app.auth.permissions import NEW_FACILITY
+from supply_app.auth.service import (
+    member_facility_ids,
+    record_audit,
+    require_every_facility,
+    scoped,
+)
 from supply_app.errors import Conflict, InvalidInput, NotFound
 from supply_app.facilities import rules
 from supply_app.facilities.models import Facility
@@ -119,11 +125,15 @@ def get_active_facility(session: Session, user: User, facility_id: int) -> Facil
 
 
 def create_facility(session: Session, *, data: dict[str, Any], actor: User | None) -> Facility:
-    """Create a facility from validated data.
+    """Create a facility from validated data (actor None: an operator at the command line).
 
     :raises InvalidInput: a missing field, or one its rule refuses.
+    :raises Forbidden: an actor who does not hold every facility: they could neither see
+        nor manage the new one, and would learn which codes exist elsewhere.
     :raises Conflict: the code is taken.
     """
+    if actor is not None:
+        require_every_facility(actor, NEW_FACILITY)
     data = {**FIELD_DEFAULTS, **data}
     missing = [name for name in FIELD_RULES if name not in data]
     if missing:

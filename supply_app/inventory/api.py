@@ -57,8 +57,12 @@ def _facility(facility_id: int) -> Facility:
 
 
 def _lot(data: dict[str, Any]) -> Lot:
-    """The lot named by lot_id, checked against part_id when the client sent one."""
-    lot = service.get_lot(db.session, data["lot_id"])
+    """The lot named by lot_id, checked against part_id when the client sent one.
+
+    A lot none of the caller's facilities ever held is the 404 that reading it gives, before
+    anything about it (its number, its part) can show in another error.
+    """
+    lot = _visible_lot(data["lot_id"])
     part_id = data.get("part_id")
     if part_id is not None and lot.part_id != part_id:
         raise InvalidInput(
@@ -229,6 +233,7 @@ class LotDetail(MethodView):
             "expiry_date": lot.expiry_date,
             "gtin": lot.gtin,
             "serial": lot.serial,
+            "batch": lot.batch,
             "holdings": holdings,
         }
 

@@ -39,6 +39,23 @@ class ScanResult:
     serial: str | None
     part: Part | None
     units_per_package: int | None
+    batch: str | None = None  # AI 10; for a serialised unit the lot number is the serial
+
+
+def check_batch(lot: Lot, batch: str | None, field: str = "scan") -> None:
+    """A batch read from a serial's label agrees with the lot's; one first seen is recorded.
+
+    :raises InvalidInput: the lot is on file with another batch (field names the input).
+    """
+    if batch is None or lot.batch == batch:
+        return
+    if lot.batch is not None:
+        raise InvalidInput(
+            f"Serial {lot.lot_number} of {lot.part.part_number} is on file with batch "
+            f"{lot.batch}; the label says {batch}.",
+            field=field,
+        )
+    lot.batch = batch
 
 
 def find_lot(session: Session, *, part: Part, lot_number: str) -> Lot | None:
@@ -79,7 +96,8 @@ def held_by(session: Session, lot: Lot, facility_ids: set[int] | None) -> bool:
 def parse_scan(session: Session, raw: str, field: str = "scan") -> ScanResult:
     """Read a scanned string: GS1 fields with the catalog part, or a plain lot number.
 
-    A serial number (AI 21) is its own lot of one, so it becomes the lot number.
+    A serial number (AI 21) is its own lot of one, so it becomes the lot number; the batch
+    (AI 10) is kept beside it.
 
     :raises InvalidInput: not the text of a barcode, GS1 that cannot be read, or a GTIN
         with a bad check digit.
@@ -93,11 +111,12 @@ def parse_scan(session: Session, raw: str, field: str = "scan") -> ScanResult:
         raw=raw,
         gs1=True,
         gtin=fields.gtin,
-        lot_number=fields.serial or fields.lot_number,
+        lot_number=fields.serial or fields.batch,
         expiry_date=fields.expiry_date,
         serial=fields.serial,
         part=package.part if package else None,
         units_per_package=package.units if package else None,
+        batch=fields.batch,
     )
 
 
@@ -162,6 +181,8 @@ def lot_for_scan(
             f"is on file with {lot.expiry_date.isoformat()}.",
             field=field,
         )
+    if scan.serial is not None:
+        check_batch(lot, scan.batch, field)
     return lot
 
 
@@ -194,6 +215,7 @@ class ReceivedLot:
     serial: str | None
     gtin: str | None
     units_per_package: int | None
+    batch: str | None = None  # a serialised unit's AI 10, kept so a recall by batch finds it
 
     def lot_fields(self) -> dict[str, Any]:
         """The keyword arguments receive() takes for this lot."""
@@ -202,6 +224,7 @@ class ReceivedLot:
             "lot_number": self.lot_number,
             "expiry_date": self.expiry_date,
             "serial": self.serial,
+            "batch": self.batch,
             "gtin": self.gtin,
         }
 
@@ -262,6 +285,7 @@ def received_lot(
         serial=None if serial is None else SERIAL.check(serial, f"{field}serial"),
         gtin=scan.gtin if scan else None,
         units_per_package=scan.units_per_package if scan else None,
+        batch=scan.batch if scan and scan.serial else None,
     )
 
 
@@ -274,11 +298,13 @@ def lot_for_receipt(
     serial: str | None,
     gtin: str | None,
     on_date: date,
+    batch: str | None = None,
 ) -> Lot:
     """Find or create the received lot, refusing contradictions and expired stock.
 
     Lot and serial numbers are checked by their rules here too, so no door that posts a
-    receipt can create a look-alike lot.
+    receipt can create a look-alike lot. A serialised unit's batch is recorded the first
+    time it is known and refused when it contradicts the one on file.
 
     :raises InvalidInput: a lot or serial number its rule refuses, a serial that is not the
         lot number, or a lot on file with another expiry or serial.
@@ -286,6 +312,7 @@ def lot_for_receipt(
     """
     lot_number = LOT_NUMBER.check(lot_number, "lot_number")
     serial = None if serial is None else SERIAL.check(serial, "serial")
+    batch = None if batch is None else LOT_NUMBER.check(batch, "batch")
     if serial is not None and lot_number != serial:
         raise InvalidInput(
             "A serialised unit is a lot of one: its lot number must be its serial.",
@@ -303,6 +330,7 @@ def lot_for_receipt(
                 expiry_date=expiry_date,
                 gtin=gtin,
                 serial=serial,
+                batch=batch,
                 created_at=utcnow(),
             )
             .on_conflict_do_nothing()
@@ -321,6 +349,7 @@ def lot_for_receipt(
             + "; the receipt disagrees.",
             field="serial",
         )
+    check_batch(lot, batch)
     if lot.expired_on(on_date):
         raise LotExpired(
             f"Lot {lot_number} of {part.part_number} expired on "

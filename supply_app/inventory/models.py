@@ -44,6 +44,7 @@ class Lot(db.Model):
         UniqueConstraint("part_id", "lot_number"),
         UniqueConstraint("part_id", "serial"),
         CheckConstraint("serial IS NULL OR serial = lot_number", name="serial_is_lot"),
+        CheckConstraint("batch IS NULL OR serial IS NOT NULL", name="batch_of_serial"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +53,9 @@ class Lot(db.Model):
     expiry_date: Mapped[date] = mapped_column(Date)
     gtin: Mapped[str | None] = mapped_column(String(14))
     serial: Mapped[str | None] = mapped_column(String(40))
+    # A serialised unit's manufacturer batch (GS1 AI 10), so a recall by batch finds it;
+    # a lot that is not a serial is its own batch and leaves this empty.
+    batch: Mapped[str | None] = mapped_column(String(40), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     part: Mapped[Part] = relationship(lazy="joined")

@@ -53,6 +53,7 @@ def receive(
     reference: tuple[str, int] | None = None,
     gtin: str | None = None,
     serial: str | None = None,
+    batch: str | None = None,
     note: str | None = None,
     on_date: date | None = None,
 ) -> StockMovement:
@@ -76,6 +77,7 @@ def receive(
         expiry_date=expiry_date,
         serial=serial,
         gtin=gtin,
+        batch=batch,
         on_date=on_date or facility.today(),
     )
     if lot.serial is not None:

@@ -28,9 +28,9 @@ class Gs1Fields:
     """The application identifiers inventory cares about, read from one barcode."""
 
     gtin: str | None
-    lot_number: str | None
+    batch: str | None  # AI 10, the batch/lot
     expiry_date: date | None
-    serial: str | None
+    serial: str | None  # AI 21
 
 
 def _valid_gtin(digits: str) -> bool:
@@ -56,32 +56,78 @@ def gs1_payload(raw: str) -> tuple[str, bool] | None:
     return None
 
 
+HRI_ELEMENT = re.compile(r"\((\d{2,4})\)([^()]*)")
+
+
+def _unreadable(detail: str) -> InvalidInput:
+    return InvalidInput(f"The barcode cannot be read as written: {detail}", field="scan")
+
+
+def hri_elements(text: str) -> list[tuple[str, str]]:
+    """(AI, value) pairs of human-readable label text, exactly as written.
+
+    Spaces around an element are layout (printed labels put them there); a space inside a
+    value, an AI with no value, a bracket inside a value or text outside the elements
+    would have to be dropped or guessed at to read the label, so they are refused.
+
+    :raises InvalidInput: naming what cannot be read.
+    """
+    elements = []
+    end = 0
+    for match in HRI_ELEMENT.finditer(text):
+        between = text[end : match.start()]
+        if between.strip():
+            raise _unreadable(f"{between.strip()!r} is not part of any element.")
+        ai, value = match.group(1), match.group(2).strip()
+        if not value:
+            raise _unreadable(f"AI ({ai}) has no value.")
+        if any(c.isspace() for c in value):
+            raise _unreadable(f"AI ({ai}) reads {value!r}, and GS1 values have no spaces.")
+        elements.append((ai, value))
+        end = match.end()
+    if text[end:].strip():
+        raise _unreadable(f"{text[end:].strip()!r} is not part of any element.")
+    return elements
+
+
 def read_gs1(raw: str) -> Gs1Fields | None:
     """Parse raw as GS1, or return None when it is plain text.
 
-    :raises InvalidInput: the string claims to be GS1 but cannot be read, or its GTIN
-        check digit is wrong.
+    Read strictly: every AI at most once, and every value exactly as the label carries it.
+
+    :raises InvalidInput: the string claims to be GS1 but cannot be read as written, names
+        an AI twice, or its GTIN check digit is wrong.
     """
     payload = gs1_payload(raw)
     if payload is None:
         return None
     data, is_hri = payload
+    written = hri_elements(data) if is_hri else None
     try:
         message = GS1Message.parse_hri(data) if is_hri else GS1Message.parse(data)
     except ParseError as exc:
         raise InvalidInput(
             f"The barcode looks like GS1 but cannot be read: {exc}", field="scan"
         ) from exc
+    elements = [(e.ai.ai, e) for e in message.element_strings]
+    if written is not None and [(ai, e.value) for ai, e in elements] != written:
+        raise _unreadable("its elements do not read back as the text gives them.")
     found: dict[str, object] = {}
-    for element in message.element_strings:
-        found[element.ai.ai] = element.date if element.ai.ai == "17" else element.value
+    for ai, element in elements:
+        if ai in found:
+            raise InvalidInput(
+                f"The barcode carries AI ({ai}) more than once; a label names each AI once, "
+                "so it is not read. Check the label and type the fields instead.",
+                field="scan",
+            )
+        found[ai] = element.date if ai == "17" else element.value
     gtin = found.get("01")
     if gtin is not None and not _valid_gtin(str(gtin)):
         raise InvalidInput(f"GTIN {gtin} in the barcode has a wrong check digit.", field="scan")
     expiry = found.get("17")
     return Gs1Fields(
         gtin=str(gtin) if gtin is not None else None,
-        lot_number=str(found["10"]) if "10" in found else None,
+        batch=str(found["10"]) if "10" in found else None,
         expiry_date=expiry if isinstance(expiry, date) else None,
         serial=str(found["21"]) if "21" in found else None,
     )

@@ -359,6 +359,7 @@ class ScanOut(ma.Schema):
     lot_number = ma.fields.String(allow_none=True)
     expiry_date = ma.fields.Date(allow_none=True)
     serial = ma.fields.String(allow_none=True)
+    batch = ma.fields.String(allow_none=True, metadata={"description": "AI 10 as labelled."})
     part_id = ma.fields.Function(lambda r: r.part.id if r.part else None)
     part_number = ma.fields.Function(lambda r: r.part.part_number if r.part else None)
     units_per_package = ma.fields.Integer(allow_none=True)
@@ -382,4 +383,7 @@ class LotOut(ma.Schema):
     expiry_date = ma.fields.Date()
     gtin = ma.fields.String(allow_none=True)
     serial = ma.fields.String(allow_none=True)
+    batch = ma.fields.String(
+        allow_none=True, metadata={"description": "A serialised unit's batch (AI 10)."}
+    )
     holdings = ma.fields.List(ma.fields.Nested(HoldingOut))

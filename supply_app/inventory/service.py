@@ -19,6 +19,7 @@ from supply_app.inventory.ledger import Discrepancy, verify
 from supply_app.inventory.lots import (
     ReceivedLot,
     ScanResult,
+    check_batch,
     find_lot,
     get_lot,
     held_by,
@@ -56,6 +57,7 @@ __all__ = [
     "adjust",
     "alerts",
     "balances_query",
+    "check_batch",
     "count",
     "find_lot",
     "get_lot",

@@ -10,7 +10,14 @@ from supply_app.extensions import db
 from supply_app.http import ApiBlueprint
 from supply_app.reporting import service
 from supply_app.reporting.export import CSV, XLSX, export_response, open_export
-from supply_app.reporting.schemas import ExportQuery, LotTrace, MarginQuery, MarginReport
+from supply_app.reporting.schemas import (
+    ExportQuery,
+    LotTrace,
+    LotTracePage,
+    MarginQuery,
+    MarginReport,
+    RecallQuery,
+)
 
 blp = ApiBlueprint("reporting", __name__, url_prefix="/api/v1", description="Reporting")
 
@@ -58,6 +65,25 @@ class CaseMarginExport(MethodView):
     def get(self, args):
         """Every row of the report (no paging), then a TOTAL row, as CSV or XLSX."""
         return export_response(open_export(db.session, db.engine, api_user(), args))
+
+
+@blp.route("/lots/recall")
+class RecallSearch(MethodView):
+    """Recall by lot or batch number."""
+
+    @roles(*ALL_ROLES)
+    @blp.arguments(RecallQuery, location="query")
+    @blp.response(200, LotTracePage)
+    def get(self, args):
+        """Every lot of yours with that lot number or batch: who holds it, which cases used it."""
+        return service.recall_page(
+            db.session,
+            api_user(),
+            lot_number=args["lot_number"],
+            part_id=args.get("part_id"),
+            page=args["page"],
+            per_page=args["per_page"],
+        )
 
 
 @blp.route("/lots/<int(max=2147483647):lot_id>/recall")

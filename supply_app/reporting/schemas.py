@@ -9,7 +9,8 @@ from webargs.fields import DelimitedList
 from supply_app.cases.rules import DATE_OF_SERVICE, PROCEDURE_CODE
 from supply_app.facilities.rules import SITE_OF_SERVICE
 from supply_app.fields import Money, query_id, rule_field
-from supply_app.http import PageArgs, PageMeta
+from supply_app.http import PageArgs, PageMeta, page_envelope
+from supply_app.inventory.rules import LOT_NUMBER
 from supply_app.reporting.columns import FIGURES, KEY_COLUMNS, Column, Kind
 from supply_app.reporting.rules import EXPORT_FORMAT, GROUPING
 
@@ -89,6 +90,10 @@ class TracedLot(ma.Schema):
     part_id = ma.fields.Integer()
     lot_number = ma.fields.String()
     expiry_date = ma.fields.Date()
+    serial = ma.fields.String(allow_none=True)
+    batch = ma.fields.String(
+        allow_none=True, metadata={"description": "A serialised unit's batch (AI 10)."}
+    )
 
 
 class TraceHolding(ma.Schema):
@@ -119,3 +124,13 @@ class LotTrace(ma.Schema):
     part_number = ma.fields.Function(lambda trace: trace["lot"].part.part_number)
     holdings = ma.fields.List(ma.fields.Nested(TraceHolding))
     cases = ma.fields.List(ma.fields.Nested(TracedCase))
+
+
+class RecallQuery(PageArgs):
+    """Which lots a recall names: a lot (or batch) number, optionally of one part."""
+
+    lot_number = rule_field(LOT_NUMBER, required=True)
+    part_id = query_id()
+
+
+LotTracePage = page_envelope(LotTrace, "LotTracePage")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func, literal, select
+from sqlalchemy import BigInteger, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
@@ -15,6 +15,7 @@ from supply_app.cases.models import CaseSupply, ProcedureCase
 from supply_app.errors import NotFound
 from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_facility
+from supply_app.http import paginate
 from supply_app.inventory.models import Lot, StockBalance, StockMovement
 from supply_app.reporting.columns import FIGURES, api_row, columns_for, typed
 from supply_app.reporting.queries import (
@@ -116,11 +117,44 @@ def lot_trace(session: Session, user: User, lot_id: int) -> dict[str, Any]:
         touched = touched.where(StockMovement.facility_id.in_(allowed))
     if not session.scalars(touched).first():
         raise NotFound(f"No lot with id {lot_id}.")
+    return _trace(session, lot, allowed)
+
+
+def _trace(session: Session, lot: Lot, allowed: set[int] | None) -> dict[str, Any]:
     return {
         "lot": lot,
         "holdings": _holdings(session, lot, allowed),
         "cases": _lot_cases(session, lot, allowed),
     }
+
+
+def recall_page(
+    session: Session,
+    user: User,
+    *,
+    lot_number: str,
+    part_id: int | None,
+    page: int,
+    per_page: int,
+) -> dict[str, Any]:
+    """Traces of every lot numbered lot_number, or of that batch, at the user's facilities.
+
+    A serialised unit is a lot of its own whose batch is kept beside it, so a recall by
+    batch finds the units as well as the lot (by part, then lot number).
+    """
+    allowed = facility_ids_for(session, user)
+    stmt = (
+        select(Lot)
+        .where(or_(Lot.lot_number == lot_number, Lot.batch == lot_number))
+        .order_by(Lot.part_id, Lot.lot_number, Lot.id)
+    )
+    if part_id is not None:
+        stmt = stmt.where(Lot.part_id == part_id)
+    if allowed is not None:
+        moved_here = select(StockMovement.lot_id).where(StockMovement.facility_id.in_(allowed))
+        stmt = stmt.where(Lot.id.in_(moved_here))
+    found = paginate(session, stmt, page, per_page)
+    return {**found, "items": [_trace(session, lot, allowed) for lot in found["items"]]}
 
 
 def _holdings(session: Session, lot: Lot, allowed: set[int] | None) -> list[dict[str, Any]]:

@@ -9,7 +9,12 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import Optional
 
-from supply_app.auth.permissions import ALL_ROLES, FEE_SCHEDULE_EDITORS, REPORT_READERS
+from supply_app.auth.permissions import (
+    ALL_ROLES,
+    FEE_SCHEDULE_EDITORS,
+    OVERRIDES_ARE_GLOBAL,
+    REPORT_READERS,
+)
 from supply_app.cases import fees
 from supply_app.cases import service as cases
 from supply_app.cases.rules import DATE_OF_SERVICE, PROCEDURE_CODE, SCHEDULE_YEAR
@@ -175,7 +180,9 @@ def _render_schedules(year: int, form: OverrideForm, status: int = 200):
             overrides=fees.list_overrides(db.session, year),
             form=form,
             reprice_form=ActionForm(),
-            can_set=me().role in FEE_SCHEDULE_EDITORS,
+            # Overrides apply to every facility; a reprice touches only your own cases.
+            can_set=me().role in FEE_SCHEDULE_EDITORS and me().all_facilities,
+            can_reprice=me().role in FEE_SCHEDULE_EDITORS,
         ),
         status,
     )
@@ -199,7 +206,7 @@ def fee_schedules():
 
 
 @bp.route("/fee-schedules/overrides", methods=["POST"])
-@ui_roles(*FEE_SCHEDULE_EDITORS)
+@ui_roles(*FEE_SCHEDULE_EDITORS, every_facility=OVERRIDES_ARE_GLOBAL)
 def fee_override():
     """Set the C9809 amount a schedule year uses at a site (audited)."""
     form = _override_form(_year_arg())

@@ -82,7 +82,6 @@ class LoginForm(FlaskForm):
 
     username = RuleTextField("Username", auth_rules.SIGN_IN_NAME)
     password = RuleTextField("Password", auth_rules.SIGN_IN_PASSWORD, widget=PasswordField.widget)
-    remember = BooleanField("Keep me signed in on this computer")
 
 
 def scan_field() -> RuleTextField:

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from supply_app.auth.models import User
-from supply_app.auth.service import require_role
+from supply_app.auth.service import require_every_facility, require_role
 from supply_app.clock import local_time, utcnow
 from supply_app.db import begin_write
 from supply_app.errors import DomainError, NotFound
@@ -31,13 +31,21 @@ def me() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
-def ui_roles(*allowed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Require sign-in and one of the roles; other roles get the friendly 403 page."""
+def ui_roles(
+    *allowed: str, every_facility: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Require sign-in and one of the roles; other roles get the friendly 403 page.
+
+    `every_facility` (the reason) marks a change beyond any one facility, as the API's
+    guard does: only a user who holds every facility may make it.
+    """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any):
             require_role(me(), *allowed)
+            if every_facility is not None:
+                require_every_facility(me(), every_facility)
             return view(*args, **kwargs)
 
         return login_required(wrapper)

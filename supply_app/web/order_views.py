@@ -11,7 +11,7 @@ from supply_app.auth.permissions import ALL_ROLES, ORDER_BUILDERS, ORDER_RECEIVE
 from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility
 from supply_app.inventory import service as inventory
-from supply_app.ordering import ecat, suggestions
+from supply_app.ordering import ecat, receiving, suggestions
 from supply_app.ordering import service as ordering
 from supply_app.ordering.rules import ORDER_STATUS
 from supply_app.web import bp
@@ -307,7 +307,7 @@ def order_receive(order_id: int):
                 item["expiry_date"] = form.expiry_date.data
             if _use_scan(form):
                 item["scan"] = form.scan.data
-            return ordering.receive_order(
+            return receiving.receive_order(
                 db.session,
                 order=_load(order_id, lock=True),
                 actor=me(),

@@ -115,6 +115,7 @@ def scan():
             "lot_number": result.lot_number,
             "expiry_date": result.expiry_date.isoformat() if result.expiry_date else None,
             "serial": result.serial,
+            "batch": result.batch,
             "part_id": part.id if part else None,
             "part_number": part.part_number if part else None,
             "units_per_package": result.units_per_package,

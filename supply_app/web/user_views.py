@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, url_for
-from flask_login import login_user
 
 from supply_app.auth import admin
 from supply_app.auth.permissions import USER_ADMINS
@@ -13,6 +12,7 @@ from supply_app.extensions import db
 from supply_app.web import bp
 from supply_app.web.forms import UserEditForm, UserForm
 from supply_app.web.helpers import facility_choices, me, run_write, ui_roles
+from supply_app.web.views import sign_in
 
 USER_LIST_LIMIT = 500
 ACCESS_FIELDS = ("display_name", "role", "facility_ids", "all_facilities")
@@ -68,8 +68,8 @@ def user(user_id: int):
     if updated is None:
         target = admin.get_managed_user(db.session, me(), user_id)
         return render_template("users/detail.html", target=target, form=form), 422
-    if updated.id == me().id:
-        login_user(updated)  # your own new password ended your sessions; keep this one
+    if updated.id == me().id and "password" in changes:
+        sign_in(updated)  # your new password ended every sign-in; this browser gets a new one
     flash("User updated.", "success")
     return redirect(url_for("web.user", user_id=user_id))
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from supply_app.auth.models import User
 from supply_app.auth.permissions import ALL_ROLES
 from supply_app.auth.service import check_password
+from supply_app.auth.sessions import end_session, start_session
 from supply_app.catalog.service import parts_query, price_in_effect
+from supply_app.db import begin_write
 from supply_app.extensions import db
 from supply_app.inventory.service import value_at_pack_price
 from supply_app.web import bp
 from supply_app.web.forms import LoginForm
-from supply_app.web.helpers import my_facilities, my_today, page, ui_roles
+from supply_app.web.helpers import me, my_facilities, my_today, page, ui_roles
 
 # Where each role starts: the page it needs first (falls back to the overview).
 LANDING = {
@@ -34,15 +37,16 @@ def login():
         return redirect(url_for("web.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        begin_write(db.session)  # the attempt is counted in the row it locks
         user = check_password(db.session, form.username.data, form.password.data)
-        db.session.commit()
         if user is None:
+            db.session.commit()  # the attempt stays counted
             form.password.errors.append(
                 "Username or password is wrong, or the account is paused after repeated "
                 "failures; wait a minute and try again."
             )
             return render_template("auth/login.html", form=form), 401
-        login_user(user, remember=form.remember.data)
+        sign_in(user)
         target = request.args.get("next", "")
         if not target or urlsplit(target).netloc or not target.startswith("/"):
             target = url_for("web.home")
@@ -50,11 +54,28 @@ def login():
     return page("auth/login.html", form=form)
 
 
+def sign_in(user: User) -> None:
+    """Start a new sign-in record for user and put its secret in a fresh session cookie.
+
+    Whatever the session held before (a CSRF token, flashes) is dropped, so nothing from
+    before sign-in carries over into the signed-in session. Commits (what came before too).
+    """
+    begin_write(db.session)
+    start_session(db.session, user=user, hours=current_app.config["SESSION_HOURS"])
+    db.session.commit()
+    session.clear()
+    login_user(user)
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out."""
+    """Sign out: this browser's sign-in ends on the server, so no copy of its cookie works."""
+    begin_write(db.session)
+    end_session(db.session, user=me(), secret=current_user.get_id())
+    db.session.commit()
     logout_user()
+    session.clear()
     flash("Signed out.", "info")
     return redirect(url_for("web.login"))
 

@@ -12,6 +12,7 @@ from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.idempotency import IdempotencyRecord
 from tests.factories import make_actor, make_facility
+from tests.web.helpers import sign_in
 
 FACILITY = {
     "code": "IDEM-1",
@@ -62,15 +63,10 @@ def test_deactivated_user_token_is_401(app):
 
 def test_session_cookie_is_not_accepted_on_api(app):
     """A signed-in browser session gives no access to /api."""
-    make_actor(app, "viewer")
-    client = app.test_client()
-    user = db.session.scalars(select(User)).first()
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    home = client.get("/")
+    browser = sign_in(app, "viewer")
+    home = browser.get("/")
     assert "/login" not in home.headers.get("Location", "")  # the UI accepts the session
-    assert client.get("/api/v1/me").status_code == 401
+    assert browser.get("/api/v1/me").status_code == 401
 
 
 def test_issue_token_shows_secret_once(app):
@@ -204,3 +200,33 @@ def test_login_is_slowed_after_repeated_failures(app):
         assert locked.status_code == 401
     finally:
         app.config["WTF_CSRF_ENABLED"] = True
+
+
+def test_idempotent_retry_of_an_empty_answer_replays_it(app):
+    """A retried 204 (token revoke, override removal) answers 204 again, changing nothing."""
+    actor = make_actor(app, "finance", all_facilities=True)
+    token_id = actor.get("/api/v1/me/tokens").json["items"][0]["id"]
+    spare = actor.post("/api/v1/me/tokens", json={"name": "spare"}).json
+    actor.token = spare["token"]  # revoke the first token with the second
+    revoke = f"/api/v1/me/tokens/{token_id}/revoke"
+    first = actor.post(revoke, key="revoke-1")
+    again = actor.post(revoke, key="revoke-1")
+    assert first.status_code == again.status_code == 204
+    assert again.get_data() == first.get_data() == b""
+    assert again.content_type == first.content_type
+    assert again.headers["Idempotent-Replayed"] == "true"
+    override = "/api/v1/fee-schedules/2026/overrides/C9809/HOPD"
+    put = actor.client.put(override, json={"amount": "1000.00"}, headers=actor.headers())
+    assert put.status_code == 200, put.json
+    removals = [actor.client.delete(override, headers=actor.headers("drop-1")) for _ in range(2)]
+    assert [r.status_code for r in removals] == [204, 204]
+    assert removals[1].headers["Idempotent-Replayed"] == "true"
+    assert removals[1].get_data() == b""
+    deletes = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "fee_override.delete")
+    )
+    assert deletes == 1
+    # Without the key, a second removal is what it is: there is nothing left to remove.
+    assert actor.client.delete(override, headers=actor.headers()).status_code == 404

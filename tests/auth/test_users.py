@@ -237,3 +237,25 @@ def test_the_stored_request_fingerprint_reveals_no_password(app):
     assert record.request_hash != hashlib.sha256(canonical).hexdigest()
     keyed = hmac.new(app.secret_key.encode(), canonical, hashlib.sha256).hexdigest()
     assert record.request_hash == keyed
+
+
+def test_a_username_clash_tells_a_limited_admin_nothing_about_its_holder(app):
+    """Sign-in names are one namespace, so a name in use is refused; the refusal is the same
+    for a holder inside and outside the admin's facilities and says nothing about them."""
+    home, elsewhere = make_facility(), make_facility()
+    limited = make_actor(app, "admin", [home])
+    holders = [make_actor(app, "viewer", [home]), make_actor(app, "finance", [elsewhere])]
+
+    def refusal(holder) -> str:
+        """The answer to a clash with holder, with their name (the admin's input) blanked."""
+        name = holder.user.username
+        response = limited.post(USERS, json=new_user([home.id], username=name))
+        assert response.status_code == 409, response.json
+        body = {k: v for k, v in response.json.items() if k != "request_id"}
+        return json.dumps(body).replace(name, "<name>")
+
+    inside, outside = (refusal(holder) for holder in holders)
+    assert inside == outside
+    assert "holds every facility" in outside
+    for detail in (elsewhere.code, elsewhere.name, "finance", "viewer"):
+        assert detail not in outside

@@ -153,36 +153,37 @@ def test_price_in_effect_follows_dates(app):
 
 
 def test_price_api_roles_validation_and_audit(app):
-    """Purchasers and finance set prices; others get 403; overlaps 409; all audited."""
+    """Finance and admins holding every facility set prices; others get 403 (a purchaser, and
+    finance holding one facility: a contract price applies to every facility); overlaps 409;
+    all audited."""
     part = sync_parts(app)["CRX2111-10"]
-    purchaser = make_actor(app, "purchaser")
+    setter = make_actor(app, "finance", all_facilities=True)
     body = {
         "part_id": part.id,
         "unit_price": "312.40",
         "effective_from": "2026-02-01",
         "effective_to": "2026-12-31",
     }
-    created = purchaser.post("/api/v1/contract-prices", json=body)
+    created = setter.post("/api/v1/contract-prices", json=body)
     assert created.status_code == 201, created.json
     assert created.json["unit_price"] == "312.40"
     assert created.json["unit_price_per_each"] == "31.2400"
-    overlap = purchaser.post(
-        "/api/v1/contract-prices", json={**body, "effective_from": "2026-03-01"}
-    )
+    overlap = setter.post("/api/v1/contract-prices", json={**body, "effective_from": "2026-03-01"})
     assert overlap.status_code == 409
-    assert (
-        make_actor(app, "clinician").post("/api/v1/contract-prices", json=body).status_code == 403
-    )
-    bad = purchaser.post(
+    facility = make_facility()
+    for role in ("clinician", "purchaser", "finance", "admin"):
+        refused = make_actor(app, role, [facility]).post("/api/v1/contract-prices", json=body)
+        assert refused.status_code == 403, (role, refused.json)
+    bad = setter.post(
         "/api/v1/contract-prices", json={**body, "unit_price": "-1", "effective_to": "2025-01-01"}
     )
     assert bad.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(ContractPrice)) == 1
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "price.set")).all()
     assert len(audit) == 1
-    assert audit[0].actor_id == purchaser.user.id
+    assert audit[0].actor_id == setter.user.id
     assert audit[0].after["unit_price_cents"] == 31240
-    on_date = purchaser.get(f"/api/v1/contract-prices?part_id={part.id}&on=2026-06-01").json
+    on_date = setter.get(f"/api/v1/contract-prices?part_id={part.id}&on=2026-06-01").json
     assert [p["unit_price"] for p in on_date["items"]] == ["312.40"]
 
 

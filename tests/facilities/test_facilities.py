@@ -134,3 +134,24 @@ def test_out_of_range_path_and_page_are_4xx(app):
     assert admin.get("/api/v1/facilities/99999999999999999999").status_code == 404
     assert admin.get("/api/v1/facilities?page=922337203685477582").status_code == 422
     assert admin.get("/api/v1/facilities?per_page=0").status_code == 422
+
+
+def test_only_an_admin_holding_every_facility_creates_facilities(app):
+    """A facility-limited admin would create a facility outside their own: refused (403),
+    alike for a new code and one in use elsewhere, so codes elsewhere stay unknown."""
+    elsewhere = make_facility(code="ELSEWHERE-1")
+    limited = make_actor(app, "admin", [make_facility()])
+    before = facility_count()
+    taken = limited.post("/api/v1/facilities", json={**VALID, "code": elsewhere.code})
+    fresh = limited.post("/api/v1/facilities", json={**VALID, "code": "BRAND-NEW"})
+    for response in (taken, fresh):
+        assert response.status_code == 403, response.json
+        assert "holds every facility" in response.json["detail"]
+    assert taken.json["detail"] == fresh.json["detail"]
+    assert "ELSEWHERE" not in taken.get_data(as_text=True)
+    assert facility_count() == before
+    everywhere = make_actor(app, "admin", all_facilities=True)
+    assert (
+        everywhere.post("/api/v1/facilities", json={**VALID, "code": "BRAND-NEW"}).status_code
+        == 201
+    )

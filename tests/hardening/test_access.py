@@ -194,6 +194,44 @@ def test_every_api_operation_declares_its_roles():
     assert not unknown
 
 
+# Changes that apply beyond any one facility, decided in supply_app.auth.permissions: only
+# a user who holds every facility makes them.
+EVERY_FACILITY_OPERATIONS = {
+    ("post", "/api/v1/contract-prices"),
+    ("put", "/api/v1/fee-schedules/{year}/overrides/{code}/{site}"),
+    ("delete", "/api/v1/fee-schedules/{year}/overrides/{code}/{site}"),
+    ("post", "/api/v1/facilities"),
+}
+
+
+def test_the_global_changes_are_the_decided_ones():
+    """x-every-facility marks exactly the changes that reach every facility."""
+    marked = {(m, p) for m, p, op in OPERATIONS if op.get("x-every-facility")}
+    assert marked == EVERY_FACILITY_OPERATIONS
+
+
+GLOBAL_BY_ROLE = [
+    (m, p, op, role)
+    for m, p, op in OPERATIONS
+    if (m, p) in EVERY_FACILITY_OPERATIONS
+    for role in op["x-roles"]
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation", "role"),
+    GLOBAL_BY_ROLE,
+    ids=[f"{m.upper()} {p}-{r}" for m, p, _, r in GLOBAL_BY_ROLE],
+)
+def test_a_global_change_needs_every_facility(world, method, path, operation, role):
+    """A role allowed the change but holding one facility is refused before anything runs."""
+    params = resolve_path(world, path, world["own"])
+    body = {} if "requestBody" in operation else None
+    response = send(world, world["actors"][role].token, method, path, params, body=body)
+    assert response.status_code == 403, response.get_data()[:300]
+    assert response.json["detail"].startswith(operation["x-every-facility"])
+
+
 def test_every_path_parameter_is_classified():
     """Each path parameter is known to belong to a facility or to be shared."""
     names = {name for _, path, _ in OPERATIONS for name in path_parameters(path)}

@@ -153,7 +153,7 @@ def assert_audited(
 def test_price_changes_are_audited(app):
     """Setting a price, and the end date it puts on the previous one, are audited."""
     parts = sync_parts(app)
-    buyer = make_actor(app, "purchaser", [make_facility()])
+    buyer = make_actor(app, "finance", all_facilities=True)
     part_id = parts["CRX2111-10"].id
     for start, price in (("2026-01-01", "300.00"), ("2026-07-01", "310.00")):
         response = buyer.post(

@@ -464,6 +464,41 @@ def test_another_facilitys_stock_is_404(world):
     assert ledger_rows() == before
 
 
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("adjustments", {"eaches": 1, "reason": "found", "unit_cost": "1.00"}),
+        ("counts", {"counted": 3}),
+        ("waste", {"eaches": 1, "reason": "damaged"}),
+        ("issues", {"eaches": 1}),
+        ("transfers", {"eaches": 1, "to_facility_id": None}),
+    ],
+)
+def test_naming_another_facilitys_lot_in_a_stock_action_is_the_404_of_reading_it(
+    world, action, body
+):
+    """A lot none of your facilities ever held does not exist for you, in any door.
+
+    Naming the wrong part as well must not make it a 422 that names the lot and its part.
+    """
+    w = world
+    theirs = stock(w.here, w.tip, 5, 1000, lot_number="HERE-ONLY")
+    before = ledger_rows()
+    read = w.outsider.get(f"/api/v1/lots/{theirs.id}")
+    assert_problem(read, 404)
+    if "to_facility_id" in body:
+        body = {**body, "to_facility_id": w.there.id}
+    for part in ({}, {"part_id": w.cartridge.id}):
+        named = w.outsider.post(url(w.there, action), json={"lot_id": theirs.id, **body, **part})
+        assert_problem(named, 404)
+        assert (named.json["type"], named.json["detail"]) == (
+            read.json["type"],
+            read.json["detail"],
+        )
+        assert "HERE-ONLY" not in named.get_data(as_text=True)
+    assert ledger_rows() == before
+
+
 # --------------------------------------------------------------------------- views
 
 

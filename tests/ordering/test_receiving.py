@@ -288,6 +288,24 @@ def test_receive_by_gs1_scan(world):
     assert lot.gtin == tips_gtin
 
 
+def test_receiving_a_serialised_unit_keeps_its_batch(world):
+    """An order receipt of a handpiece label with (10) and (21) keeps both, as a receipt does."""
+    gtin = gtin14("1085000099999")
+    db.session.add(PartGtin(part_id=world.parts["IST2221"].id, gtin=gtin, units=1))
+    db.session.commit()
+    order = world.approved({"IST2221": 1})
+    expiry = EXPIRY.strftime("%y%m%d")
+    label = f"(01){gtin}(17){expiry}(10)HB-12(21)HS-0007"
+    received = world.materials.post(
+        f"/api/v1/orders/{order['id']}/receipts",
+        json={"lines": [{"line_id": line_of(order, "IST2221"), "packs": 1, "scan": label}]},
+    )
+    assert received.status_code == 201, received.json
+    fresh()
+    lot = db.session.scalar(select(Lot).where(Lot.lot_number == "HS-0007"))
+    assert (lot.serial, lot.batch) == ("HS-0007", "HB-12")
+
+
 @pytest.mark.parametrize(
     ("role", "allowed"),
     [

@@ -144,3 +144,27 @@ def test_override_form_errors_and_roles(app):
     viewer = sign_in(app, "viewer", [make_facility()])
     assert viewer.get("/fee-schedules").status_code == 200
     assert viewer.submit("/fee-schedules", {}, action="/fee-schedules/overrides").status_code == 403
+
+
+def test_finance_holding_one_facility_reprices_but_sets_no_override(app):
+    """Overrides apply to every facility: the form is not offered and a post of it is
+    refused with the reason; repricing their own cases stays theirs."""
+    year = date.today().year
+    finance = sign_in(app, "finance", [make_facility()])
+    page = finance.get(f"/fee-schedules?year={year}").get_data(as_text=True)
+    assert "Save override" not in page
+    assert "Reprice cases" in page
+    refused = finance.submit(
+        f"/fee-schedules?year={year}",
+        {"year": year, "site": "HOPD", "amount": "1250.00", "note": ""},
+        action=f"/fee-schedules/overrides?year={year}",
+    )
+    assert refused.status_code == 403
+    assert "holds every facility" in refused.get_data(as_text=True)
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == "fee_override.set")) is None
+    )
+    reprice = finance.submit(
+        f"/fee-schedules?year={year}", {}, action=f"/fee-schedules/reprice?year={year}"
+    )
+    assert reprice.status_code == 302
