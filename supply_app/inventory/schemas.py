@@ -220,6 +220,9 @@ class StockRowOut(PackFields):
     on_hand = ma.fields.Integer()
     value = Money(attribute="value_cents")
     average_unit_cost = ma.fields.Method("_average")
+    held_by_recall_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The recall holding the lot; null if usable."}
+    )
 
     def _part(self, obj):
         return obj.lot.part
@@ -250,7 +253,7 @@ class PartStockOut(PackFields):
     description = ma.fields.String(attribute="part.description")
     units_per_pack = ma.fields.Integer(attribute="part.units_per_pack")
     on_hand = ma.fields.Integer()
-    usable = ma.fields.Integer(metadata={"description": "Eaches in unexpired lots."})
+    usable = ma.fields.Integer(metadata={"description": "Eaches in unexpired lots not on hold."})
     value = Money(attribute="value_cents")
     next_expiry = ma.fields.Date(allow_none=True)
 
@@ -328,7 +331,8 @@ class ParLevelsOut(ma.Schema):
 
 
 class AlertOut(ma.Schema):
-    """One alert: below_min, expiring (within the facility's window) or expired."""
+    """One alert: below_min, on_hold (a recall holds the lot), expiring (within the facility's
+    window) or expired."""
 
     kind = ma.fields.String()
     part_id = ma.fields.Integer(attribute="part.id")
@@ -342,6 +346,8 @@ class AlertOut(ma.Schema):
     min_eaches = ma.fields.Integer(allow_none=True)
     max_eaches = ma.fields.Integer(allow_none=True)
     days_to_expiry = ma.fields.Integer(allow_none=True)
+    recall_id = ma.fields.Function(lambda a: a["recall"].id if a["recall"] else None)
+    notice_number = ma.fields.Function(lambda a: a["recall"].notice_number if a["recall"] else None)
 
 
 class AlertsOut(ma.Schema):
