@@ -16,3 +16,9 @@ ORDER_RECEIVERS = ("admin", "purchaser", "materials")
 CASE_RECORDERS = ("admin", "clinician")
 FEE_SCHEDULE_EDITORS = ("admin", "finance")
 REPORT_READERS = ("admin", "finance", "materials", "clinician", "viewer")
+#: Recalls hold stock everywhere: materials managers and admins place, extend and close them.
+RECALL_MANAGERS = ("admin", "materials")
+#: Lifting a hold everywhere is an admin's call.
+RECALL_RELEASERS = ("admin",)
+#: Who records a vendor's credit for a return.
+CREDIT_RECORDERS = ("admin", "purchaser", "finance")

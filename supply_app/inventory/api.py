@@ -56,7 +56,7 @@ def _facility(facility_id: int) -> Facility:
     return get_facility(db.session, api_user(), facility_id)
 
 
-def _lot(data: dict[str, Any]) -> Lot:
+def named_lot(data: dict[str, Any]) -> Lot:
     """The lot named by lot_id, checked against part_id when the client sent one."""
     lot = service.get_lot(db.session, data["lot_id"])
     part_id = data.get("part_id")
@@ -336,7 +336,7 @@ class Issues(MethodView):
                 part=get_part(db.session, data["part_id"]) if "part_id" in data else None,
             )
         else:
-            lot = _lot(data)
+            lot = named_lot(data)
         return service.issue(
             db.session,
             facility=facility,
@@ -361,7 +361,7 @@ class Adjustments(MethodView):
         return service.adjust(
             db.session,
             facility=facility,
-            lot=_lot(data),
+            lot=named_lot(data),
             eaches=data["eaches"],
             reason=data["reason"],
             actor=api_user(),
@@ -384,7 +384,7 @@ class Waste(MethodView):
         return service.waste(
             db.session,
             facility=facility,
-            lot=_lot(data),
+            lot=named_lot(data),
             eaches=data["eaches"],
             reason=data["reason"],
             actor=api_user(),
@@ -408,7 +408,7 @@ class Transfers(MethodView):
             db.session,
             source=source,
             destination=destination,
-            lot=_lot(data),
+            lot=named_lot(data),
             eaches=data["eaches"],
             actor=api_user(),
             note=data.get("note"),
@@ -430,7 +430,7 @@ class Counts(MethodView):
         record, movement = service.count(
             db.session,
             facility=facility,
-            lot=_lot(data),
+            lot=named_lot(data),
             counted=data["counted"],
             actor=api_user(),
             note=data.get("note"),

@@ -132,6 +132,10 @@ class StockMovement(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lot: Mapped[Lot] = relationship(lazy="joined")
+    #: The RGA of a return to the vendor (ledger pages load it in one batch).
+    vendor_return: Mapped[VendorReturn | None] = relationship(
+        primaryjoin="VendorReturn.movement_id == StockMovement.id", viewonly=True
+    )
 
 
 class StockCount(db.Model):
@@ -242,6 +246,11 @@ class VendorReturn(db.Model):
     credited_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
     movement: Mapped[StockMovement] = relationship(lazy="joined")
+
+    @property
+    def credit_cents(self) -> int:
+        """The credit due: the value the stock left at."""
+        return -self.movement.value_cents
 
 
 class LedgerIsAppendOnly(RuntimeError):

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import Session, aliased, with_expression
+from sqlalchemy.orm import Session, aliased, selectinload, with_expression
 
 from supply_app.catalog.models import Part
 from supply_app.clock import start_of_day
@@ -189,7 +189,7 @@ def ledger_page(
     after_id (0 = from the newest), which is how people read a history on screen. Narrowed
     to one lot it answers "who received it, who holds it, which cases used it" (recall).
     """
-    stmt = select(StockMovement).limit(limit)
+    stmt = select(StockMovement).options(selectinload(StockMovement.vendor_return)).limit(limit)
     if newest_first:
         if after_id:
             stmt = stmt.where(StockMovement.id < after_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from supply_app.auth.models import User
@@ -160,6 +160,17 @@ def returns_query(facility_ids: set[int] | None, credit: str | None = None) -> S
     elif credit == "credited":
         stmt = stmt.where(VendorReturn.credited_on.is_not(None))
     return stmt
+
+
+def credit_expected_cents(session: Session, facility_ids: set[int] | None) -> int:
+    """The credit owed on returns at the facilities (None: all) that has not come yet."""
+    listed = returns_query(facility_ids, "expected").order_by(None).subquery()
+    total = session.scalar(
+        select(func.coalesce(func.sum(-StockMovement.value_cents), 0)).join(
+            listed, listed.c.movement_id == StockMovement.id
+        )
+    )
+    return int(total)
 
 
 def get_return(session: Session, return_id: int, facility_ids: set[int] | None) -> VendorReturn:

@@ -131,6 +131,14 @@ class MovementOut(ma.Schema):
     reverses_id = ma.fields.Integer(allow_none=True)
     actor_id = ma.fields.Integer(allow_none=True)
     created_at = ma.fields.DateTime()
+    rga_number = ma.fields.Function(
+        lambda m: m.vendor_return.rga_number if m.kind == "return_to_vendor" else None,
+        metadata={"description": "A return to the vendor's RGA number (else null)."},
+    )
+    rga_date = ma.fields.Function(
+        lambda m: m.vendor_return.rga_date.isoformat() if m.kind == "return_to_vendor" else None,
+        metadata={"description": "A return to the vendor's RGA date (else null)."},
+    )
 
 
 class TransferOut(ma.Schema):

@@ -56,6 +56,7 @@ from supply_app.inventory.recalls import (
 )
 from supply_app.inventory.returns import (
     check_rga,
+    credit_expected_cents,
     get_return,
     record_credit,
     return_to_vendor,
@@ -86,6 +87,7 @@ __all__ = [
     "check_rga",
     "close_recall",
     "count",
+    "credit_expected_cents",
     "find_lot",
     "get_lot",
     "get_movement",

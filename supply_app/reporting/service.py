@@ -264,7 +264,7 @@ def lot_trace(session: Session, user: User, lot_id: int) -> dict[str, Any]:
     return {
         "lot": lot,
         "holdings": _holdings(session, lot, allowed),
-        "cases": _lot_cases(session, lot, allowed),
+        "cases": lot_cases(session, [lot.id], allowed),
     }
 
 
@@ -283,7 +283,10 @@ def _holdings(session: Session, lot: Lot, allowed: set[int] | None) -> list[dict
     ]
 
 
-def _lot_cases(session: Session, lot: Lot, allowed: set[int] | None) -> list[dict[str, Any]]:
+def lot_cases(
+    session: Session, lot_ids: list[int], allowed: set[int] | None
+) -> list[dict[str, Any]]:
+    """Cases at the allowed facilities (None: all) that used any of the lots, per lot."""
     c = ProcedureCase
     stmt = (
         select(
@@ -293,13 +296,14 @@ def _lot_cases(session: Session, lot: Lot, allowed: set[int] | None) -> list[dic
             Facility.code,
             c.date_of_service,
             c.status,
+            CaseSupply.lot_id,
             func.sum(CaseSupply.eaches),
         )
         .join(CaseSupply, CaseSupply.case_id == c.id)
         .join(Facility, Facility.id == c.facility_id)
-        .where(CaseSupply.lot_id == lot.id)
-        .group_by(c.id, Facility.code)
-        .order_by(c.date_of_service, c.id)
+        .where(CaseSupply.lot_id.in_(lot_ids))
+        .group_by(c.id, Facility.code, CaseSupply.lot_id)
+        .order_by(c.date_of_service, c.id, CaseSupply.lot_id)
     )
     if allowed is not None:
         stmt = stmt.where(c.facility_id.in_(allowed))
@@ -311,7 +315,8 @@ def _lot_cases(session: Session, lot: Lot, allowed: set[int] | None) -> list[dic
             "facility_code": code,
             "date_of_service": dos,
             "status": status,
+            "lot_id": lot_id,
             "eaches": int(eaches),
         }
-        for cid, ref, fid, code, dos, status, eaches in session.execute(stmt)
+        for cid, ref, fid, code, dos, status, lot_id, eaches in session.execute(stmt)
     ]
