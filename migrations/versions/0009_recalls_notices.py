@@ -39,8 +39,10 @@ def _set_movement_kinds(kinds):
     """Replace the CHECK on stock_movement.kind with one allowing `kinds`."""
     bind = op.get_bind()
     if bind.dialect.name == 'postgresql':
-        op.drop_constraint('ck_stock_movement_kind', 'stock_movement', type_='check')
-        op.create_check_constraint('ck_stock_movement_kind', 'stock_movement', _kinds_sql(kinds))
+        op.drop_constraint(op.f('ck_stock_movement_kind'), 'stock_movement', type_='check')
+        op.create_check_constraint(
+            op.f('ck_stock_movement_kind'), 'stock_movement', _kinds_sql(kinds)
+        )
         return
     # SQLite cannot alter a constraint, and rebuilding stock_movement would break the foreign
     # keys that case supplies, receipts and reversals hold on it. Changing only a CHECK's text
