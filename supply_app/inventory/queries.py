@@ -49,8 +49,9 @@ def pick_fefo(
     if remaining:
         available = eaches - remaining
         raise InsufficientStock(
-            f"{part.part_number}: {available} unexpired, unheld "
-            f"{'each' if available == 1 else 'eaches'} on hand at {facility.code}, "
+            f"{part.part_number}: {available} usable "
+            f"{'each' if available == 1 else 'eaches'} (unexpired, not on hold) on hand at "
+            f"{facility.code}, "
             f"{eaches} asked for.",
             requested=eaches,
             available=available,
@@ -132,7 +133,7 @@ def balances_query(
 
 
 def part_totals(session: Session, facility_id: int, on_date: date) -> list[dict[str, Any]]:
-    """Per-part totals at a facility: eaches, usable (unexpired, unheld) eaches, value, next
+    """Per-part totals at a facility: eaches, usable (unexpired, not on hold) eaches, value, next
     expiry."""
     usable = (Lot.expiry_date >= on_date) & ~on_hold(Lot.id)
     rows = session.execute(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import after_this_request
 from flask.views import MethodView
 
 from supply_app.auth.guard import api_user, roles
@@ -27,7 +26,7 @@ from supply_app.http import ApiBlueprint, paginate
 from supply_app.idempotency import write_endpoint
 from supply_app.inventory import service
 from supply_app.inventory.api import FACILITY, named_lot
-from supply_app.inventory.models import Recall, RecallLot
+from supply_app.inventory.models import Recall
 from supply_app.inventory.recall_schemas import (
     CreditIn,
     RecallDetailOut,
@@ -42,8 +41,8 @@ from supply_app.inventory.recall_schemas import (
     VendorReturnPage,
     VendorReturnQuery,
 )
-from supply_app.notifications.delivery import deliver_now
-from supply_app.notifications.service import queue_recall_notices
+from supply_app.notifications.delivery import announce
+from supply_app.notifications.service import notice_summary
 from supply_app.reporting.service import lot_cases
 
 blp = ApiBlueprint(
@@ -54,33 +53,30 @@ RECALL = "/recalls/<int(max=2147483647):recall_id>"
 RECALL_FIELDS = tuple(RecallOut().fields)
 
 
-def recall_detail(recall: Recall, notices: str | None = None) -> dict[str, Any]:
-    """A recall with its holders and cases at the caller's facilities (the API and UI view)."""
-    allowed = facility_ids_for(db.session, api_user())
-    return detail_for(recall, allowed, notices)
+def recall_detail(recall: Recall) -> dict[str, Any]:
+    """A recall with its holders and cases at the caller's facilities."""
+    return detail_for(recall, facility_ids_for(db.session, api_user()))
 
 
-def detail_for(recall: Recall, allowed: set[int] | None, notices: str | None) -> dict[str, Any]:
-    """The recall's fields, holders and cases, limited to the allowed facilities."""
+def detail_for(recall: Recall, allowed: set[int] | None) -> dict[str, Any]:
+    """The recall's fields, holders and cases limited to the allowed facilities (the API and
+    the UI both show this), and how its notices stand."""
     lots = service.recalled_lots(db.session, recall)
     return {
         **{name: getattr(recall, name) for name in RECALL_FIELDS},
         "holders": service.holders(db.session, recall, allowed),
         "cases": lot_cases(db.session, [lot.id for lot in lots], allowed),
-        "notices": notices,
+        "notices": notice_summary(db.session, recall.id),
     }
 
 
-def announce(recall: Recall, lots: list[RecallLot]) -> list[int]:
-    """Queue notices to the holders in this transaction; send them once it has committed."""
-    ids = [notice.id for notice in queue_recall_notices(db.session, recall, lots)]
-
-    @after_this_request
-    def _send(response):
-        deliver_now(db.session, db.session.commit, ids)
-        return response
-
-    return ids
+def _announced(recall: Recall, lots: list) -> str:
+    """Queue the holders' notices (sent as the request ends) and say so."""
+    count = announce(db.session, recall, lots)
+    return (
+        f"{count} notices to the holders' people are sent as this request ends; GET the "
+        "recall to see how they stand."
+    )
 
 
 @blp.route("/recalls")
@@ -104,8 +100,7 @@ class Recalls(MethodView):
         """Place a recall: its lots are on hold everywhere at once, and every holder's people
         are emailed now (what cannot be sent now is retried by `notify send`)."""
         recall = service.place_recall(db.session, actor=api_user(), **data)
-        ids = announce(recall, recall.lots)
-        return recall_detail(recall, f"{len(ids)} notices queued to the holders.")
+        return {**recall_detail(recall), "notices": _announced(recall, recall.lots)}
 
 
 @blp.route(RECALL)
@@ -131,8 +126,7 @@ class RecallLots(MethodView):
         """Hold more lots under an open recall; their holders are emailed now."""
         recall = service.get_recall(db.session, recall_id, lock_row=True)
         added = service.add_lots(db.session, recall=recall, lots=data["lots"], actor=api_user())
-        ids = announce(recall, added)
-        return recall_detail(recall, f"{len(ids)} notices queued to the holders.")
+        return {**recall_detail(recall), "notices": _announced(recall, added)}
 
 
 @blp.route(f"{RECALL}/release")

@@ -119,8 +119,7 @@ class RecallDetailOut(RecallOut):
     holders = ma.fields.List(ma.fields.Nested(HolderOut))
     cases = ma.fields.List(ma.fields.Nested(RecallCaseOut))
     notices = ma.fields.String(
-        allow_none=True,
-        metadata={"description": "What became of the notices to the holders (on a change)."},
+        metadata={"description": "How the emailed notices to the holders' people stand."}
     )
 
 

@@ -11,13 +11,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import after_this_request, current_app, flash, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
 from supply_app.auth.service import facility_ids_for
 from supply_app.inventory import service as inventory
+from supply_app.inventory.models import Recall, RecallLot
 from supply_app.notifications import mail, service
 from supply_app.notifications.digest import build_digest
 from supply_app.notifications.models import Notice
@@ -200,3 +201,23 @@ def deliver_now(session: Session, commit: Callable[[], None], notice_ids: list[i
         f"{len(report.sent)} notices sent; {owed} are owed and `supply-app notify send` "
         "retries them" + (f" ({report.stopped})" if report.stopped else "") + "."
     )
+
+
+def announce(session: Session, recall: Recall, lots: list[RecallLot]) -> int:
+    """Queue the holders' notices in this transaction and send them once it has committed.
+
+    Every door that places a recall or adds lots calls this. The sending happens after the
+    response is built (so after the request's one commit), and only for a success: a
+    refused request rolled its notices back with everything else.
+    """
+    ids = [notice.id for notice in service.queue_recall_notices(session, recall, lots)]
+
+    @after_this_request
+    def _send(response):
+        if response.status_code < 400:
+            outcome = deliver_now(session, session.commit, ids)
+            if not request.path.startswith("/api/"):
+                flash(f"Recall notices: {outcome}", "info")
+        return response
+
+    return len(ids)

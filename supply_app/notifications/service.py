@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import FacilityMembership, User
@@ -206,3 +206,19 @@ def unconfirmed(session: Session) -> list[Notice]:
             .order_by(Notice.id)
         )
     )
+
+
+def notice_summary(session: Session, recall_id: int) -> str:
+    """How the recall's notices stand, in words: sent, owed, and without an address."""
+    counts = dict(
+        session.execute(
+            select(Notice.status, func.count())
+            .where(Notice.recall_id == recall_id)
+            .group_by(Notice.status)
+        ).all()
+    )
+    if not counts:
+        return "No notices: no facility held the lots when they were put on hold."
+    sent = counts.get("sent", 0)
+    owed = sum(counts.values()) - sent
+    return f"{sent} notices sent" + (f", {owed} not sent yet (notify send retries)" if owed else "")
