@@ -9,6 +9,7 @@ from supply_app.fields import Money, id_field, rule_field
 from supply_app.http import PageArgs, PageMeta, page_envelope
 from supply_app.inventory import rules
 from supply_app.inventory.schemas import MovementOut, note_field
+from supply_app.reporting.schemas import TracedCase
 from supply_app.rules import Choice
 
 CREDIT_STATE = Choice("credit", (("expected", "Credit expected"), ("credited", "Credited")))
@@ -100,24 +101,11 @@ class HolderOut(ma.Schema):
     done = ma.fields.Boolean(metadata={"description": "Nothing of the lot is left here."})
 
 
-class RecallCaseOut(ma.Schema):
-    """A case at one of your facilities that used a recalled lot."""
-
-    case_id = ma.fields.Integer()
-    reference = ma.fields.String()
-    facility_id = ma.fields.Integer()
-    facility_code = ma.fields.String()
-    date_of_service = ma.fields.Date()
-    status = ma.fields.String()
-    lot_id = ma.fields.Integer()
-    eaches = ma.fields.Integer()
-
-
 class RecallDetailOut(RecallOut):
     """A recall with who (of your facilities) holds its lots and which cases used them."""
 
     holders = ma.fields.List(ma.fields.Nested(HolderOut))
-    cases = ma.fields.List(ma.fields.Nested(RecallCaseOut))
+    cases = ma.fields.List(ma.fields.Nested(TracedCase))
     notices = ma.fields.String(
         metadata={"description": "How the emailed notices to the holders' people stand."}
     )

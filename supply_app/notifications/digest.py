@@ -7,6 +7,7 @@ window and calendar), order items from ordering's queues.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,6 +18,7 @@ from supply_app.facilities.models import Facility
 from supply_app.facilities.service import visible_facilities
 from supply_app.inventory import service as inventory
 from supply_app.ordering import queues
+from supply_app.ordering.models import PurchaseOrder
 
 #: (key, heading) in the order a digest lists them.
 SECTIONS = (
@@ -109,6 +111,11 @@ def _stock_items(session: Session, facility: Facility, wanted: set[str]) -> dict
     return found
 
 
+def _order_items(orders: list[PurchaseOrder], text: Callable[[PurchaseOrder], str]) -> list[Item]:
+    """Digest items for orders, each linking to its page."""
+    return [Item(order.facility.code, text(order), f"/orders/{order.id}") for order in orders]
+
+
 def build_digest(session: Session, user: User) -> Digest | None:
     """The user's digest for their today; None when they hold no active facility."""
     facilities = user_facilities(session, user)
@@ -121,23 +128,19 @@ def build_digest(session: Session, user: User) -> Digest | None:
         for key, items in _stock_items(session, facility, wanted).items():
             digest.sections.setdefault(key, []).extend(items)
     if "awaiting_approval" in wanted:
-        digest.sections["awaiting_approval"] = [
-            Item(
-                order.facility.code,
-                f"Order {order.document_number} ({len(order.lines)} lines, submitted by "
-                f"{order.submitted_by.display_name})",
-                f"/orders/{order.id}",
-            )
-            for order in queues.awaiting_approval(session, user)
-        ]
+        digest.sections["awaiting_approval"] = _order_items(
+            queues.awaiting_approval(session, user),
+            lambda order: (
+                f"Order {order.document_number} ({len(order.lines)} lines, "
+                f"submitted by {order.submitted_by.display_name})"
+            ),
+        )
     if "overdue" in wanted:
-        digest.sections["overdue"] = [
-            Item(
-                order.facility.code,
+        digest.sections["overdue"] = _order_items(
+            queues.overdue(session, user),
+            lambda order: (
                 f"Order {order.document_number} was required by "
-                f"{order.required_delivery_date.isoformat()} ({order.status.replace('_', ' ')})",
-                f"/orders/{order.id}",
-            )
-            for order in queues.overdue(session, user)
-        ]
+                f"{order.required_delivery_date.isoformat()} ({order.status.replace('_', ' ')})"
+            ),
+        )
     return digest

@@ -18,19 +18,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import flask_migrate
 import pytest
 from sqlalchemy import create_engine, text
 
 from supply_app.auth.service import create_user, issue_token
-from supply_app.catalog.service import get_part_by_number, load_catalog_file, sync_catalog
+from supply_app.catalog.service import get_part_by_number
 from supply_app.extensions import db
-from supply_app.facilities.service import create_facility
 from supply_app.inventory import service
 from tests.cases.support import case_body
 from tests.conftest import make_test_app
 from tests.inventory.helpers import in_days
-from tests.live import call, on_postgresql, serving
+from tests.live import call, migrated_facility, on_postgresql, serving
 
 STOCK = 200
 
@@ -83,20 +81,7 @@ def scene(url: str) -> Iterator[Scene]:
     """Migrate, seed a facility, people and one stocked lot, and serve the app."""
     app = make_test_app(url)
     with app.app_context():
-        flask_migrate.upgrade()
-        sync_catalog(db.session, load_catalog_file(app.config["CATALOG_PATH"]))
-        facility = create_facility(
-            db.session,
-            data={
-                "code": "RACE-H",
-                "name": "Hold race",
-                "site_of_service": "HOPD",
-                "dodaac": "RACE02",
-                "ship_to_address": "1 Test Road",
-                "time_zone": "UTC",
-            },
-            actor=None,
-        )
+        facility = migrated_facility(app, "RACE-H", "RACE02")
         tokens = {}
         for role in ("clinician", "materials"):
             user = create_user(
