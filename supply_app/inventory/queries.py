@@ -121,6 +121,8 @@ def balances_query(
     stmt = (
         select(StockBalance)
         .options(with_expression(StockBalance.held_by_recall_id, holding_recall_id(Lot.id)))
+        # Rows already in the session get the expression too (it is set only on load).
+        .execution_options(populate_existing=True)
         .join(Lot, Lot.id == StockBalance.lot_id)
         .where(StockBalance.facility_id == facility_id)
         .order_by(Lot.part_id, Lot.expiry_date, Lot.id)

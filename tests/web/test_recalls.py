@@ -13,7 +13,9 @@ from supply_app.inventory.models import Recall, StockMovement, VendorReturn
 from supply_app.notifications.models import NotificationPreference
 from tests.factories import make_facility, price_part, sync_parts
 from tests.web.helpers import sign_in
-from tests.web.seed import stock_lot
+from tests.web.seed import TEST_GTIN, give_gtin, gs1_hri, stock_lot
+from tests.web.test_cases import case_form
+from tests.web.test_orders import latest_order, start_order
 
 
 def ledger() -> int:
@@ -237,3 +239,38 @@ def test_notification_settings_page(app):
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(NotificationPreference, user.user.id).daily_digest is False
+
+
+def test_case_form_and_order_receipt_refuse_a_held_lot(app):
+    """The UI's case form (scanned or picked) and order receipt are doors too."""
+    home, _, parts = world(app)
+    tips = parts["STT2190-5"]
+    give_gtin(tips)
+    materials = sign_in(app, "materials", [home])
+    recall = place_by_form(materials, tips)
+    clinician = sign_in(app, "clinician", [home])
+    before = ledger()
+    label = gs1_hri(TEST_GTIN, "REC-1", date.today() + timedelta(days=365))
+    scanned = clinician.submit("/cases/new", case_form(home, parts, scans=label))
+    assert scanned.status_code == 422
+    assert f"on hold under recall {recall.id}" in scanned.get_data(as_text=True)
+    picked = clinician.submit("/cases/new", case_form(home, parts, **{f"pick_{tips.id}": 1}))
+    assert picked.status_code == 422  # FEFO has no usable tip: the held lot is not usable
+    assert "usable eaches (unexpired, not on hold)" in picked.get_data(as_text=True)
+    assert ledger() == before
+
+    buyer, approver = sign_in(app, "purchaser", [home]), sign_in(app, "purchaser", [home])
+    order = start_order(buyer, home, tips)
+    page = f"/orders/{order.id}"
+    assert buyer.submit(page, {}, action=f"{page}/submit").status_code == 302
+    assert approver.submit(page, {}, action=f"{page}/approve").status_code == 302
+    expiry = (date.today() + timedelta(days=365)).isoformat()
+    line_id = latest_order().lines[0].id
+    received = materials.submit(
+        page,
+        {"line_id": line_id, "packs": 1, "lot_number": "REC-1", "expiry_date": expiry},
+        action=f"{page}/receive",
+    )
+    assert f"on hold under recall {recall.id}" in received.get_data(as_text=True)
+    assert latest_order().status == "approved"
+    assert ledger() == before
