@@ -48,10 +48,10 @@ def _send(connection, email) -> str | None:
     """
     try:
         connection.send_messages([email])
+    except mail.MESSAGE_ERRORS as exc:
+        return f"{type(exc).__name__}: {exc}"[:500]
     except mail.SERVER_ERRORS as exc:
         raise ServerDown(f"{type(exc).__name__}: {exc}") from exc
-    except Exception as exc:  # a refusal of this message (recipient, size...): record it
-        return f"{type(exc).__name__}: {exc}"[:500]
     return None
 
 

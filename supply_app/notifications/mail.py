@@ -21,8 +21,12 @@ from supply_app.errors import DomainError
 
 mail = Mail()
 
-#: Errors that mean the server itself cannot be reached or talked to: stop the run.
-SERVER_ERRORS = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
+#: The server refused this one message (its recipient, sender or content): record it and
+#: go on with the rest.
+MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+#: Anything else from the network or SMTP (smtplib's errors are OSErrors): the server cannot
+#: be reached or talked to, so stop the run; the rest would fail the same way.
+SERVER_ERRORS = (OSError,)
 
 
 class MailNotConfigured(DomainError):

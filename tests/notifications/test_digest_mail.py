@@ -195,3 +195,17 @@ def test_digest_day_is_the_facility_day(world, clock, smtp, app_with):
     clock.at(datetime(2026, 7, 1, 16, 30, tzinfo=UTC))
     assert "already sent" in run_cli(mailer, "notify", "send").output
     assert len(inbox.received) == 1
+
+
+def test_a_refused_recipient_does_not_stop_the_others(world, clock, smtp, app_with):
+    """The server refusing one mailbox fails that digest only; the next one still goes."""
+    inbox, settings = smtp
+    stocked_world(world, clock)
+    subscribe(world.materials, "a-gone@example.mil")
+    viewer = make_actor(world.admin.client.application, "viewer", [world.facility])
+    subscribe(viewer, "z-here@example.mil")
+    inbox.refuse.add("a-gone@example.mil")
+    result = run_cli(app_with(**settings), "notify", "send")
+    assert result.exit_code == 1
+    assert "1 sent, 0 skipped, 1 failed" in result.output
+    assert len(inbox.to("z-here@example.mil")) == 1
