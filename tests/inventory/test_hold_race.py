@@ -2,10 +2,11 @@
 
 Once the hold commits, no case consumes the lot. Two runs through a real threaded server:
 
-* interleaved by hand: a test transaction holds the lot's balance row; cases queue on it,
-  then the recall, then more cases. Row-lock queues are first come, first served, so the
-  cases before the recall consume (they commit before it), and every case after it is a
-  409 lot-on-hold, though each had passed every check made before its lock was granted.
+* interleaved by hand: a test transaction holds the lot's balance row (locked, not
+  changed) while requests queue on it in a known order. A case ahead of the recall consumes
+  and commits first; cases queued behind the recall each get the row only after the hold
+  committed, and each is a 409 lot-on-hold though it passed every check made before its
+  lock was granted (stock was there, no hold was visible when it started).
 * a stampede: clients record cases in a loop while the recall is placed; every case sent
   after the recall's answer is refused, and the books still balance.
 """
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -42,20 +44,20 @@ class Scene:
     clinician: str
     materials: str
     facility_id: int
-    lot_id: int
     part_id: int
+    lots: dict[str, int]
 
-    def case(self, reference: str) -> tuple[int, dict]:
-        """Record a case taking one each of the lot."""
+    def case(self, reference: str, lot: str = "RACE-LOT") -> tuple[int, dict]:
+        """Record a case taking one each of a lot."""
         body = case_body(
             _Facility(self.facility_id),
             reference,
-            supplies=[{"part_id": self.part_id, "lot_id": self.lot_id, "eaches": 1}],
+            supplies=[{"part_id": self.part_id, "lot_id": self.lots[lot], "eaches": 1}],
         )
         return call(self.base, self.clinician, "POST", "/api/v1/cases", body)
 
-    def recall(self) -> tuple[int, dict]:
-        """Place a recall on the lot."""
+    def recall(self, lot: str = "RACE-LOT") -> tuple[int, dict]:
+        """Place a recall on a lot."""
         return call(
             self.base,
             self.materials,
@@ -63,10 +65,10 @@ class Scene:
             "/api/v1/recalls",
             {
                 "source": "manufacturer",
-                "notice_number": "RACE-1",
+                "notice_number": f"NOTICE-{lot}",
                 "notice_date": in_days(-1).isoformat(),
                 "reason": "Seal may leak",
-                "lots": [{"part_id": self.part_id, "lot_number": "RACE-LOT"}],
+                "lots": [{"part_id": self.part_id, "lot_number": lot}],
             },
         )
 
@@ -93,21 +95,25 @@ def scene(url: str) -> Iterator[Scene]:
                 facility_ids=[facility.id],
             )
             tokens[role] = issue_token(db.session, user=user, name="race", days=1)[1]
-        lot = service.receive(
-            db.session,
-            facility=facility,
-            part=get_part_by_number(db.session, "STT2190-5"),
-            lot_number="RACE-LOT",
-            expiry_date=in_days(300),
-            eaches=STOCK,
-            value_cents=STOCK * 25_000,
-            actor=None,
-            reason="opening_balance",
-        ).lot
+        part = get_part_by_number(db.session, "STT2190-5")
+        lots = {
+            number: service.receive(
+                db.session,
+                facility=facility,
+                part=part,
+                lot_number=number,
+                expiry_date=in_days(300),
+                eaches=STOCK,
+                value_cents=STOCK * 25_000,
+                actor=None,
+                reason="opening_balance",
+            ).lot_id
+            for number in ("RACE-LOT", "RACE-LOT-2")
+        }
         db.session.commit()
-        ids = facility.id, lot.id, lot.part_id
+        ids = facility.id, part.id
     with serving(app) as base:
-        yield Scene(url, base, tokens["clinician"], tokens["materials"], *ids)
+        yield Scene(url, base, tokens["clinician"], tokens["materials"], *ids, lots)
 
 
 def waiting_on_locks(engine) -> int:
@@ -148,42 +154,56 @@ def consumed(url: str, lot_id: int) -> tuple[int, list[str]]:
     return on_hand, problems
 
 
+def queued(engine, lot_id: int, runs: list[tuple[str, Any]]) -> dict[str, tuple[int, dict]]:
+    """Hold the lot's balance row, queue each run on it in order, then let them all go."""
+    blocker = engine.connect()
+    blocker.execute(
+        text("SELECT id FROM stock_balance WHERE lot_id = :lot FOR UPDATE"), {"lot": lot_id}
+    )
+    results: dict[str, tuple[int, dict]] = {}
+    waiting = waiting_on_locks(engine)
+    threads = []
+    for name, run in runs:
+        threads.append(start(run, results, name))
+        waiting += 1
+        until_waiting(engine, waiting)
+    blocker.commit()  # the row was locked, never changed: the queue goes in its order
+    blocker.close()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
 @pytest.mark.pg
 @on_postgresql
 def test_cases_queued_behind_the_hold_never_consume(database_factory):
-    """Cases before the recall in the lock queue consume; every case after it is refused."""
+    """A case ahead of the recall in the lock queue consumes; every case behind it is refused."""
     with scene(database_factory("holdrace")) as s:
         engine = create_engine(s.url)
-        blocker = engine.connect()
-        blocker.execute(
-            text("SELECT id FROM stock_balance WHERE lot_id = :lot FOR UPDATE"), {"lot": s.lot_id}
+        ahead = queued(
+            engine,
+            s.lots["RACE-LOT"],
+            [("case", lambda: s.case("AHEAD-1")), ("recall", lambda: s.recall())],
         )
-        results: dict[str, tuple[int, dict]] = {}
-        threads = []
-        for n in range(3):
-            threads.append(start(lambda n=n: s.case(f"BEFORE-{n}"), results, f"before-{n}"))
-            until_waiting(engine, n + 1)
-        threads.append(start(s.recall, results, "recall"))
-        until_waiting(engine, 4)
-        for n in range(3):
-            threads.append(start(lambda n=n: s.case(f"AFTER-{n}"), results, f"after-{n}"))
-            until_waiting(engine, 5 + n)
-        blocker.commit()  # let the queue go: before-0..2, the recall, after-0..2
-        blocker.close()
-        for thread in threads:
-            thread.join(60)
+        behind = queued(
+            engine,
+            s.lots["RACE-LOT-2"],
+            [("recall", lambda: s.recall("RACE-LOT-2"))]
+            + [(f"case-{n}", lambda n=n: s.case(f"BEHIND-{n}", "RACE-LOT-2")) for n in range(4)],
+        )
         engine.dispose()
-    assert results["recall"][0] == 201, results["recall"]
-    recall_id = results["recall"][1]["id"]
-    for n in range(3):
-        assert results[f"before-{n}"][0] == 201, results[f"before-{n}"]
-        status, body = results[f"after-{n}"]
+    assert ahead["case"][0] == 201, ahead["case"]  # committed before the hold did
+    assert ahead["recall"][0] == 201, ahead["recall"]
+    assert behind["recall"][0] == 201, behind["recall"]
+    for n in range(4):
+        status, body = behind[f"case-{n}"]
         assert status == 409, body
         assert body["type"] == "/problems/lot-on-hold"
-        assert body["recall_id"] == recall_id
-    on_hand, problems = consumed(s.url, s.lot_id)
-    assert problems == []
-    assert on_hand == STOCK - 3
+        assert body["recall_id"] == behind["recall"][1]["id"]
+    for lot, left in (("RACE-LOT", STOCK - 1), ("RACE-LOT-2", STOCK)):
+        on_hand, problems = consumed(s.url, s.lots[lot])
+        assert problems == []
+        assert on_hand == left
 
 
 @pytest.mark.pg
@@ -221,6 +241,6 @@ def test_stampede_of_cases_while_the_recall_is_placed(database_factory):
         assert b["type"] == "/problems/lot-on-hold"
     taken = sum(1 for _, st, _ in outcomes if st == 201)
     assert all(st in (201, 409) for _, st, _ in outcomes)
-    on_hand, problems = consumed(s.url, s.lot_id)
+    on_hand, problems = consumed(s.url, s.lots["RACE-LOT"])
     assert problems == []
     assert on_hand == STOCK - taken
