@@ -107,6 +107,7 @@ def register_commands(app: Flask) -> None:
     from supply_app.cases.cli import cases_cli
     from supply_app.catalog.cli import catalog_cli, prices_cli
     from supply_app.inventory.cli import inventory_cli
+    from supply_app.notifications.cli import notify_cli
     from supply_app.ordering.cli import orders_cli
 
     for command in (
@@ -118,5 +119,6 @@ def register_commands(app: Flask) -> None:
         inventory_cli,
         orders_cli,
         cases_cli,
+        notify_cli,
     ):
         app.cli.add_command(command)

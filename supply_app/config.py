@@ -38,6 +38,19 @@ class Defaults:
     LOG_LEVEL = "INFO"
     #: The zone new facilities get unless one is given (and existing ones at migration 0006).
     DEFAULT_TIME_ZONE = "America/New_York"
+    # SMTP for digests and recall notices (see supply_app.notifications.mail). No server or
+    # sender means no mail: `notify send` says so and exits 1.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_SSL = False  # TLS from the first byte (usually port 465)
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER: str | None = None
+    MAIL_TIMEOUT = 30  # seconds per SMTP operation
+    MAIL_CA_FILE: str | None = None  # extra CA bundle to trust (e.g. DoD roots)
+    #: Where people reach the UI (https://supply.example.mil), for links in email.
+    PUBLIC_URL: str | None = None
 
 
 def database_uri(config: dict, instance_path: str) -> str:

@@ -28,6 +28,8 @@ def api_blueprints() -> list[Any]:
     from supply_app.catalog.api import blp as catalog_blp
     from supply_app.facilities.api import blp as facilities_blp
     from supply_app.inventory.api import blp as inventory_blp
+    from supply_app.inventory.recall_api import blp as recalls_blp
+    from supply_app.notifications.api import blp as notifications_blp
     from supply_app.ordering.api import blp as ordering_blp
     from supply_app.reporting.api import blp as reporting_blp
 
@@ -36,9 +38,11 @@ def api_blueprints() -> list[Any]:
         catalog_blp,
         facilities_blp,
         inventory_blp,
+        recalls_blp,
         ordering_blp,
         cases_blp,
         reporting_blp,
+        notifications_blp,
     ]
 
 
@@ -65,6 +69,9 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     _init_login(app)
+    from supply_app.notifications.mail import init_mail
+
+    init_mail(app)
 
     api.init_app(
         app,

@@ -14,11 +14,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import flask_migrate
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from supply_app.catalog.service import load_catalog_file, sync_catalog
 from supply_app.extensions import db
+from supply_app.facilities.models import Facility
+from supply_app.facilities.service import create_facility
 
 T = TypeVar("T")
 
@@ -27,6 +31,25 @@ on_postgresql = pytest.mark.skipif(
     not os.environ.get("SUPPLY_TEST_DATABASE_URL", "").startswith("postgresql"),
     reason="the suite is running on SQLite; this race runs when it runs on PostgreSQL",
 )
+
+
+def migrated_facility(app: Flask, code: str, dodaac: str) -> Facility:
+    """Migrate app's fresh database, load the catalog and add one UTC facility (inside an
+    app context; the caller commits)."""
+    flask_migrate.upgrade()
+    sync_catalog(db.session, load_catalog_file(app.config["CATALOG_PATH"]))
+    return create_facility(
+        db.session,
+        data={
+            "code": code,
+            "name": f"Race test {code}",
+            "site_of_service": "HOPD",
+            "dodaac": dodaac,
+            "ship_to_address": "1 Test Road",
+            "time_zone": "UTC",
+        },
+        actor=None,
+    )
 
 
 @contextmanager

@@ -23,3 +23,9 @@ REPORT_READERS = ("admin", "finance", "materials", "clinician", "viewer")
 PRICES_ARE_GLOBAL = "Contract prices apply to every facility"
 OVERRIDES_ARE_GLOBAL = "Fee-schedule overrides apply to every facility"
 NEW_FACILITY = "A new facility would be outside the facilities you hold"
+#: Recalls hold stock everywhere: materials managers and admins place, extend and close them.
+RECALL_MANAGERS = ("admin", "materials")
+#: Lifting a hold everywhere is an admin's call.
+RECALL_RELEASERS = ("admin",)
+#: Who records a vendor's credit for a return.
+CREDIT_RECORDERS = ("admin", "purchaser", "finance")

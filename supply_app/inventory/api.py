@@ -56,7 +56,7 @@ def _facility(facility_id: int) -> Facility:
     return get_facility(db.session, api_user(), facility_id)
 
 
-def _lot(data: dict[str, Any]) -> Lot:
+def named_lot(data: dict[str, Any]) -> Lot:
     """The lot named by lot_id, checked against part_id when the client sent one.
 
     A lot none of the caller's facilities ever held is the 404 that reading it gives, before
@@ -341,7 +341,7 @@ class Issues(MethodView):
                 part=get_part(db.session, data["part_id"]) if "part_id" in data else None,
             )
         else:
-            lot = _lot(data)
+            lot = named_lot(data)
         return service.issue(
             db.session,
             facility=facility,
@@ -366,7 +366,7 @@ class Adjustments(MethodView):
         return service.adjust(
             db.session,
             facility=facility,
-            lot=_lot(data),
+            lot=named_lot(data),
             eaches=data["eaches"],
             reason=data["reason"],
             actor=api_user(),
@@ -389,7 +389,7 @@ class Waste(MethodView):
         return service.waste(
             db.session,
             facility=facility,
-            lot=_lot(data),
+            lot=named_lot(data),
             eaches=data["eaches"],
             reason=data["reason"],
             actor=api_user(),
@@ -413,7 +413,7 @@ class Transfers(MethodView):
             db.session,
             source=source,
             destination=destination,
-            lot=_lot(data),
+            lot=named_lot(data),
             eaches=data["eaches"],
             actor=api_user(),
             note=data.get("note"),
@@ -435,7 +435,7 @@ class Counts(MethodView):
         record, movement = service.count(
             db.session,
             facility=facility,
-            lot=_lot(data),
+            lot=named_lot(data),
             counted=data["counted"],
             actor=api_user(),
             note=data.get("note"),

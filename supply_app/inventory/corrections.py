@@ -13,6 +13,7 @@ from supply_app.errors import InvalidInput, InvalidTransition, NotFound
 from supply_app.facilities.models import Facility
 from supply_app.inventory import ledger
 from supply_app.inventory.models import Lot, StockCount, StockMovement
+from supply_app.inventory.returns import refuse_if_credited
 from supply_app.inventory.rules import (
     CHANGE_IN_EACHES,
     COUNTED_EACHES,
@@ -55,9 +56,9 @@ def _adjust_locked(
     """Post a signed adjustment to an already locked balance."""
     if eaches < 0:
         taken = -eaches
-        ledger.require_stock(snap, taken, lot)
+        ledger.require_stock(session, snap, taken, lot, kind="adjustment")
         value = share_of_value(snap.on_hand, snap.value_cents, taken)
-        ledger.decrease(session, snap, taken, value, lot)
+        ledger.decrease(session, snap, taken, value, lot, kind="adjustment")
         signed_value = -value
     else:
         if unit_cost_cents is not None:
@@ -67,7 +68,7 @@ def _adjust_locked(
             signed_value = half_up_div(snap.value_cents * eaches, snap.on_hand)
         else:
             signed_value = _inbound_unit_cost(session, facility.id, lot.id) * eaches
-        ledger.increase(session, facility.id, lot.id, eaches, signed_value)
+        ledger.increase(session, facility.id, lot, eaches, signed_value, kind="adjustment")
     return ledger.post(
         session,
         facility_id=facility.id,
@@ -221,13 +222,15 @@ def reverse(
     it takes what is left, so no balance ever goes negative in eaches or cents.
 
     :raises InvalidInput: no reason given.
-    :raises InvalidTransition: a reversal, or a movement already reversed.
+    :raises InvalidTransition: a reversal, a movement already reversed, or a credited return.
     :raises InsufficientStock: the stock a receipt brought in has since been used.
     :returns: the reversal of `movement` itself.
     """
     reason = REVERSAL_REASON.check(reason, "reason")
     if movement.kind == "reversal":
         raise InvalidTransition("A reversal cannot itself be reversed; post a new movement.")
+    if movement.kind == "return_to_vendor":
+        refuse_if_credited(session, movement)
     legs = transfer_legs(session, movement)
     snaps = ledger.lock(session, [(leg.facility_id, leg.lot_id) for leg in legs])
     already = reversed_by(session, legs)
@@ -243,18 +246,22 @@ def reverse(
     for leg in ordered:
         if leg.eaches > 0:
             snap = ledger.require_stock(
-                snaps.get((leg.facility_id, leg.lot_id)), leg.eaches, leg.lot
+                session,
+                snaps.get((leg.facility_id, leg.lot_id)),
+                leg.eaches,
+                leg.lot,
+                kind="reversal",
             )
             if leg.eaches == snap.on_hand:
                 value = snap.value_cents
             else:
                 value = min(leg.value_cents, snap.value_cents)
-            ledger.decrease(session, snap, leg.eaches, value, leg.lot)
+            ledger.decrease(session, snap, leg.eaches, value, leg.lot, kind="reversal")
             returned_value = value
             signed = -value
         else:
             value = -leg.value_cents if returned_value is None else returned_value
-            ledger.increase(session, leg.facility_id, leg.lot_id, -leg.eaches, value)
+            ledger.increase(session, leg.facility_id, leg.lot, -leg.eaches, value, kind="reversal")
             signed = value
         reversals[leg.id] = ledger.post(
             session,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supply_app.errors import Conflict
+from supply_app.errors import Conflict, InvalidInput
 
 
 class InsufficientStock(Conflict):
@@ -17,3 +17,17 @@ class LotExpired(Conflict):
 
     slug = "lot-expired"
     title = "Lot expired"
+
+
+class LotOnHold(Conflict):
+    """The lot is on hold under a recall: only waste or a return to the vendor may move it."""
+
+    slug = "lot-on-hold"
+    title = "Lot on hold"
+
+
+class RgaExpired(InvalidInput):
+    """The returned-goods authorisation is too old to ship against; ask for a new one."""
+
+    slug = "rga-expired"
+    title = "RGA expired"

@@ -5,6 +5,10 @@
   ``on_hand >= 0`` is the backstop. Rows are locked first (``SELECT ... FOR UPDATE`` in id
   order on PostgreSQL; SQLite write requests hold ``BEGIN IMMEDIATE``), so the moving-average
   value computed from what was read is still true when it is written.
+* A lot on hold (a recall) moves only by a disposition or a reversal: every change here
+  names its movement kind and asks ``holds`` first. Decrements test the hold inside the
+  conditional UPDATE itself, after the row lock is held, so a hold that committed while a
+  request waited for the lock is seen (and costs the hot path no extra statement).
 * ``verify`` proves every balance equals the sums of its ledger.
 
 Services never commit; the caller's request (or CLI command) does, once.
@@ -25,6 +29,7 @@ from supply_app.auth.models import User
 from supply_app.clock import utcnow
 from supply_app.errors import Conflict, InvalidInput
 from supply_app.facilities.models import Facility
+from supply_app.inventory import holds
 from supply_app.inventory.errors import InsufficientStock
 from supply_app.inventory.models import REFERENCE_TYPES, Lot, StockBalance, StockMovement
 from supply_app.inventory.rules import NOTE
@@ -72,8 +77,15 @@ def lock_one(session: Session, facility_id: int, lot_id: int) -> Snapshot | None
     return lock(session, [(facility_id, lot_id)]).get((facility_id, lot_id))
 
 
-def increase(session: Session, facility_id: int, lot_id: int, eaches: int, value: int) -> None:
-    """Add eaches and value to a balance, creating the row on first receipt."""
+def increase(
+    session: Session, facility_id: int, lot: Lot, eaches: int, value: int, *, kind: str
+) -> None:
+    """Add eaches and value to a balance, creating the row on first receipt.
+
+    :raises LotOnHold: the lot is on hold and `kind` may not move it.
+    """
+    holds.refuse_held(session, [lot], kind)
+    lot_id = lot.id
     stmt = upsert(session, StockBalance).values(
         facility_id=facility_id,
         lot_id=lot_id,
@@ -93,7 +105,7 @@ def increase(session: Session, facility_id: int, lot_id: int, eaches: int, value
     _expire_cached_balance(session, facility_id, lot_id)
 
 
-_DECREASE_MANY = (
+_DISPOSE_MANY = (
     update(_BALANCE)
     .where(
         _BALANCE.c.id == bindparam("balance_id"),
@@ -106,26 +118,45 @@ _DECREASE_MANY = (
         updated_at=bindparam("now"),
     )
 )
-_DECREASE = _DECREASE_MANY.returning(_BALANCE.c.facility_id, _BALANCE.c.lot_id)
+#: Every other decrement also finds no hold, read after the row lock is ours.
+_DECREASE_MANY = _DISPOSE_MANY.where(~holds.on_hold(_BALANCE.c.lot_id))
+_RETURNING = (_BALANCE.c.facility_id, _BALANCE.c.lot_id)
+_DECREASES = {
+    True: _DISPOSE_MANY.returning(*_RETURNING),
+    False: _DECREASE_MANY.returning(*_RETURNING),
+}
+
+
+def _statements(kind: str, many: bool = False) -> Any:
+    """The decrement statement for a movement kind (a hold test unless the kind is free)."""
+    free = kind in holds.HOLD_FREE_KINDS
+    if many:
+        return _DISPOSE_MANY if free else _DECREASE_MANY
+    return _DECREASES[free]
+
 
 #: One take from a locked balance: its key, its snapshot, eaches and cents taken.
 Take = tuple[tuple[int, int], Snapshot, int, int]
 
 
-def decrease(session: Session, snap: Snapshot, eaches: int, value: int, lot: Lot) -> None:
-    """Take eaches and value with one conditional UPDATE; refuse if stock is short.
+def decrease(
+    session: Session, snap: Snapshot, eaches: int, value: int, lot: Lot, *, kind: str
+) -> None:
+    """Take eaches and value with one conditional UPDATE; refuse if stock is short or held.
 
     :raises InsufficientStock: the row holds fewer than eaches (nothing is written).
+    :raises LotOnHold: the lot is on hold and `kind` may not move it.
     """
     row = session.execute(
-        _DECREASE, {"balance_id": snap.id, "eaches": eaches, "value": value, "now": utcnow()}
+        _statements(kind),
+        {"balance_id": snap.id, "eaches": eaches, "value": value, "now": utcnow()},
     ).one_or_none()
     if row is None:
-        raise _short_now(session, snap, eaches, lot)
+        raise _refused_now(session, snap, eaches, lot, kind)
     _expire_cached_balance(session, row.facility_id, row.lot_id)
 
 
-def decrease_many(session: Session, takes: list[Take], lots: list[Lot]) -> None:
+def decrease_many(session: Session, takes: list[Take], lots: list[Lot], *, kind: str) -> None:
     """Several conditional decrements of locked rows as one executemany (one round trip).
 
     Each row is still its own conditional UPDATE; the summed rowcount says whether every
@@ -133,23 +164,25 @@ def decrease_many(session: Session, takes: list[Take], lots: list[Lot]) -> None:
 
     :raises InsufficientStock: a row held less than its take (nothing is kept: the caller's
         transaction rolls back).
+    :raises LotOnHold: a lot is on hold and `kind` may not move it.
     """
     if len(takes) == 1 or not session.get_bind().dialect.supports_sane_multi_rowcount:
         for (_, snap, eaches, value), lot in zip(takes, lots, strict=True):
-            decrease(session, snap, eaches, value, lot)
+            decrease(session, snap, eaches, value, lot, kind=kind)
         return
     now = utcnow()
     result = session.execute(
-        _DECREASE_MANY,
+        _statements(kind, many=True),
         [
             {"balance_id": snap.id, "eaches": eaches, "value": value, "now": now}
             for _, snap, eaches, value in takes
         ],
     )
     if result.rowcount != len(takes):
-        # Not reached while the rows are locked and checked first; still refuse clearly.
+        # A hold that committed while we waited for the locks (stock was checked under them).
+        holds.refuse_held(session, lots, kind)
         _, snap, eaches, _ = takes[0]
-        raise _short_now(session, snap, eaches, lots[0])
+        raise _refused_now(session, snap, eaches, lots[0], kind)
     for key in dict.fromkeys(key for key, *_ in takes):
         _expire_cached_balance(session, *key)
 
@@ -178,15 +211,28 @@ def insufficient(lot: Lot, available: int, eaches: int) -> InsufficientStock:
     )
 
 
-def _short_now(session: Session, snap: Snapshot, eaches: int, lot: Lot) -> InsufficientStock:
-    """The 409 for a conditional decrement that found too little, with what is there now."""
+def _refused_now(
+    session: Session, snap: Snapshot, eaches: int, lot: Lot, kind: str
+) -> InsufficientStock:
+    """The 409 for a conditional decrement that took nothing: the hold, or what is there now.
+
+    :raises LotOnHold: the lot is on hold and `kind` may not move it.
+    """
+    holds.refuse_held(session, [lot], kind)
     available = session.scalar(select(StockBalance.on_hand).where(StockBalance.id == snap.id))
     return insufficient(lot, available or 0, eaches)
 
 
-def require_stock(snap: Snapshot | None, eaches: int, lot: Lot) -> Snapshot:
-    """The snapshot if it holds eaches, else InsufficientStock with requested/available."""
+def require_stock(
+    session: Session, snap: Snapshot | None, eaches: int, lot: Lot, *, kind: str
+) -> Snapshot:
+    """The snapshot if it holds eaches, else the refusal: the hold first, then the shortage.
+
+    :raises LotOnHold: short stock of a lot on hold that `kind` may not move.
+    :raises InsufficientStock: fewer on hand (requested/available).
+    """
     if snap is None or snap.on_hand < eaches:
+        holds.refuse_held(session, [lot], kind)
         raise insufficient(lot, snap.on_hand if snap else 0, eaches)
     return snap
 

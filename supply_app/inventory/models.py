@@ -16,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, query_expression, relationship
 
 from supply_app.catalog.models import Part
 from supply_app.clock import utcnow
@@ -25,6 +25,8 @@ from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.inventory.rules import (
     MOVEMENT_KIND,
+    RECALL_SOURCE,
+    RECALL_STATUS,
 )
 
 MOVEMENT_KINDS = MOVEMENT_KIND.values
@@ -84,6 +86,9 @@ class StockBalance(db.Model):
     value_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    #: The recall holding the lot, where a query asks for it (balances_query does).
+    held_by_recall_id: Mapped[int | None] = query_expression()
+
     lot: Mapped[Lot] = relationship(lazy="joined")
     # Loaded from the identity map when the facility is already in hand (as in its pages).
     facility: Mapped[Facility] = relationship()
@@ -125,6 +130,10 @@ class StockMovement(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lot: Mapped[Lot] = relationship(lazy="joined")
+    #: The RGA of a return to the vendor (ledger pages load it in one batch).
+    vendor_return: Mapped[VendorReturn | None] = relationship(
+        primaryjoin="VendorReturn.movement_id == StockMovement.id", viewonly=True
+    )
 
 
 class StockCount(db.Model):
@@ -165,6 +174,81 @@ class ParLevel(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     part: Mapped[Part] = relationship(lazy="joined")
+
+
+class Recall(db.Model):
+    """A recall notice and its lots; while it is not released, its lots are on hold everywhere."""
+
+    __tablename__ = "recall"
+    __table_args__ = (
+        UniqueConstraint("source", "notice_number"),
+        CheckConstraint(_in("source", RECALL_SOURCE.values), name="source"),
+        CheckConstraint(_in("status", RECALL_STATUS.values), name="status"),
+        CheckConstraint("(status = 'open') = (ended_at IS NULL)", name="ended_when_not_open"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    notice_number: Mapped[str] = mapped_column(String(40))
+    notice_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_note: Mapped[str | None] = mapped_column(String(500))
+
+    lots: Mapped[list[RecallLot]] = relationship(
+        back_populates="recall", order_by="RecallLot.id", lazy="selectin"
+    )
+
+    @property
+    def label(self) -> str:
+        """How people name the recall: its source and notice number."""
+        return f"{RECALL_SOURCE.words(self.source)} notice {self.notice_number}"
+
+
+class RecallLot(db.Model):
+    """A lot a recall names, by part and lot number (it may not have reached any shelf yet)."""
+
+    __tablename__ = "recall_lot"
+    __table_args__ = (
+        UniqueConstraint("recall_id", "part_id", "lot_number"),
+        Index("ix_recall_lot_part_lot", "part_id", "lot_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recall_id: Mapped[int] = mapped_column(ForeignKey("recall.id"))
+    part_id: Mapped[int] = mapped_column(ForeignKey("part.id"))
+    lot_number: Mapped[str] = mapped_column(String(40))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recall: Mapped[Recall] = relationship(back_populates="lots")
+    part: Mapped[Part] = relationship(lazy="joined")
+
+
+class VendorReturn(db.Model):
+    """A return to the vendor: its ledger row, the RGA it ships under and the credit due."""
+
+    __tablename__ = "vendor_return"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    movement_id: Mapped[int] = mapped_column(ForeignKey("stock_movement.id"), unique=True)
+    rga_number: Mapped[str] = mapped_column(String(30), index=True)
+    rga_date: Mapped[date] = mapped_column(Date)
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order_line.id"))
+    credit_memo: Mapped[str | None] = mapped_column(String(30))
+    credited_on: Mapped[date | None] = mapped_column(Date)
+    credited_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    movement: Mapped[StockMovement] = relationship(lazy="joined")
+
+    @property
+    def credit_cents(self) -> int:
+        """The credit due: the value the stock left at."""
+        return -self.movement.value_cents
 
 
 class LedgerIsAppendOnly(RuntimeError):

@@ -83,7 +83,7 @@ def receive(
     if lot.serial is not None:
         check_serial_free(session, lot, eaches)
     ledger.lock_one(session, facility.id, lot.id)
-    ledger.increase(session, facility.id, lot.id, eaches, value_cents)
+    ledger.increase(session, facility.id, lot, eaches, value_cents, kind="receipt")
     return ledger.post(
         session,
         facility_id=facility.id,
@@ -159,7 +159,9 @@ def issue_many(
     for lot, eaches in picks:
         asked[lot.id] += eaches
     for lot, _ in picks:
-        ledger.require_stock(snaps.get((facility.id, lot.id)), asked[lot.id], lot)
+        ledger.require_stock(
+            session, snaps.get((facility.id, lot.id)), asked[lot.id], lot, kind="issue"
+        )
     rows, takes = [], []
     for lot, eaches in picks:
         key = (facility.id, lot.id)
@@ -180,7 +182,7 @@ def issue_many(
                 reference=reference,
             )
         )
-    ledger.decrease_many(session, takes, [lot for lot, _ in picks])
+    ledger.decrease_many(session, takes, [lot for lot, _ in picks], kind="issue")
     movements = insert_rows(session, StockMovement, rows)
     for movement, (lot, _) in zip(movements, picks, strict=True):
         set_committed_value(movement, "lot", lot)
@@ -197,11 +199,14 @@ def take(
     actor: User | None,
     reason: str | None = None,
     note: str | None = None,
+    reference: tuple[str, int] | None = None,
 ) -> StockMovement:
     """Lock, value at moving average, decrement and record an outbound movement."""
-    snap = ledger.require_stock(ledger.lock_one(session, facility.id, lot.id), eaches, lot)
+    snap = ledger.require_stock(
+        session, ledger.lock_one(session, facility.id, lot.id), eaches, lot, kind=kind
+    )
     value = share_of_value(snap.on_hand, snap.value_cents, eaches)
-    ledger.decrease(session, snap, eaches, value, lot)
+    ledger.decrease(session, snap, eaches, value, lot, kind=kind)
     return ledger.post(
         session,
         facility_id=facility.id,
@@ -212,6 +217,7 @@ def take(
         actor=actor,
         reason=reason,
         note=note,
+        reference=reference,
     )
 
 
@@ -226,6 +232,8 @@ def waste(
     note: str | None = None,
 ) -> StockMovement:
     """Remove expired, damaged, contaminated or recalled stock, at moving-average value.
+
+    Waste is one of the two dispositions of a lot on hold, so a hold never refuses it.
 
     :raises InvalidInput: unknown reason or bad quantity.
     :raises InsufficientStock: fewer on hand.
@@ -271,10 +279,12 @@ def transfer(
         raise InvalidInput(f"Facility {destination.code} is deactivated.", field="to_facility_id")
     refuse_expired(lot, on_date or source.today(), "shipped")
     snaps = ledger.lock(session, [(source.id, lot.id), (destination.id, lot.id)])
-    snap = ledger.require_stock(snaps.get((source.id, lot.id)), eaches, lot)
+    snap = ledger.require_stock(
+        session, snaps.get((source.id, lot.id)), eaches, lot, kind="transfer_out"
+    )
     value = share_of_value(snap.on_hand, snap.value_cents, eaches)
-    ledger.decrease(session, snap, eaches, value, lot)
-    ledger.increase(session, destination.id, lot.id, eaches, value)
+    ledger.decrease(session, snap, eaches, value, lot, kind="transfer_out")
+    ledger.increase(session, destination.id, lot, eaches, value, kind="transfer_in")
     out = ledger.post(
         session,
         facility_id=source.id,

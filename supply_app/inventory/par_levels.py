@@ -13,6 +13,7 @@ from supply_app.auth.service import record_audit
 from supply_app.catalog.models import Part
 from supply_app.errors import InvalidInput, NotFound
 from supply_app.facilities.models import Facility
+from supply_app.inventory.holds import holds_on
 from supply_app.inventory.models import ParLevel
 from supply_app.inventory.queries import balances_query, on_hand_by_part
 from supply_app.inventory.rules import PAR_MAX, PAR_MIN
@@ -115,7 +116,8 @@ def _audit_par(
 def alerts(
     session: Session, facility: Facility, on_date: date | None = None
 ) -> list[dict[str, Any]]:
-    """Below-min parts, lots expiring within the facility's window, and expired stock on hand.
+    """Below-min parts, lots on hold (with their recall), lots expiring within the facility's
+    window, and expired stock on hand. A held lot is listed as on hold only.
 
     on_date defaults to the facility's own today.
     """
@@ -134,21 +136,27 @@ def alerts(
                     "min_eaches": level.min_eaches,
                     "max_eaches": level.max_eaches,
                     "days_to_expiry": None,
+                    "recall": None,
                 }
             )
-    for balance in session.scalars(balances_query(facility.id)):
+    balances = list(session.scalars(balances_query(facility.id)))
+    recalls = holds_on(session, [b.lot_id for b in balances if b.held_by_recall_id])
+    for balance in balances:
         days = (balance.lot.expiry_date - on_date).days
-        if days > facility.expiry_window_days:
+        recall = recalls.get(balance.lot_id)
+        if recall is None and days > facility.expiry_window_days:
             continue
+        kind = "on_hold" if recall else "expired" if days < 0 else "expiring"
         found.append(
             {
-                "kind": "expired" if days < 0 else "expiring",
+                "kind": kind,
                 "part": balance.lot.part,
                 "lot": balance.lot,
                 "on_hand": balance.on_hand,
                 "min_eaches": None,
                 "max_eaches": None,
                 "days_to_expiry": days,
+                "recall": recall,
             }
         )
     return found

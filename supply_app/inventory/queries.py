@@ -7,12 +7,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload, with_expression
 
 from supply_app.catalog.models import Part
 from supply_app.clock import start_of_day
 from supply_app.facilities.models import Facility
 from supply_app.inventory.errors import InsufficientStock
+from supply_app.inventory.holds import holding_recall_id, on_hold
 from supply_app.inventory.models import Lot, StockBalance, StockMovement
 from supply_app.inventory.rules import EACHES
 
@@ -20,7 +21,7 @@ from supply_app.inventory.rules import EACHES
 def pick_fefo(
     session: Session, *, facility: Facility, part: Part, eaches: int, on_date: date
 ) -> list[tuple[Lot, int]]:
-    """Lots to take eaches of a part from, earliest expiry first; expired and empty excluded.
+    """Lots to take eaches of a part from, earliest expiry first; expired, held, empty excluded.
 
     :raises InsufficientStock: the unexpired stock of the part is short.
     """
@@ -33,6 +34,7 @@ def pick_fefo(
             Lot.part_id == part.id,
             StockBalance.on_hand > 0,
             Lot.expiry_date >= on_date,
+            ~on_hold(Lot.id),
         )
         .order_by(Lot.expiry_date, Lot.id)
     ).all()
@@ -47,8 +49,9 @@ def pick_fefo(
     if remaining:
         available = eaches - remaining
         raise InsufficientStock(
-            f"{part.part_number}: {available} unexpired "
-            f"{'each' if available == 1 else 'eaches'} on hand at {facility.code}, "
+            f"{part.part_number}: {available} usable "
+            f"{'each' if available == 1 else 'eaches'} (unexpired, not on hold) on hand at "
+            f"{facility.code}, "
             f"{eaches} asked for.",
             requested=eaches,
             available=available,
@@ -60,7 +63,8 @@ def pick_fefo(
 def on_hand_by_part(
     session: Session, facility_id: int, usable_on: date | None = None
 ) -> dict[int, int]:
-    """Eaches on hand per part_id at a facility (only lots unexpired on usable_on, if given)."""
+    """Eaches on hand per part_id at a facility (only usable lots, unexpired on usable_on and
+    not on hold, if given)."""
     stmt = (
         select(Lot.part_id, func.sum(StockBalance.on_hand))
         .join(Lot, Lot.id == StockBalance.lot_id)
@@ -68,7 +72,7 @@ def on_hand_by_part(
         .group_by(Lot.part_id)
     )
     if usable_on is not None:
-        stmt = stmt.where(Lot.expiry_date >= usable_on)
+        stmt = stmt.where(Lot.expiry_date >= usable_on, ~on_hold(Lot.id))
     return {part_id: int(total) for part_id, total in session.execute(stmt)}
 
 
@@ -110,9 +114,15 @@ def issued_eaches_by_part(session: Session, facility: Facility, since: date) -> 
 def balances_query(
     facility_id: int, part_id: int | None = None, include_empty: bool = False
 ) -> Select:
-    """Balance rows of a facility by part, then expiry (FEFO order), then lot."""
+    """Balance rows of a facility by part, then expiry (FEFO order), then lot.
+
+    Each row's `held_by_recall_id` names the recall holding its lot (None when usable).
+    """
     stmt = (
         select(StockBalance)
+        .options(with_expression(StockBalance.held_by_recall_id, holding_recall_id(Lot.id)))
+        # Rows already in the session get the expression too (it is set only on load).
+        .execution_options(populate_existing=True)
         .join(Lot, Lot.id == StockBalance.lot_id)
         .where(StockBalance.facility_id == facility_id)
         .order_by(Lot.part_id, Lot.expiry_date, Lot.id)
@@ -125,14 +135,14 @@ def balances_query(
 
 
 def part_totals(session: Session, facility_id: int, on_date: date) -> list[dict[str, Any]]:
-    """Per-part totals at a facility: eaches, usable (unexpired) eaches, value, next expiry."""
+    """Per-part totals at a facility: eaches, usable (unexpired, not on hold) eaches, value, next
+    expiry."""
+    usable = (Lot.expiry_date >= on_date) & ~on_hold(Lot.id)
     rows = session.execute(
         select(
             Part,
             func.sum(StockBalance.on_hand).label("on_hand"),
-            func.sum(case((Lot.expiry_date >= on_date, StockBalance.on_hand), else_=0)).label(
-                "usable"
-            ),
+            func.sum(case((usable, StockBalance.on_hand), else_=0)).label("usable"),
             func.sum(StockBalance.value_cents).label("value_cents"),
             func.min(case((Lot.expiry_date >= on_date, Lot.expiry_date), else_=None)).label(
                 "next_expiry"
@@ -182,7 +192,7 @@ def ledger_page(
     after_id (0 = from the newest), which is how people read a history on screen. Narrowed
     to one lot it answers "who received it, who holds it, which cases used it" (recall).
     """
-    stmt = select(StockMovement).limit(limit)
+    stmt = select(StockMovement).options(selectinload(StockMovement.vendor_return)).limit(limit)
     if newest_first:
         if after_id:
             stmt = stmt.where(StockMovement.id < after_id)

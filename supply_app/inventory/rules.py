@@ -80,9 +80,59 @@ MOVEMENT_KIND = Choice(
         ("transfer_in", "Transfer in"),
         ("waste", "Waste"),
         ("reversal", "Reversal"),
+        ("return_to_vendor", "Return to vendor"),
     ),
 )
+#: What may still move a lot on hold: the two ways its holder disposes of it.
+DISPOSITION = MOVEMENT_KIND.only("return_to_vendor", "waste")
 
 EXPIRY_DATE = Day("expiry date")
 NOTE = Text("note", 200, min_length=0)
 REVERSAL_REASON = Text("reason", 200)
+
+# --- recalls and returns to the vendor ------------------------------------------------
+
+RECALL_SOURCE = Choice(
+    "recall source",
+    (
+        ("manufacturer", "Manufacturer (Pacira)"),
+        ("fda", "FDA"),
+        ("dla", "DLA"),
+        ("distributor", "Distributor"),
+        ("other", "Other"),
+    ),
+)
+RECALL_STATUS = Choice(
+    "recall status",
+    (("open", "Open: lots on hold"), ("closed", "Closed: disposed of"), ("released", "Released")),
+)
+NOTICE_NUMBER = Identifier(
+    "notice number",
+    r"[A-Za-z0-9][A-Za-z0-9./_#-]{0,39}",
+    40,
+    hint="1 to 40 letters, digits, . / _ # or - (starting with a letter or digit), no spaces",
+)
+NOTICE_DATE = Day("notice date")
+RECALL_REASON = Text("reason", 500)
+#: Why a recall is released or what closing it says (kept in the audit log too).
+RECALL_NOTE = Text("note", 500)
+#: Lots one recall names (a notice lists a handful; a catalog-wide recall is a few dozen).
+MAX_RECALL_LOTS = 100
+RGA_NUMBER = Identifier(
+    "RGA number",
+    r"[A-Za-z0-9][A-Za-z0-9/_-]{0,29}",
+    30,
+    hint="1 to 30 letters, digits, / _ or - (starting with a letter or digit), no spaces",
+)
+RGA_DATE = Day("RGA date")
+#: Pacira's returned-goods authorisations are good for 30 days from their date.
+RGA_VALID_DAYS = 30
+CREDIT_MEMO = Identifier(
+    "credit memo number",
+    r"[A-Za-z0-9][A-Za-z0-9/_-]{0,29}",
+    30,
+    hint="1 to 30 letters, digits, / _ or - (starting with a letter or digit), no spaces",
+)
+CREDIT_DATE = Day("credit date")
+#: The recall form's lots: one per line, the part number then the lot number.
+RECALL_LOT_LINES = Text("lots", 4000, multiline=True)

@@ -130,6 +130,14 @@ class MovementOut(ma.Schema):
     reverses_id = ma.fields.Integer(allow_none=True)
     actor_id = ma.fields.Integer(allow_none=True)
     created_at = ma.fields.DateTime()
+    rga_number = ma.fields.Function(
+        lambda m: m.vendor_return.rga_number if m.kind == "return_to_vendor" else None,
+        metadata={"description": "A return to the vendor's RGA number (else null)."},
+    )
+    rga_date = ma.fields.Function(
+        lambda m: m.vendor_return.rga_date.isoformat() if m.kind == "return_to_vendor" else None,
+        metadata={"description": "A return to the vendor's RGA date (else null)."},
+    )
 
 
 class TransferOut(ma.Schema):
@@ -219,6 +227,9 @@ class StockRowOut(PackFields):
     on_hand = ma.fields.Integer()
     value = Money(attribute="value_cents")
     average_unit_cost = ma.fields.Method("_average")
+    held_by_recall_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The recall holding the lot; null if usable."}
+    )
 
     def _part(self, obj):
         return obj.lot.part
@@ -249,7 +260,7 @@ class PartStockOut(PackFields):
     description = ma.fields.String(attribute="part.description")
     units_per_pack = ma.fields.Integer(attribute="part.units_per_pack")
     on_hand = ma.fields.Integer()
-    usable = ma.fields.Integer(metadata={"description": "Eaches in unexpired lots."})
+    usable = ma.fields.Integer(metadata={"description": "Eaches in unexpired lots not on hold."})
     value = Money(attribute="value_cents")
     next_expiry = ma.fields.Date(allow_none=True)
 
@@ -327,7 +338,8 @@ class ParLevelsOut(ma.Schema):
 
 
 class AlertOut(ma.Schema):
-    """One alert: below_min, expiring (within the facility's window) or expired."""
+    """One alert: below_min, on_hold (a recall holds the lot), expiring (within the facility's
+    window) or expired."""
 
     kind = ma.fields.String()
     part_id = ma.fields.Integer(attribute="part.id")
@@ -341,6 +353,8 @@ class AlertOut(ma.Schema):
     min_eaches = ma.fields.Integer(allow_none=True)
     max_eaches = ma.fields.Integer(allow_none=True)
     days_to_expiry = ma.fields.Integer(allow_none=True)
+    recall_id = ma.fields.Function(lambda a: a["recall"].id if a["recall"] else None)
+    notice_number = ma.fields.Function(lambda a: a["recall"].notice_number if a["recall"] else None)
 
 
 class AlertsOut(ma.Schema):

@@ -9,12 +9,16 @@ Each job lives in its own module; this module only gathers them for callers:
 * corrections adjustments, counts and reversals
 * queries     balances, totals, FEFO picks, burn rates, ledger pages
 * par_levels  par levels and alerts
+* holds       lots on hold under a recall (asked by the ledger before every change)
+* recalls     recall notices: place, add lots, holders and their dispositions, release, close
+* returns     returns to the vendor under an RGA, and the credit they are owed
 """
 
 from __future__ import annotations
 
 from supply_app.inventory.corrections import adjust, count, get_movement, reverse, transfer_legs
-from supply_app.inventory.errors import InsufficientStock, LotExpired
+from supply_app.inventory.errors import InsufficientStock, LotExpired, LotOnHold, RgaExpired
+from supply_app.inventory.holds import holds_on
 from supply_app.inventory.ledger import Discrepancy, verify
 from supply_app.inventory.lots import (
     ReceivedLot,
@@ -39,6 +43,26 @@ from supply_app.inventory.queries import (
     part_totals,
     pick_fefo,
 )
+from supply_app.inventory.recalls import (
+    Holder,
+    add_lots,
+    close_recall,
+    get_recall,
+    holders,
+    holding_facility_ids,
+    place_recall,
+    recalled_lots,
+    recalls_query,
+    release_recall,
+)
+from supply_app.inventory.returns import (
+    check_rga,
+    credit_expected_cents,
+    get_return,
+    record_credit,
+    return_to_vendor,
+    returns_query,
+)
 from supply_app.inventory.rules import MAX_EACHES
 from supply_app.inventory.valuation import (
     half_up_div,
@@ -50,21 +74,33 @@ from supply_app.inventory.valuation import (
 __all__ = [
     "MAX_EACHES",
     "Discrepancy",
+    "Holder",
     "InsufficientStock",
     "LotExpired",
+    "LotOnHold",
     "ReceivedLot",
+    "RgaExpired",
     "ScanResult",
+    "add_lots",
     "adjust",
     "alerts",
     "balances_query",
     "check_batch",
+    "check_rga",
+    "close_recall",
     "count",
+    "credit_expected_cents",
     "find_lot",
     "get_lot",
     "get_movement",
+    "get_recall",
+    "get_return",
     "half_up_div",
     "held_by",
+    "holders",
+    "holding_facility_ids",
     "holdings",
+    "holds_on",
     "issue",
     "issue_many",
     "issued_eaches_by_part",
@@ -76,9 +112,16 @@ __all__ = [
     "parse_scan",
     "part_totals",
     "pick_fefo",
+    "place_recall",
+    "recalled_lots",
+    "recalls_query",
     "receipt_value",
     "receive",
     "received_lot",
+    "record_credit",
+    "release_recall",
+    "return_to_vendor",
+    "returns_query",
     "reverse",
     "set_par_levels",
     "share_of_value",

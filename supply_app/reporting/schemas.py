@@ -114,6 +114,7 @@ class TracedCase(ma.Schema):
     facility_code = ma.fields.String()
     date_of_service = ma.fields.Date()
     status = ma.fields.String()
+    lot_id = ma.fields.Integer()
     eaches = ma.fields.Integer()
 
 

@@ -124,7 +124,7 @@ def _trace(session: Session, lot: Lot, allowed: set[int] | None) -> dict[str, An
     return {
         "lot": lot,
         "holdings": _holdings(session, lot, allowed),
-        "cases": _lot_cases(session, lot, allowed),
+        "cases": lot_cases(session, [lot.id], allowed),
     }
 
 
@@ -172,7 +172,10 @@ def _holdings(session: Session, lot: Lot, allowed: set[int] | None) -> list[dict
     ]
 
 
-def _lot_cases(session: Session, lot: Lot, allowed: set[int] | None) -> list[dict[str, Any]]:
+def lot_cases(
+    session: Session, lot_ids: list[int], allowed: set[int] | None
+) -> list[dict[str, Any]]:
+    """Cases at the allowed facilities (None: all) that used any of the lots, per lot."""
     c = ProcedureCase
     stmt = (
         select(
@@ -182,13 +185,14 @@ def _lot_cases(session: Session, lot: Lot, allowed: set[int] | None) -> list[dic
             Facility.code,
             c.date_of_service,
             c.status,
+            CaseSupply.lot_id,
             func.sum(CaseSupply.eaches),
         )
         .join(CaseSupply, CaseSupply.case_id == c.id)
         .join(Facility, Facility.id == c.facility_id)
-        .where(CaseSupply.lot_id == lot.id)
-        .group_by(c.id, Facility.code)
-        .order_by(c.date_of_service, c.id)
+        .where(CaseSupply.lot_id.in_(lot_ids))
+        .group_by(c.id, Facility.code, CaseSupply.lot_id)
+        .order_by(c.date_of_service, c.id, CaseSupply.lot_id)
     )
     if allowed is not None:
         stmt = stmt.where(c.facility_id.in_(allowed))
@@ -200,7 +204,8 @@ def _lot_cases(session: Session, lot: Lot, allowed: set[int] | None) -> list[dic
             "facility_code": code,
             "date_of_service": dos,
             "status": status,
+            "lot_id": lot_id,
             "eaches": int(eaches),
         }
-        for cid, ref, fid, code, dos, status, eaches in session.execute(stmt)
+        for cid, ref, fid, code, dos, status, lot_id, eaches in session.execute(stmt)
     ]

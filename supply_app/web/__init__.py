@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, url_for
 
 from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, REPORT_READERS, USER_ADMINS
 from supply_app.money import dollars
-from supply_app.web.helpers import at, days_until, has_role, packs_and_eaches
+from supply_app.web.helpers import at, attention, days_until, has_role, packs_and_eaches
 
 bp = Blueprint(
     "web",
@@ -22,6 +22,7 @@ NAV = (
     ("web.orders", "Orders", ("admin", "purchaser", "materials", "viewer")),
     ("web.stock", "Stock", ("admin", "purchaser", "materials", "clinician", "viewer")),
     ("web.alerts", "Alerts", ("admin", "purchaser", "materials", "viewer")),
+    ("web.recalls", "Recalls", ALL_ROLES),
     ("web.case_new", "Record case", CASE_RECORDERS),
     ("web.cases_list", "Cases", ("admin", "clinician", "finance", "viewer")),
     ("web.margin", "Margin report", REPORT_READERS),
@@ -29,13 +30,14 @@ NAV = (
     ("web.catalog", "Catalog", ALL_ROLES),
     ("web.facilities", "Facilities", ALL_ROLES),
     ("web.users", "Users", USER_ADMINS),
+    ("web.notification_settings", "Notifications", ALL_ROLES),
 )
 
 
 @bp.app_context_processor
 def _ui_globals() -> dict:
-    """Helpers every template may use."""
-    return {"nav_links": nav_links, "has_role": has_role}
+    """Helpers every template may use (attention() runs only where a landing page asks)."""
+    return {"nav_links": nav_links, "has_role": has_role, "attention": attention}
 
 
 def nav_links(role: str) -> list[tuple[str, str, str]]:
@@ -57,6 +59,7 @@ from supply_app.web import (  # noqa: E402,F401
     case_views,
     finance_views,
     order_views,
+    recall_views,
     stock_views,
     user_views,
     views,

@@ -19,6 +19,7 @@ from supply_app.facilities.rules import SITE_OF_SERVICE
 from supply_app.fields import ID
 from supply_app.inventory import rules as stock_rules
 from supply_app.money import PRICE
+from supply_app.notifications.rules import EMAIL
 from supply_app.ordering import rules as order_rules
 from supply_app.rules import RuleBroken
 from supply_app.web.fields import (
@@ -160,6 +161,57 @@ class CountForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
     """A physical count of one lot; a difference from the books is posted as an adjustment."""
 
     note = note_field()
+
+
+class ReturnForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
+    """Stock shipped back to the vendor under a returned-goods authorisation."""
+
+    rga_number = RuleTextField("RGA number", stock_rules.RGA_NUMBER)
+    rga_date = RuleDateField(
+        "RGA date",
+        stock_rules.RGA_DATE,
+        description=f"An RGA is good for {stock_rules.RGA_VALID_DAYS} days from this date.",
+    )
+    note = note_field()
+
+
+class RecallLotsForm(FlaskForm):
+    """Lots for a recall, one per line."""
+
+    lots = RuleTextAreaField(
+        "Lots (one per line: part number, then lot number)",
+        stock_rules.RECALL_LOT_LINES,
+        description="For example: STT2190-5 A12345",
+    )
+
+
+class RecallForm(RecallLotsForm):
+    """A recall notice: placing it holds its lots everywhere at once."""
+
+    source = RuleSelectField("Source", stock_rules.RECALL_SOURCE)
+    notice_number = RuleTextField("Notice number", stock_rules.NOTICE_NUMBER)
+    notice_date = RuleDateField("Notice date", stock_rules.NOTICE_DATE)
+    reason = RuleTextAreaField("Reason", stock_rules.RECALL_REASON)
+
+
+class RecallEndForm(FlaskForm):
+    """Why a recall is released, or what closing it records."""
+
+    note = RuleTextField("Note", stock_rules.RECALL_NOTE)
+
+
+class CreditForm(FlaskForm):
+    """The vendor's credit memo for a return."""
+
+    credit_memo = RuleTextField("Credit memo number", stock_rules.CREDIT_MEMO)
+    credited_on = RuleDateField("Credit date", stock_rules.CREDIT_DATE)
+
+
+class NotificationForm(FlaskForm):
+    """Where your mail goes and whether you want the daily digest."""
+
+    email = RuleTextField("Email address", EMAIL, optional=True)
+    daily_digest = BooleanField("Send me the daily digest")
 
 
 class OrderHeaderMixin:

@@ -21,6 +21,7 @@ from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_facility, visible_facilities
 from supply_app.fields import ID
+from supply_app.notifications.digest import Digest, build_digest
 from supply_app.rules import RuleBroken, WholeNumber
 
 T = TypeVar("T")
@@ -195,3 +196,8 @@ def days_until(day: date | None, today: date) -> int | None:
     if day is None:
         return None
     return (day - today).days
+
+
+def attention() -> Digest | None:
+    """The signed-in user's digest items for their landing page (None: no facility)."""
+    return build_digest(db.session, me())

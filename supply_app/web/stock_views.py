@@ -22,7 +22,14 @@ from supply_app.inventory.rules import PAR_MAX, PAR_MIN
 from supply_app.reporting import service as reporting
 from supply_app.web import bp
 from supply_app.web.fields import RuleNumberField
-from supply_app.web.forms import AdjustForm, CountForm, ReceiveForm, TransferForm, WasteForm
+from supply_app.web.forms import (
+    AdjustForm,
+    CountForm,
+    ReceiveForm,
+    ReturnForm,
+    TransferForm,
+    WasteForm,
+)
 from supply_app.web.helpers import (
     chosen_facility,
     facility_choices,
@@ -153,6 +160,10 @@ def _prepare(form, with_destination: bool = False):
         form.to_facility_id.choices = facility_choices()
     if request.method == "GET" and query_id("facility") is not None:
         form.facility_id.data = chosen_facility().id
+    if request.method == "GET" and query_id("part") is not None:
+        # Links from a recall's holders name the part and lot to dispose of.
+        form.part_id.data = query_id("part")
+        form.lot_number.data = request.args.get("lot", "")[:40]
     return form
 
 
@@ -339,6 +350,36 @@ def stock_count():
                 form.facility_id.data,
             )
     return _stock_form(form, "Count a lot")
+
+
+@bp.route("/stock/return", methods=["GET", "POST"])
+@ui_roles(*STOCK_MOVERS)
+def stock_return():
+    """Ship stock back to the vendor under an RGA (at most 30 days old)."""
+    form = _prepare(ReturnForm())
+    if form.validate_on_submit():
+
+        def work():
+            part = get_part(db.session, form.part_id.data)
+            return inventory.return_to_vendor(
+                db.session,
+                facility=_facility(form),
+                lot=_lot(form, part),
+                eaches=_eaches(form, part),
+                rga_number=form.rga_number.data,
+                rga_date=form.rga_date.data,
+                actor=me(),
+                note=form.note.data or None,
+            )
+
+        record = run_write(form, work, {"lot_id": "lot_number", "eaches": "packs"})
+        if record is not None:
+            return _done(
+                f"Returned to the vendor under RGA {record.rga_number}; credit expected "
+                f"${record.credit_cents / 100:,.2f}.",
+                form.facility_id.data,
+            )
+    return _stock_form(form, "Return to vendor")
 
 
 def _par_form(parts: list[Part], levels: dict[int, Any]) -> FlaskForm:

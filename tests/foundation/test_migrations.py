@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import flask_migrate
-from sqlalchemy import func, inspect, select
+import pytest
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from supply_app.auth.models import User
+from supply_app.catalog.service import get_part_by_number
 from supply_app.extensions import db
+from supply_app.inventory import service
 from tests.conftest import make_test_app
-from tests.factories import make_actor, make_facility
+from tests.factories import make_actor, make_facility, sync_parts
 
 
 def test_upgrade_check_downgrade_upgrade(database_factory):
@@ -39,5 +45,55 @@ def test_the_newest_migration_rolls_back_with_data_in_place(database_factory):
         flask_migrate.upgrade()
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
         flask_migrate.check()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0009_widens_the_movement_kinds_and_refuses_to_drop_returns(database_factory):
+    """After 0009 the kind CHECK takes return_to_vendor and still refuses anything else; a
+    downgrade with returns in the (append-only) ledger is refused, leaving them in place."""
+    app = make_test_app(database_factory("migrations-kinds"))
+    with app.app_context():
+        flask_migrate.upgrade()
+        facility = make_facility()
+        sync_parts(app)
+        lot = service.receive(
+            db.session,
+            facility=facility,
+            part=get_part_by_number(db.session, "CRX2111-10"),
+            lot_number="MIG-1",
+            expiry_date=date.today() + timedelta(days=200),
+            eaches=5,
+            value_cents=500,
+            actor=None,
+            reason="opening_balance",
+        ).lot
+        db.session.commit()
+        insert = text(
+            "INSERT INTO stock_movement (facility_id, lot_id, kind, eaches, value_cents, "
+            "created_at) VALUES (:f, :l, :kind, -1, 0, CURRENT_TIMESTAMP)"
+        )
+        with pytest.raises(IntegrityError):
+            db.session.execute(insert, {"f": facility.id, "l": lot.id, "kind": "teleport"})
+        db.session.rollback()
+        service.return_to_vendor(
+            db.session,
+            facility=facility,
+            lot=lot,
+            eaches=1,
+            rga_number="RGA-MIG",
+            rga_date=date.today(),
+            actor=None,
+        )
+        db.session.commit()
+        db.session.remove()
+        with pytest.raises(SystemExit):  # flask_migrate logs the RuntimeError and exits 1
+            flask_migrate.downgrade(revision="0007_security")
+        db.session.remove()
+        kinds = db.session.scalars(text("SELECT kind FROM stock_movement ORDER BY id")).all()
+        assert kinds == ["receipt", "return_to_vendor"]
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == (
+            "0008_recalls_notices"
+        )
         db.session.remove()
         db.engine.dispose()

@@ -135,3 +135,36 @@ def seed_every_facility_scoped_kind(app: Flask, admin_token: str) -> None:
         f"/api/v1/facilities/{hopd}/transfers",
         {"lot_id": lots["DEMO-HOPD"], "to_facility_id": asc, "eaches": 5},
     )
+    for code in SCOPED_SEED_FACILITIES:
+        post(
+            f"/api/v1/facilities/{facilities[code]}/vendor-returns",
+            {
+                "lot_id": lots[code],
+                "eaches": 1,
+                "rga_number": f"RGA-{code}",
+                "rga_date": today.isoformat(),
+            },
+        )
+    # A recall holding a lot both facilities hold (its own lot, so the lots above stay usable).
+    for facility_id in (hopd, asc):
+        post(
+            f"/api/v1/facilities/{facility_id}/receipts",
+            {
+                "part_id": parts["STT2190-5"],
+                "lot_number": "HARD-RECALLED",
+                "expiry_date": (today + timedelta(days=300)).isoformat(),
+                "eaches": 5,
+                "unit_cost": "20.00",
+                "reason": "opening_balance",
+            },
+        )
+    post(
+        "/api/v1/recalls",
+        {
+            "source": "manufacturer",
+            "notice_number": "HARD-1",
+            "notice_date": today.isoformat(),
+            "reason": "Hardening seed",
+            "lots": [{"part_id": parts["STT2190-5"], "lot_number": "HARD-RECALLED"}],
+        },
+    )

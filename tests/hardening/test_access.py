@@ -37,6 +37,8 @@ FACILITY_OWNED = {
     "line_id": f"SELECT min(id) FROM purchase_order_line WHERE order_id = ({_ORDER_WITH_LINES})",
     "case_id": "SELECT min(id) FROM procedure_case WHERE facility_id = :facility",
     "movement_id": "SELECT min(id) FROM stock_movement WHERE facility_id = :facility",
+    "return_id": "SELECT min(v.id) FROM vendor_return v JOIN stock_movement m"
+    " ON m.id = v.movement_id WHERE m.facility_id = :facility",
     # A user who belongs to this facility alone: admins elsewhere must not see them.
     "user_id": "SELECT min(u.id) FROM app_user u WHERE NOT u.all_facilities"
     " AND EXISTS (SELECT 1 FROM facility_membership m WHERE m.user_id = u.id)"
@@ -54,6 +56,9 @@ SHARED: dict[str, str | int] = {
     " JOIN stock_balance c ON c.lot_id = b.lot_id AND c.facility_id = :facility"
     f" JOIN facility f ON f.id = b.facility_id WHERE f.code = '{OTHER_CODE}'"
     " AND b.on_hand > 0 AND c.on_hand > 0",
+    # A recall is one notice for every facility; what a caller sees of its holders and
+    # cases must not name the other facility.
+    "recall_id": "SELECT min(id) FROM recall",
     "year": 2026,
     "code": "C9809",
     "site": "HOPD",

@@ -30,6 +30,8 @@ UI_VALUES: dict[str, str | int] = {
     "line_id": "SELECT min(id) FROM purchase_order_line",
     "lot_id": "SELECT min(lot_id) FROM stock_balance",
     "user_id": "SELECT min(id) FROM app_user",
+    "recall_id": "SELECT min(id) FROM recall",
+    "return_id": "SELECT min(id) FROM vendor_return",
 }
 STATIC_FILES = {"web.static": "app.css", "swagger_ui_asset": "swagger-ui.css", "static": "x.css"}
 

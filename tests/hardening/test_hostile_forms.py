@@ -99,6 +99,9 @@ def ui(seeded_app) -> dict[str, Any]:
         world["purchaser"] = _signed_in(seeded_app, "purchaser")
         ids["draft"] = _draft(world)
         ids["approved"], ids["approved_line"] = _approved(world)
+        for name in ("recall_lots", "recall_close", "recall_release"):
+            ids[name] = _recall(world, f"UI-{name[7:].upper()}")
+        ids["return"] = _return(world)
         db.session.remove()
     return world
 
@@ -124,6 +127,36 @@ def _approved(world: dict[str, Any]) -> tuple[int, int]:
     assert _post(world["admin"], page, f"{page}/approve", {}).status_code == 302
     line = _scalar("SELECT min(id) FROM purchase_order_line WHERE order_id = :o", o=order_id)
     return order_id, line
+
+
+def _recall(world: dict[str, Any], lot_number: str) -> int:
+    """A recall of a lot nobody holds (so it can be closed), placed through its form."""
+    response = _post(
+        world["admin"],
+        "/recalls/new",
+        "/recalls/new",
+        {
+            "source": "manufacturer",
+            "notice_number": lot_number,
+            "notice_date": _day(-2),
+            "reason": "hostile form test",
+            "lots": f"STT2190-5 {lot_number}",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[-800:]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def _return(world: dict[str, Any]) -> int:
+    """A return to the vendor awaiting its credit."""
+    response = _post(
+        world["admin"],
+        "/stock/return",
+        "/stock/return",
+        _stock(world["ids"], packs=0, eaches=1, rga_number="RGA-UI", rga_date=_day(-2)),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[-800:]
+    return _scalar("SELECT max(id) FROM vendor_return")
 
 
 def _day(days: int) -> str:
@@ -246,6 +279,63 @@ FORMS: dict[str, tuple[str, str, str, type, Callable[[dict[str, Any]], dict[str,
         forms.OverrideForm,
         lambda i: {"year": 2026, "site": "HOPD", "amount": "275.00", "note": "hostile"},
     ),
+    "recall_new": (
+        "admin",
+        "/recalls/new",
+        "/recalls/new",
+        forms.RecallForm,
+        lambda i: {
+            "source": "dla",
+            "notice_number": f"UI-N-{next(_unique)}",
+            "notice_date": _day(-2),
+            "reason": "Seal may be breached",
+            "lots": f"STT2190-5 UI-RC-{next(_unique)}",
+        },
+    ),
+    "recall_add_lots": (
+        "admin",
+        "/recalls/{recall_lots}",
+        "/recalls/{recall_lots}/lots",
+        forms.RecallLotsForm,
+        lambda i: {"lots": f"STT2190-5 UI-RC-{next(_unique)}"},
+    ),
+    "recall_close": (
+        "admin",
+        "/recalls/{recall_close}",
+        "/recalls/{recall_close}/close",
+        forms.RecallEndForm,
+        lambda i: {"close-note": "all returned"},
+    ),
+    "recall_release": (
+        "admin",
+        "/recalls/{recall_release}",
+        "/recalls/{recall_release}/release",
+        forms.RecallEndForm,
+        lambda i: {"release-note": "notice withdrawn"},
+    ),
+    "stock_return": (
+        "admin",
+        "/stock/return",
+        "/stock/return",
+        forms.ReturnForm,
+        lambda i: _stock(
+            i, packs=0, eaches=1, rga_number=f"RGA-{next(_unique)}", rga_date=_day(-2)
+        ),
+    ),
+    "stock_return_credit": (
+        "admin",
+        "/stock/returns/{return}/credit",
+        "/stock/returns/{return}/credit",
+        forms.CreditForm,
+        lambda i: {"credit_memo": "CM-UI-1", "credited_on": _day(-2)},
+    ),
+    "notification_settings": (
+        "admin",
+        "/notifications",
+        "/notifications",
+        forms.NotificationForm,
+        lambda i: {"email": "admin@example.mil", "daily_digest": "y"},
+    ),
     "user_create": (
         "admin",
         "/users",
@@ -290,7 +380,7 @@ def is_checkbox(form_class: type, name: str) -> bool:
 
 def free_text(form_class: type, name: str) -> bool:
     """True when the form's field takes free text (its rule is a Text)."""
-    unbound = getattr(form_class, name, None)
+    unbound = getattr(form_class, name.rpartition("-")[2], None)  # "close-note": prefix-name
     args = getattr(unbound, "args", ())
     field_class = getattr(unbound, "field_class", None)
     return (

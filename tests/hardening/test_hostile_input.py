@@ -91,6 +91,13 @@ def world(seeded_app) -> dict[str, Any]:
             "ids": ids,
         }
     ids["draft"], ids["draft_line"] = _draft_order(world)
+    for name in ("recall_lots", "recall_close", "recall_release"):
+        ids[name] = _recall(world, f"NEVER-{name[7:].upper()}")
+    ids["return"] = _post(
+        world,
+        f"/api/v1/facilities/{ids['hopd']}/vendor-returns",
+        {"lot_id": ids["lot"], "eaches": 1, "rga_number": "RGA-HOSTILE", "rga_date": _today(-2)},
+    )["id"]
     world["app"].test_client().put(
         f"/api/v1/facilities/{ids['asc']}/par-levels",
         json={"levels": [{"part_id": ids["cartridge"], "min_eaches": 5000, "max_eaches": 6000}]},
@@ -128,6 +135,18 @@ def _approved_order(world: dict[str, Any]) -> tuple[int, int]:
     _post(world, f"/api/v1/orders/{order_id}/submit", {})
     _post(world, f"/api/v1/orders/{order_id}/approve", {}, headers=world["approver"])
     return order_id, line_id
+
+
+def _recall(world: dict[str, Any], lot_number: str) -> int:
+    """A recall of a lot nobody holds (so it can be closed), for the recall operations."""
+    body = {
+        "source": "manufacturer",
+        "notice_number": lot_number,
+        "notice_date": _today(-2),
+        "reason": "hostile-input test",
+        "lots": [{"part_id": world["ids"]["tip"], "lot_number": lot_number}],
+    }
+    return _post(world, "/api/v1/recalls", body)["id"]
 
 
 def _today(days: int = 0) -> str:
@@ -248,6 +267,33 @@ VALID: dict[tuple[str, str], Callable[[dict[str, int]], dict[str, Any]]] = {
         "amount": "250.00",
         "note": "hostile test",
     },
+    ("post", "/api/v1/recalls"): lambda i: {
+        "source": "dla",
+        "notice_number": f"N-{next(_unique)}",
+        "notice_date": _today(-2),
+        "reason": "Seal may be breached",
+        "lots": [{"part_id": i["tip"], "lot_number": f"RC-{next(_unique)}"}],
+    },
+    ("post", "/api/v1/recalls/{recall_id}/lots"): lambda i: {
+        "lots": [{"part_id": i["tip"], "lot_number": f"RC-{next(_unique)}"}]
+    },
+    ("post", "/api/v1/recalls/{recall_id}/close"): lambda i: {"note": "all returned"},
+    ("post", "/api/v1/recalls/{recall_id}/release"): lambda i: {"note": "notice withdrawn"},
+    ("post", "/api/v1/facilities/{facility_id}/vendor-returns"): lambda i: {
+        "lot_id": i["lot"],
+        "eaches": 1,
+        "rga_number": f"RGA-{next(_unique)}",
+        "rga_date": _today(-2),
+        "note": "hostile test",
+    },
+    ("post", "/api/v1/vendor-returns/{return_id}/credit"): lambda i: {
+        "credit_memo": "CM-1",
+        "credited_on": _today(-2),
+    },
+    ("put", "/api/v1/notifications/me"): lambda i: {
+        "email": "materials@example.mil",
+        "daily_digest": True,
+    },
     ("post", "/api/v1/coding/price"): lambda i: {
         "site_of_service": "HOPD",
         "date_of_service": "2026-06-01",
@@ -262,6 +308,7 @@ PATH: dict[str, Callable[[dict[str, int]], Any]] = {
     "movement_id": lambda i: i["movement"],
     "case_id": lambda i: i["case"],
     "lot_id": lambda i: i["lot"],
+    "return_id": lambda i: i["return"],
     "year": lambda i: 2026,
     "code": lambda i: "C9809",
     "site": lambda i: "HOPD",
@@ -269,6 +316,12 @@ PATH: dict[str, Callable[[dict[str, int]], Any]] = {
 # The order each order operation acts on: draft ones stay drafts until their valid send.
 ORDER_OF = {
     "/api/v1/orders/{order_id}/receipts": ("approved", "approved_line"),
+}
+# Each recall operation acts on a recall of its own.
+RECALL_OF = {
+    "/api/v1/recalls/{recall_id}/lots": "recall_lots",
+    "/api/v1/recalls/{recall_id}/close": "recall_close",
+    "/api/v1/recalls/{recall_id}/release": "recall_release",
 }
 # Suggestions are asked of the ASC, whose par levels (set below) are above its stock.
 FACILITY_OF = {"/api/v1/facilities/{facility_id}/reorder-suggestions/order": "asc"}
@@ -347,6 +400,7 @@ def concrete_path(world: dict[str, Any], path: str) -> str:
     values = {name: fill(ids) for name, fill in PATH.items()}
     values |= {"order_id": ids[order], "line_id": ids[line]}
     values["facility_id"] = ids[FACILITY_OF.get(path, "hopd")]
+    values["recall_id"] = ids[RECALL_OF.get(path, "recall_lots")]
     return path.format(**values)
 
 

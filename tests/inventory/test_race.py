@@ -12,18 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
-import flask_migrate
 import pytest
 
 from supply_app.auth.service import create_user, issue_token
-from supply_app.catalog.service import get_part_by_number, load_catalog_file, sync_catalog
+from supply_app.catalog.service import get_part_by_number
 from supply_app.extensions import db
-from supply_app.facilities.service import create_facility
 from supply_app.inventory import service
 from supply_app.inventory.models import StockBalance
 from tests.conftest import make_test_app
 from tests.inventory.helpers import in_days
-from tests.live import at_once, call, on_postgresql, serving
+from tests.live import at_once, call, migrated_facility, on_postgresql, serving
 
 THREADS = 24
 EACH_TAKES = 2
@@ -35,20 +33,7 @@ def live_server(url: str) -> Iterator[tuple[str, str, int, int, int]]:
     """Migrate a fresh database, seed one stocked lot, serve the app on 127.0.0.1."""
     app = make_test_app(url)
     with app.app_context():
-        flask_migrate.upgrade()
-        sync_catalog(db.session, load_catalog_file(app.config["CATALOG_PATH"]))
-        facility = create_facility(
-            db.session,
-            data={
-                "code": "RACE-1",
-                "name": "Race test",
-                "site_of_service": "HOPD",
-                "dodaac": "RACE01",
-                "ship_to_address": "1 Test Road",
-                "time_zone": "UTC",
-            },
-            actor=None,
-        )
+        facility = migrated_facility(app, "RACE-1", "RACE01")
         user = create_user(
             db.session,
             username="racer",

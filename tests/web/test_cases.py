@@ -89,7 +89,7 @@ def test_short_stock_rejects_whole_case(app):
         "/cases/new", case_form(home, parts, **{f"pick_{parts['CRX2111-10'].id}": 3})
     )
     html = response.get_data(as_text=True)
-    assert "2 unexpired eaches on hand at" in html
+    assert "2 usable eaches (unexpired, not on hold) on hand at" in html
     assert counts() == before
 
 

@@ -1,0 +1,1 @@
+"""Notifications: the daily digest and recall notices, by email over SMTP."""
