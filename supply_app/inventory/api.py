@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask.views import MethodView
@@ -352,6 +352,18 @@ class Issues(MethodView):
         )
 
 
+def _on_named_lot(action: Callable[..., Any], facility_id: int, data: dict[str, Any], **fields):
+    """Run a stock action on the lot the body names, at one of the caller's facilities."""
+    return action(
+        db.session,
+        facility=_facility(facility_id),
+        lot=named_lot(data),
+        actor=api_user(),
+        note=data.get("note"),
+        **fields,
+    )
+
+
 @blp.route(f"{FACILITY}/adjustments")
 class Adjustments(MethodView):
     """Corrections."""
@@ -362,15 +374,12 @@ class Adjustments(MethodView):
     @blp.response(201, MovementOut)
     def post(self, data, facility_id):
         """Adjust a balance up or down with a reason code."""
-        facility = _facility(facility_id)
-        return service.adjust(
-            db.session,
-            facility=facility,
-            lot=named_lot(data),
+        return _on_named_lot(
+            service.adjust,
+            facility_id,
+            data,
             eaches=data["eaches"],
             reason=data["reason"],
-            actor=api_user(),
-            note=data.get("note"),
             unit_cost_cents=data.get("unit_cost"),
         )
 
@@ -385,15 +394,8 @@ class Waste(MethodView):
     @blp.response(201, MovementOut)
     def post(self, data, facility_id):
         """Waste expired, damaged, contaminated or recalled stock."""
-        facility = _facility(facility_id)
-        return service.waste(
-            db.session,
-            facility=facility,
-            lot=named_lot(data),
-            eaches=data["eaches"],
-            reason=data["reason"],
-            actor=api_user(),
-            note=data.get("note"),
+        return _on_named_lot(
+            service.waste, facility_id, data, eaches=data["eaches"], reason=data["reason"]
         )
 
 
@@ -431,15 +433,7 @@ class Counts(MethodView):
     @blp.response(201, CountOut)
     def post(self, data, facility_id):
         """Record a count; any difference is posted as a physical_count adjustment."""
-        facility = _facility(facility_id)
-        record, movement = service.count(
-            db.session,
-            facility=facility,
-            lot=named_lot(data),
-            counted=data["counted"],
-            actor=api_user(),
-            note=data.get("note"),
-        )
+        record, movement = _on_named_lot(service.count, facility_id, data, counted=data["counted"])
         return {"count": record, "movement": movement}
 
 
