@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 import time
@@ -32,13 +31,14 @@ from typing import Any
 
 import flask_migrate
 from flask import current_app
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from supply_app import create_app
 from supply_app.extensions import db
+from tests.support.databases import create_database, drop_database
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 FACILITIES = 20
@@ -79,36 +79,6 @@ ORDER BY s.facility_id, s.month
 def log(message: str) -> None:
     """Progress on stderr, so stdout stays the table and JSON."""
     print(message, file=sys.stderr, flush=True)
-
-
-def database_tag() -> str:
-    """A tag for bench database names: BENCH_DB_TAG, else this checkout's folder name.
-
-    Engineers share one PostgreSQL server; a tag per checkout keeps their runs apart.
-    """
-    raw = os.environ.get("BENCH_DB_TAG") or Path(__file__).resolve().parent.parent.name
-    return re.sub(r"[^a-z0-9]+", "_", raw.lower()).strip("_")[:20] or "bench"
-
-
-def create_database(base_url: str, kind: str = "cases") -> str:
-    """A fresh database beside base_url's, named for kind and this checkout; returns its URL."""
-    name = f"bench_{kind}_{database_tag()}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    engine = create_engine(
-        make_url(base_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    """Drop a database made by create_database."""
-    name = make_url(url).database
-    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def templates() -> dict[str, dict[str, int | str]]:
@@ -298,7 +268,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.reuse:
         return run(args.reuse, args)
-    url = create_database(args.postgres)
+    url = create_database(args.postgres, "bench_cases")
     log(f"database {make_url(url).database}")
     try:
         return run(url, args)

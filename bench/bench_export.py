@@ -51,13 +51,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_cases import DEFAULT_URL, create_database, drop_database, log, seed  # noqa: E402
+from bench_cases import DEFAULT_URL, log, seed  # noqa: E402
 
 from supply_app import create_app  # noqa: E402
 from supply_app.extensions import db  # noqa: E402
 from supply_app.money import format_cents  # noqa: E402
 from supply_app.reporting.export import POSTGRES_SETTINGS, check_csv  # noqa: E402
 from tests.hardening.load import Gunicorn, running  # noqa: E402
+from tests.support.databases import create_database, drop_database  # noqa: E402
 
 # The tenth: the seed spreads cases over 330 days from 2026-01-01.
 TENTH = {"date_from": "2026-01-01", "date_to": "2026-02-02"}
@@ -266,7 +267,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.reuse:
         return run(args.reuse, args)
-    url = create_database(args.postgres, "export")
+    url = create_database(args.postgres, "bench_export")
     log(f"database {make_url(url).database}")
     try:
         return run(url, args)

@@ -40,8 +40,6 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cases import create_database
-
 from supply_app import create_app
 from supply_app.auth.service import create_user, issue_token
 from supply_app.catalog.models import Part
@@ -50,6 +48,7 @@ from supply_app.extensions import db
 from supply_app.facilities.service import create_facility
 from supply_app.inventory.models import Lot
 from supply_app.inventory.service import share_of_value, verify
+from tests.support.databases import create_database, drop_database
 
 FACILITIES = 10
 LOTS = 50
@@ -91,17 +90,7 @@ def make_database(postgres: str | None) -> str:
     """A fresh database URL: a new PostgreSQL database, or a SQLite file in a temp dir."""
     if not postgres:
         return f"sqlite:///{tempfile.mkdtemp(prefix='bench_stock_')}/bench.sqlite3"
-    return create_database(postgres, "stock")
-
-
-def drop_database(url: str) -> None:
-    """Drop a PostgreSQL database made by make_database (SQLite files are left in /tmp)."""
-    if not url.startswith("postgresql"):
-        return
-    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    engine.dispose()
+    return create_database(postgres, "bench_stock")
 
 
 def seed_world(app: Any) -> tuple[list[int], list[int], str]:

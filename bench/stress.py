@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.hardening import load
+from tests.support.databases import create_database, drop_database
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -39,7 +40,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    url = load.create_database(args.postgres, "stress")
+    url = create_database(args.postgres, "bench_stress")
     print(f"database {url.rsplit('/', 1)[-1]}: migrating and seeding…", flush=True)
     problems: list[str] = []
     try:
@@ -72,7 +73,7 @@ def main() -> int:
                 problems.append(f"inventory verify after drain: {verified.stdout[-400:]}")
     finally:
         if not args.keep:
-            load.drop_database(url)
+            drop_database(url)
     for problem in problems[:20]:
         print("FAIL:", problem)
     print("OK: every check held" if not problems else f"{len(problems)} problem(s)")

@@ -8,7 +8,6 @@ dropped afterwards. An unreachable server stops the run with an error; it never 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -17,43 +16,16 @@ import flask_migrate
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
 from supply_app import create_app
 from supply_app.auth import service as auth_service
 from supply_app.clock import set_source
 from supply_app.extensions import db
+from tests.support.databases import create_database, drop_database
 
 # Real argon2 parameters cost ~50 ms a hash; tests create hundreds of users.
 auth_service.password_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-def _admin_url(url: str) -> Any:
-    return make_url(url).set(database="postgres")
-
-
-def create_pg_database(base_url: str, suffix: str) -> str:
-    """Create an empty database on the server of base_url and return its URL."""
-    name = f"supply_test_{os.getpid()}_{suffix}_{uuid.uuid4().hex[:6]}"
-    engine = create_engine(_admin_url(base_url), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        pytest.exit(f"PostgreSQL at {base_url} is unreachable or refused: {exc}", returncode=3)
-    finally:
-        engine.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_pg_database(url: str) -> None:
-    """Drop a database created by create_pg_database."""
-    name = make_url(url).database
-    engine = create_engine(_admin_url(url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +36,10 @@ def database_factory(tmp_path_factory) -> Iterator[Any]:
 
     def make(suffix: str = "db") -> str:
         if base.startswith("postgresql"):
-            url = create_pg_database(base, suffix)
+            try:
+                url = create_database(base, f"test_{suffix}")
+            except Exception as exc:
+                pytest.exit(f"PostgreSQL at {base} is unreachable or refused: {exc}", returncode=3)
         else:
             url = f"sqlite:///{tmp_path_factory.mktemp(suffix)}/supply.sqlite3"
         made.append(url)
@@ -72,8 +47,7 @@ def database_factory(tmp_path_factory) -> Iterator[Any]:
 
     yield make
     for url in made:
-        if url.startswith("postgresql"):
-            drop_pg_database(url)
+        drop_database(url)
 
 
 def make_test_app(url: str, **extra: Any) -> Flask:

@@ -31,7 +31,6 @@ from typing import Any
 import flask_migrate
 import requests
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -42,26 +41,6 @@ RETRY_FOR_SECONDS = 90
 
 
 # --------------------------------------------------------------------------- database
-
-
-def _on_server(url: str, statement: str) -> None:
-    """Run one statement in the server's maintenance database (outside a transaction)."""
-    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(statement))
-    engine.dispose()
-
-
-def create_database(base_url: str, label: str = "load") -> str:
-    """Create an empty database beside base_url's and return its URL."""
-    name = f"supply_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    _on_server(base_url, f'CREATE DATABASE "{name}"')
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    """Drop a database made by create_database."""
-    _on_server(url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 # --------------------------------------------------------------------------- seed
