@@ -23,3 +23,7 @@ REPORT_READERS = ("admin", "finance", "materials", "clinician", "viewer")
 PRICES_ARE_GLOBAL = "Contract prices apply to every facility"
 OVERRIDES_ARE_GLOBAL = "Fee-schedule overrides apply to every facility"
 NEW_FACILITY = "A new facility would be outside the facilities you hold"
+# Who may link an unknown barcode (GTIN) to a part after scanning it: those who receive and
+# move stock. Admins also change and remove links (GTIN_ADMINS); every link is audited.
+GTIN_TEACHERS = ("admin", "materials", "purchaser")
+GTIN_ADMINS = ("admin",)

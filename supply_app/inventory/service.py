@@ -23,6 +23,7 @@ from supply_app.inventory.lots import (
     find_lot,
     get_lot,
     held_by,
+    held_lot_named,
     load_lots,
     lot_for_scan,
     parse_scan,
@@ -35,9 +36,11 @@ from supply_app.inventory.queries import (
     holdings,
     issued_eaches_by_part,
     ledger_page,
+    on_hand,
     on_hand_by_part,
     part_totals,
     pick_fefo,
+    reversed_ids,
 )
 from supply_app.inventory.rules import MAX_EACHES
 from supply_app.inventory.valuation import (
@@ -64,6 +67,7 @@ __all__ = [
     "get_movement",
     "half_up_div",
     "held_by",
+    "held_lot_named",
     "holdings",
     "issue",
     "issue_many",
@@ -71,6 +75,7 @@ __all__ = [
     "ledger_page",
     "load_lots",
     "lot_for_scan",
+    "on_hand",
     "on_hand_by_part",
     "par_levels",
     "parse_scan",
@@ -80,6 +85,7 @@ __all__ = [
     "receive",
     "received_lot",
     "reverse",
+    "reversed_ids",
     "set_par_levels",
     "share_of_value",
     "transfer",

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, url_for
 
-from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, REPORT_READERS, USER_ADMINS
+from supply_app.auth.permissions import (
+    ALL_ROLES,
+    CASE_RECORDERS,
+    GTIN_ADMINS,
+    REPORT_READERS,
+    USER_ADMINS,
+)
 from supply_app.money import dollars
-from supply_app.web.helpers import at, days_until, has_role, packs_and_eaches
+from supply_app.web.helpers import at, days_until, has_role, packs_and_eaches, working_in
+from supply_app.web.waiting import waiting_for_me
 
 bp = Blueprint(
     "web",
@@ -27,6 +34,7 @@ NAV = (
     ("web.margin", "Margin report", REPORT_READERS),
     ("web.fee_schedules", "Fee schedules", ("admin", "finance", "viewer")),
     ("web.catalog", "Catalog", ALL_ROLES),
+    ("web.barcodes", "Barcodes", GTIN_ADMINS),
     ("web.facilities", "Facilities", ALL_ROLES),
     ("web.users", "Users", USER_ADMINS),
 )
@@ -35,7 +43,12 @@ NAV = (
 @bp.app_context_processor
 def _ui_globals() -> dict:
     """Helpers every template may use."""
-    return {"nav_links": nav_links, "has_role": has_role}
+    return {
+        "nav_links": nav_links,
+        "has_role": has_role,
+        "working_in": working_in,
+        "waiting_for_me": waiting_for_me,
+    }
 
 
 def nav_links(role: str) -> list[tuple[str, str, str]]:
@@ -54,8 +67,11 @@ bp.add_app_template_filter(at, "at")
 
 # Importing the view modules registers their routes on bp.
 from supply_app.web import (  # noqa: E402,F401
+    account_views,
+    barcode_views,
     case_views,
     finance_views,
+    movement_views,
     order_views,
     stock_views,
     user_views,

@@ -15,6 +15,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from supply_app.auth import rules as auth_rules
 from supply_app.cases import rules as case_rules
+from supply_app.catalog import rules as catalog_rules
 from supply_app.facilities.rules import SITE_OF_SERVICE
 from supply_app.fields import ID
 from supply_app.inventory import rules as stock_rules
@@ -39,6 +40,11 @@ def row_id(value: Any) -> int:
     return value if isinstance(value, int) else ID.parse(value)
 
 
+def optional_id(value: Any) -> int | None:
+    """A row id from a form, or None for the blank choice."""
+    return None if value in ("", None) else row_id(value)
+
+
 def schedule_year(value: Any) -> int:
     """A fee-schedule year from a form (ASCII digits, within the rule's years)."""
     return value if isinstance(value, int) else case_rules.SCHEDULE_YEAR.parse(value)
@@ -47,8 +53,12 @@ def schedule_year(value: Any) -> int:
 class IdSelectField(SelectField):
     """A choice of rows (facilities, parts, order lines) by id; the view fills the choices."""
 
-    def __init__(self, label: str, **kwargs: Any) -> None:
-        super().__init__(label, coerce=row_id, validators=[InputRequired()], **kwargs)
+    def __init__(self, label: str, *, blank: bool = False, **kwargs: Any) -> None:
+        """blank: the choices start with a blank option (no row), and it may be chosen."""
+        if blank:
+            super().__init__(label, coerce=optional_id, **kwargs)
+        else:
+            super().__init__(label, coerce=row_id, validators=[InputRequired()], **kwargs)
 
 
 class CheckboxList(SelectMultipleField):
@@ -106,24 +116,28 @@ class StockFacilityMixin:
 
 
 class PartLotMixin:
-    """Part + lot number (typed or scanned) naming one lot."""
+    """A lot: picked or typed (any case), or scanned; the part only where a number is shared."""
 
     scan = scan_field()
-    part_id = IdSelectField("Part")
+    part_id = IdSelectField("Part", blank=True)
     lot_number = RuleTextField("Lot number", stock_rules.LOT_NUMBER)
 
 
 class QuantityMixin:
-    """A quantity as whole packs plus loose eaches, the way people count shelves."""
+    """A quantity as whole packs plus loose eaches, the way people count shelves.
 
-    packs = RuleNumberField("Packs", stock_rules.SHELF_PACKS, default=0)
-    eaches = RuleNumberField("Loose eaches", stock_rules.LOOSE_EACHES, default=0)
+    Both start empty (never a 0 nobody typed); an empty one counts as none.
+    """
+
+    packs = RuleNumberField("Packs", stock_rules.SHELF_PACKS, optional=True)
+    eaches = RuleNumberField("Loose eaches", stock_rules.LOOSE_EACHES, optional=True)
 
 
 class ReceiveForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
-    """Stock arriving outside an order: opening balance, loan, donation or return."""
+    """Stock arriving outside an order: opening balance, loan, donation, return or found."""
 
-    expiry_date = RuleDateField("Expiry date", stock_rules.EXPIRY_DATE)
+    lot_number = RuleTextField("Lot number", stock_rules.LOT_NUMBER, optional=True)
+    expiry_date = RuleDateField("Expiry date", stock_rules.EXPIRY_DATE, optional=True)
     reason = RuleSelectField("Reason", stock_rules.FREE_RECEIPT_REASON)
     pack_cost = AmountField(
         "Cost per pack ($)",
@@ -160,6 +174,12 @@ class CountForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
     """A physical count of one lot; a difference from the books is posted as an adjustment."""
 
     note = note_field()
+
+
+class ReverseForm(FlaskForm):
+    """Reverse a movement, saying why."""
+
+    reason = RuleTextField("Why reverse it", stock_rules.REVERSAL_REASON)
 
 
 class OrderHeaderMixin:
@@ -270,3 +290,37 @@ class UserForm(UserEditForm):
     display_name = RuleTextField("Display name", auth_rules.DISPLAY_NAME, optional=True)
     active = None  # a new user starts active
     password = RuleTextField("Initial password", auth_rules.PASSWORD, widget=PasswordField.widget)
+
+
+class DefaultFacilityForm(FlaskForm):
+    """The facility the user's sign-ins start in."""
+
+    default_facility_id = IdSelectField("Start each sign-in at", blank=True)
+
+
+class PasswordForm(FlaskForm):
+    """Change your own password: the current one, then the new one twice."""
+
+    current_password = RuleTextField(
+        "Current password", auth_rules.SIGN_IN_PASSWORD, widget=PasswordField.widget
+    )
+    password = RuleTextField("New password", auth_rules.PASSWORD, widget=PasswordField.widget)
+    confirm = RuleTextField(
+        "New password again", auth_rules.SIGN_IN_PASSWORD, widget=PasswordField.widget
+    )
+
+
+class SwitchFacilityForm(FlaskForm):
+    """Work in another of your facilities (the header's switcher)."""
+
+    facility_id = IdSelectField("Facility")
+
+
+class GtinForm(FlaskForm):
+    """Link a scanned barcode's GTIN to its part (or change a taught link)."""
+
+    gtin = RuleTextField(
+        "Barcode GTIN", catalog_rules.LABEL_GTIN, render_kw={"inputmode": "numeric"}
+    )
+    part_id = IdSelectField("Part")
+    level = RuleSelectField("The label is on", catalog_rules.PACKAGE_LEVEL, default="each")

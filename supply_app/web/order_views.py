@@ -29,11 +29,11 @@ from supply_app.web.helpers import (
     me,
     my_facilities,
     page,
+    part_choices,
     run_write,
     status_filter,
     ui_roles,
 )
-from supply_app.web.stock_views import part_choices
 
 ORDER_LIST_LIMIT = 100
 HEADER_FIELDS = ("fund_code", "priority", "required_delivery_date")

@@ -17,17 +17,8 @@ from supply_app.extensions import db
 from supply_app.inventory.service import value_at_pack_price
 from supply_app.web import bp
 from supply_app.web.forms import LoginForm
-from supply_app.web.helpers import me, my_facilities, my_today, page, ui_roles
-
-# Where each role starts: the page it needs first (falls back to the overview).
-LANDING = {
-    "purchaser": "web.orders",
-    "materials": "web.alerts",
-    "clinician": "web.case_new",
-    "finance": "web.margin",
-    "admin": "web.overview",
-    "viewer": "web.overview",
-}
+from supply_app.web.helpers import CURRENT_FACILITY, me, my_facilities, my_today, page, ui_roles
+from supply_app.web.waiting import landing_endpoint
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -65,6 +56,8 @@ def sign_in(user: User) -> None:
     db.session.commit()
     session.clear()
     login_user(user)
+    if user.default_facility_id is not None:
+        session[CURRENT_FACILITY] = user.default_facility_id
 
 
 @bp.route("/logout", methods=["POST"])
@@ -84,10 +77,7 @@ def logout():
 @login_required
 def home():
     """Send each role to the page it needs first."""
-    endpoint = LANDING.get(current_user.role, "web.overview")
-    if endpoint not in current_app.view_functions:
-        endpoint = "web.overview"
-    return redirect(url_for(endpoint))
+    return redirect(url_for(landing_endpoint(current_user.role)))
 
 
 @bp.route("/overview")
