@@ -289,7 +289,8 @@ def received_lot(
     """
     if scan is not None and scan.gs1 and scan.part is None:
         raise InvalidInput(
-            f"GTIN {scan.gtin} is not in the catalog; type the lot number and expiry instead."
+            f"Barcode {scan.gtin} is not linked to a part yet: link it once (the scan offers "
+            "to), or type the lot number and expiry instead."
             if scan.gtin
             else "The label has no GTIN; type the lot number and expiry instead.",
             field=f"{field}scan",
@@ -297,7 +298,8 @@ def received_lot(
     scanned_part = scan.part if scan else None
     if scanned_part is not None and part is not None and scanned_part.id != part.id:
         raise InvalidInput(
-            f"The label is for {scanned_part.part_number}, not {part.part_number}.",
+            f"This label is for {scanned_part.part_number}, not {part.part_number}; this is "
+            f"not the item expected here. Scan a {part.part_number} label, or put it aside.",
             field=f"{field}scan",
         )
     part = part or scanned_part

@@ -214,7 +214,5 @@ def reversed_ids(session: Session, movement_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     return set(
-        session.scalars(
-            select(StockMovement.reverses_id).where(StockMovement.reverses_id.in_(ids))
-        )
+        session.scalars(select(StockMovement.reverses_id).where(StockMovement.reverses_id.in_(ids)))
     )

@@ -13,6 +13,7 @@ from supply_app.auth.permissions import (
 )
 from supply_app.money import dollars
 from supply_app.web.helpers import at, days_until, has_role, packs_and_eaches, working_in
+from supply_app.web.plain import plain
 from supply_app.web.waiting import waiting_for_me
 
 bp = Blueprint(
@@ -64,6 +65,7 @@ bp.add_app_template_filter(dollars, "dollars")
 bp.add_app_template_filter(packs_and_eaches, "packs")
 bp.add_app_template_filter(days_until, "days_until")
 bp.add_app_template_filter(at, "at")
+bp.add_app_template_filter(plain, "plain")
 
 # Importing the view modules registers their routes on bp.
 from supply_app.web import (  # noqa: E402,F401

@@ -9,9 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+)
 from wtforms.validators import InputRequired, StopValidation
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from supply_app.auth import rules as auth_rules
 from supply_app.cases import rules as case_rules
@@ -214,15 +222,29 @@ class CancelForm(FlaskForm):
     reason = RuleTextField("Reason", order_rules.CANCEL_REASON, optional=True)
 
 
-class OrderReceiveForm(FlaskForm):
-    """Receive packs of one order line, with the lot typed or scanned."""
+class ReceiptLineForm(Form):
+    """One outstanding order line on the receipt: packs arrived, their lot (scanned or typed)."""
 
-    scan = scan_field()
-    line_id = IdSelectField("Order line")
-    packs = RuleNumberField("Packs received", order_rules.PACKS, default=1)
+    line_id = RuleNumberField("Order line", ID, widget=HiddenInput())
+    packs = RuleNumberField("Packs received", order_rules.PACKS, optional=True)
     lot_number = RuleTextField("Lot number", stock_rules.LOT_NUMBER, optional=True)
     expiry_date = RuleDateField("Expiry date", stock_rules.EXPIRY_DATE, optional=True)
+    scan = RuleTextField("Scanned label", stock_rules.SCAN, optional=True, widget=HiddenInput())
+
+
+class OrderReceiveForm(FlaskForm):
+    """Receive several lines of an order at once: each row's packs, lot and expiry (a scan
+    fills the row of its part)."""
+
+    scan = scan_field()
+    lines = FieldList(FormField(ReceiptLineForm))
     note = RuleTextField("Note", order_rules.RECEIPT_NOTE, optional=True)
+
+
+class LinePacksForm(FlaskForm):
+    """Change the packs of a draft order's line."""
+
+    packs = RuleNumberField("Packs", order_rules.PACKS)
 
 
 class SuggestionForm(FlaskForm, OrderHeaderMixin):
@@ -244,12 +266,15 @@ class CaseForm(FlaskForm):
         "Anterior-knee nerves treated (64640, one per nerve)", case_rules.NERVE
     )
     genicular = RuleCheckboxList("Genicular nerves treated (64624)", case_rules.NERVE)
+    anterior_left = RuleCheckboxList("Left knee: anterior-knee nerves (64640)", case_rules.NERVE)
+    genicular_left = RuleCheckboxList("Left knee: genicular nerves (64624)", case_rules.NERVE)
     device = BooleanField("Bill the device (C9809)")
     scans = RuleTextAreaField(
         "Scanned supplies (one barcode per line, one each per scan)",
         case_rules.SCANNED_SUPPLIES,
         optional=True,
     )
+    no_supplies = BooleanField("No tips or cartridges were used in this case")
 
 
 class VoidForm(FlaskForm):
@@ -288,6 +313,8 @@ class UserForm(UserEditForm):
 
     username = RuleTextField("Username", auth_rules.USERNAME)
     display_name = RuleTextField("Display name", auth_rules.DISPLAY_NAME, optional=True)
+    # No role is chosen for the admin: a slip must not make an administrator.
+    role = RuleSelectField("Role", auth_rules.ROLE, blank="Choose a role", required=True)
     active = None  # a new user starts active
     password = RuleTextField("Initial password", auth_rules.PASSWORD, widget=PasswordField.widget)
 
@@ -324,3 +351,9 @@ class GtinForm(FlaskForm):
     )
     part_id = IdSelectField("Part")
     level = RuleSelectField("The label is on", catalog_rules.PACKAGE_LEVEL, default="each")
+
+
+class FacilitySettingsForm(FlaskForm):
+    """What a facility's forms start with."""
+
+    bill_device_by_default = BooleanField("New cases bill the device (C9809) unless unticked")

@@ -23,6 +23,7 @@ from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_facility, visible_facilities
 from supply_app.fields import ID
 from supply_app.rules import RuleBroken, WholeNumber
+from supply_app.web.plain import plain
 
 T = TypeVar("T")
 
@@ -186,11 +187,22 @@ def attach_error(
         if name and (name == prefix or name.startswith((f"{prefix}.", f"{prefix}["))):
             name = (aliases or {})[prefix]
             break
-    field = form._fields.get(name) if name else None
+    field = _field_named(form, name) if name else None
     if field is not None and name != "csrf_token":
-        field.errors = [*field.errors, error.detail]
+        field.errors = [*field.errors, plain(error.detail)]
     else:
-        form.form_errors.append(error.detail)
+        form.form_errors.append(plain(error.detail))
+
+
+def _field_named(form: FlaskForm, name: str) -> Any:
+    """A form's field by name, rows of a list included ("lines-2-scan")."""
+    if name in form._fields:
+        return form._fields[name]
+    head, _, rest = name.partition("-")
+    index, _, sub = rest.partition("-")
+    rows = getattr(form._fields.get(head), "entries", None)
+    entry = next((e for e in rows or () if e.name == f"{head}-{index}"), None)
+    return entry.form._fields.get(sub) if entry is not None else None
 
 
 def run_write(

@@ -76,13 +76,22 @@ def test_order_by_hand_submit_approve_receive_export(app):
     line_id = latest_order().lines[0].id
     response = materials.submit(
         page,
-        {"scan": gs1_hri(TEST_GTIN, "RX-1", expiry), "line_id": line_id, "packs": 1},
+        {
+            "lines-0-scan": gs1_hri(TEST_GTIN, "RX-1", expiry),
+            "lines-0-line_id": line_id,
+            "lines-0-packs": 1,
+        },
         action=f"{page}/receive",
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     response = materials.submit(
         page,
-        {"line_id": line_id, "packs": 1, "lot_number": "RX-2", "expiry_date": expiry.isoformat()},
+        {
+            "lines-0-line_id": line_id,
+            "lines-0-packs": 1,
+            "lines-0-lot_number": "RX-2",
+            "lines-0-expiry_date": expiry.isoformat(),
+        },
         action=f"{page}/receive",
     )
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -113,10 +122,10 @@ def test_over_receipt_is_shown_beside_the_form(app):
     response = buyer.submit(
         page,
         {
-            "line_id": latest_order().lines[0].id,
-            "packs": 3,
-            "lot_number": "OV-1",
-            "expiry_date": (date.today() + timedelta(days=300)).isoformat(),
+            "lines-0-line_id": latest_order().lines[0].id,
+            "lines-0-packs": 3,
+            "lines-0-lot_number": "OV-1",
+            "lines-0-expiry_date": (date.today() + timedelta(days=300)).isoformat(),
         },
         action=f"{page}/receive",
     )

@@ -20,21 +20,6 @@
     return true;
   }
 
-  function pickOption(form, partId) {
-    // Order receipts choose a line whose option names the part in data-part.
-    var select = form.querySelector("select[data-scan-part]");
-    if (!select || partId === null) return false;
-    var current = select.options[select.selectedIndex];
-    if (current && current.getAttribute("data-part") === String(partId)) return true;
-    for (var i = 0; i < select.options.length; i++) {
-      if (select.options[i].getAttribute("data-part") === String(partId)) {
-        select.selectedIndex = i;
-        return true;
-      }
-    }
-    return false;
-  }
-
   function describe(data) {
     var parts = [data.part_number || "part not known"];
     if (data.lot_number) parts.push("lot " + data.lot_number);
@@ -80,13 +65,46 @@
       });
   }
 
+  // An order receipt: the scan fills the row of its part (one more pack of that lot).
+  function fillRow(rows, input, data, status) {
+    if (data.part_id === null) {
+      status.textContent = "Read: " + describe(data) + ".";
+      return;
+    }
+    var row = null;
+    rows.forEach(function (candidate) {
+      if (candidate.getAttribute("data-part-row") === String(data.part_id)) row = candidate;
+    });
+    if (!row) {
+      status.textContent = "This label is for " + data.part_number + ", which this order did not ask for: put it aside.";
+      status.classList.add("error");
+      return;
+    }
+    var scanField = row.querySelector('[data-fill="scan"]');
+    var packs = row.querySelector('[data-fill="packs"]');
+    var scanned = code(input);
+    if (scanField.value && scanField.value !== scanned) {
+      status.textContent = row.getAttribute("data-part-number") + " already holds lot " + row.querySelector('[data-fill="lot_number"]').value + "; receive it first, then scan lot " + data.lot_number + ".";
+      status.classList.add("error");
+      return;
+    }
+    packs.value = scanField.value ? String((parseInt(packs.value, 10) || 0) + 1) : "1";
+    scanField.value = scanned;
+    row.querySelector('[data-fill="lot_number"]').value = data.lot_number || "";
+    row.querySelector('[data-fill="expiry_date"]').value = data.expiry_date || "";
+    status.textContent = "Read: " + describe(data) + ". " + row.getAttribute("data-part-number") + ": " + packs.value + " pack(s) scanned so far.";
+    input.value = "";
+  }
+
   function fill(input) {
     return function (data, status) {
       var form = input.form;
-      if (data.part_id !== null) {
-        setField(form, "part_id", String(data.part_id));
-        pickOption(form, data.part_id);
+      var rows = form.querySelectorAll("[data-part-row]");
+      if (rows.length) {
+        fillRow(rows, input, data, status);
+        return;
       }
+      if (data.part_id !== null) setField(form, "part_id", String(data.part_id));
       setField(form, "lot_number", data.lot_number);
       setField(form, "expiry_date", data.expiry_date);
       status.textContent = "Read: " + describe(data) + ".";
@@ -126,10 +144,10 @@
     panel.querySelector("[data-gtin]").textContent = data.gtin;
     panel.querySelector('[name="gtin"]').value = data.gtin;
     var part = input.form.querySelector('[name="part_id"]');
-    var line = input.form.querySelector("select[data-scan-part]");
+    var row = input.form.querySelector("[data-part-row]");
     var choose = panel.querySelector('[name="part_id"]');
-    if (line && line.selectedIndex >= 0) {
-      choose.value = line.options[line.selectedIndex].getAttribute("data-part");
+    if (row) {
+      choose.value = row.getAttribute("data-part-row");
     } else if (part && part.value) {
       choose.value = part.value;
     }
