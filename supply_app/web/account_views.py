@@ -66,30 +66,48 @@ def _default_form() -> DefaultFacilityForm:
     return form
 
 
-@bp.route("/account", methods=["GET", "POST"])
+def _account_page(default_form=None, password_form=None):
+    """The account page with both of its forms (a refused one shown with its errors)."""
+    return page(
+        "account.html",
+        default_form=default_form or _default_form(),
+        password_form=password_form or PasswordForm(),
+        current=current_facility(),
+    )
+
+
+@bp.route("/account")
 @ui_roles(*ALL_ROLES)
 def account():
     """Your default facility and your password."""
-    default_form, password_form = _default_form(), PasswordForm()
-    if request.method == "POST" and request.form.get("form") == "default":
-        if default_form.validate_on_submit():
-            chosen = default_form.default_facility_id.data
-            done = run_write(
-                default_form,
-                lambda: set_default_facility(db.session, user=me(), facility_id=chosen),
-            )
-            if done is not None:
-                flash("Your default facility is saved; each sign-in starts there.", "success")
-                return redirect(url_for("web.account"))
-    elif request.method == "POST" and _password_changed(password_form):
+    return _account_page()
+
+
+@bp.route("/account/default-facility", methods=["POST"])
+@ui_roles(*ALL_ROLES)
+def account_default():
+    """Choose the facility each of your sign-ins starts in."""
+    form = _default_form()
+    if form.validate_on_submit():
+        chosen = form.default_facility_id.data
+        done = run_write(
+            form, lambda: set_default_facility(db.session, user=me(), facility_id=chosen)
+        )
+        if done is not None:
+            flash("Your default facility is saved; each sign-in starts there.", "success")
+            return redirect(url_for("web.account"))
+    return _account_page(default_form=form)
+
+
+@bp.route("/account/password", methods=["POST"])
+@ui_roles(*ALL_ROLES)
+def account_password():
+    """Change your own password (the current one first)."""
+    form = PasswordForm()
+    if _password_changed(form):
         flash("Your password is changed. Your other signed-in browsers were signed out.", "success")
         return redirect(url_for("web.account"))
-    return page(
-        "account.html",
-        default_form=default_form,
-        password_form=password_form,
-        current=current_facility(),
-    )
+    return _account_page(password_form=form)
 
 
 def _password_changed(form: PasswordForm) -> bool:

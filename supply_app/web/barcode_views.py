@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask_login import login_required
 
 from supply_app.auth.permissions import ALL_ROLES, GTIN_ADMINS, GTIN_TEACHERS
@@ -15,11 +15,12 @@ from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.inventory.models import Lot
 from supply_app.web import bp
-from supply_app.web.forms import ActionForm, GtinForm
+from supply_app.web.forms import ActionForm, GtinForm, GtinLinkForm
 from supply_app.web.helpers import (
     chosen_facility,
     has_role,
     me,
+    page,
     part_choices,
     query_id,
     run_write,
@@ -91,17 +92,17 @@ def _gtin_form() -> GtinForm:
     return form
 
 
-def _answer(form: GtinForm, link: Any, message: str, status: int = 200):
-    """JSON for the scan forms (fetch), a page redirect for the barcodes page."""
-    if request.accept_mimetypes.best == "application/json":
-        if link is None:
+def _answer(form: GtinForm, link: Any, message: str):
+    """JSON for the scan forms (fetch); the barcodes page (422 with the form) otherwise."""
+    wants_json = request.accept_mimetypes.best == "application/json"
+    if link is None:
+        if wants_json:
             errors = [e for f in form for e in f.errors] + list(form.form_errors)
-            return jsonify({"error": " ".join(errors) or message}), status
+            return jsonify({"error": " ".join(errors) or message}), 422
+        return _barcodes_page(form)
+    if wants_json:
         return jsonify({"message": message, "part_number": link.part.part_number})
-    flash(
-        message if link is not None else " ".join(form.form_errors) or message,
-        "success" if link is not None else "error",
-    )
+    flash(message, "success")
     return redirect(url_for("web.barcodes"))
 
 
@@ -121,7 +122,7 @@ def barcode_teach():
 
         link = run_write(form, work, {"part_id": "part_id"})
     if link is None:
-        return _answer(form, None, "The barcode could not be linked.", 422)
+        return _answer(form, None, "The barcode could not be linked.")
     return _answer(
         form, link, f"Barcode {link.gtin} is now {link.part.part_number} ({_package(link)})."
     )
@@ -135,11 +136,15 @@ def _package(link) -> str:
 @ui_roles(*ALL_ROLES)
 def barcodes():
     """Every barcode linked to a part: from the catalog file or taught by a user."""
-    links = list(db.session.scalars(gtins.gtin_links()))
-    return render_template(
+    return _barcodes_page(_gtin_form())
+
+
+def _barcodes_page(form: GtinForm):
+    """The barcodes page (a refused form shown again with its errors answers 422)."""
+    return page(
         "catalog/barcodes.html",
-        links=links,
-        form=_gtin_form(),
+        links=list(db.session.scalars(gtins.gtin_links())),
+        form=form,
         action_form=ActionForm(),
         can_teach=me().role in GTIN_TEACHERS,
         can_change=me().role in GTIN_ADMINS,
@@ -152,8 +157,8 @@ def barcodes():
 @ui_roles(*GTIN_ADMINS)
 def barcode_change(link_id: int):
     """Point a taught barcode at another part or package size."""
-    form = _gtin_form()
-    form.gtin.data = gtins.get_link(db.session, link_id).gtin
+    form = GtinLinkForm()
+    form.part_id.choices = part_choices()
     if form.validate_on_submit():
 
         def work():
@@ -166,7 +171,8 @@ def barcode_change(link_id: int):
         link = run_write(form, work)
         if link is not None:
             return _answer(form, link, f"Barcode {link.gtin} is now {link.part.part_number}.")
-    return _answer(form, None, "The link could not be changed.", 422)
+    flash(" ".join(e for f in form for e in f.errors) or "The link could not be changed.", "error")
+    return _barcodes_page(_gtin_form())
 
 
 @bp.route("/catalog/barcodes/<int(max=2147483647):link_id>/remove", methods=["POST"])

@@ -343,14 +343,19 @@ class SwitchFacilityForm(FlaskForm):
     facility_id = IdSelectField("Facility")
 
 
-class GtinForm(FlaskForm):
-    """Link a scanned barcode's GTIN to its part (or change a taught link)."""
+class GtinLinkForm(FlaskForm):
+    """What a barcode names: its part and what the labelled package holds."""
+
+    part_id = IdSelectField("Part")
+    level = RuleSelectField("The label is on", catalog_rules.PACKAGE_LEVEL, default="each")
+
+
+class GtinForm(GtinLinkForm):
+    """Link a scanned barcode's GTIN to its part."""
 
     gtin = RuleTextField(
         "Barcode GTIN", catalog_rules.LABEL_GTIN, render_kw={"inputmode": "numeric"}
     )
-    part_id = IdSelectField("Part")
-    level = RuleSelectField("The label is on", catalog_rules.PACKAGE_LEVEL, default="each")
 
 
 class FacilitySettingsForm(FlaskForm):
