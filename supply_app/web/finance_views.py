@@ -125,7 +125,10 @@ def _charts(args: dict[str, Any]) -> list:
             ],
         ),
     ]
-    return [(title, bar_chart(title, labels, series)) for title, labels, series in charts]
+    return [
+        (title, bar_chart(title, labels, series), labels, series)
+        for title, labels, series in charts
+    ]
 
 
 @bp.route("/reports/margin")

@@ -30,6 +30,9 @@ UI_VALUES: dict[str, str | int] = {
     "line_id": "SELECT min(id) FROM purchase_order_line",
     "lot_id": "SELECT min(lot_id) FROM stock_balance",
     "user_id": "SELECT min(id) FROM app_user",
+    "movement_id": "SELECT min(id) FROM stock_movement WHERE kind = 'receipt'",
+    "link_id": "SELECT min(id) FROM part_gtin",
+    "facility_id": "SELECT min(id) FROM facility",
 }
 STATIC_FILES = {"web.static": "app.css", "swagger_ui_asset": "swagger-ui.css", "static": "x.css"}
 

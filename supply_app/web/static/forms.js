@@ -73,3 +73,34 @@
     });
   });
 })();
+
+// A wide table scrolls inside its own box: that box can be reached and scrolled with the
+// keyboard, and is named after the table's caption (or the nearest heading before it).
+(function () {
+  "use strict";
+  function label(wrap) {
+    var caption = wrap.querySelector("caption");
+    if (caption) return caption.textContent.trim();
+    var node = wrap;
+    while (node && node.previousElementSibling === null) node = node.parentElement;
+    for (node = node && node.previousElementSibling; node; node = node.previousElementSibling) {
+      if (/^H[1-4]$/.test(node.tagName)) return node.textContent.trim();
+    }
+    return "Table";
+  }
+  function mark() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", label(wrap) + " (scrolls sideways)");
+      } else if (wrap.getAttribute("role") === "region") {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+      }
+    });
+  }
+  mark();
+  window.addEventListener("resize", mark);
+})();
