@@ -21,7 +21,7 @@ from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility, get_facility
 from supply_app.http import ApiBlueprint, paginate
 from supply_app.idempotency import write_endpoint
-from supply_app.ordering import ecat, service, suggestions
+from supply_app.ordering import ecat, receiving, service, suggestions
 from supply_app.ordering.schemas import (
     DraftFromSuggestionsIn,
     EcatOut,
@@ -215,7 +215,7 @@ class OrderReceipts(MethodView):
     @blp.response(201, OrderReceiptOut)
     def post(self, data, order_id):
         """Receive packs per line with lot and expiry (typed or scanned) into stock."""
-        return service.receive_order(
+        return receiving.receive_order(
             db.session,
             order=_locked_order(order_id),
             actor=api_user(),

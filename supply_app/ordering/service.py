@@ -8,7 +8,6 @@ BEGIN IMMEDIATE on SQLite), so two requests never both move the same order.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,23 +18,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from supply_app.auth.models import User
-from supply_app.auth.permissions import ORDER_APPROVERS, ORDER_BUILDERS, ORDER_RECEIVERS
+from supply_app.auth.permissions import ORDER_APPROVERS, ORDER_BUILDERS
 from supply_app.auth.service import can_access_facility, record_audit, require_role, scoped
 from supply_app.catalog.models import Part
 from supply_app.catalog.service import get_part, get_part_by_number, price_in_effect
 from supply_app.clock import utcnow
 from supply_app.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from supply_app.facilities.models import Facility
-from supply_app.inventory import service as inventory
 from supply_app.ordering.errors import (
-    OverReceipt,
     SelfApproval,
     SerialsExhausted,
     UnpricedPart,
 )
 from supply_app.ordering.models import (
-    OrderReceipt,
-    OrderReceiptLine,
     PurchaseOrder,
     PurchaseOrderLine,
     RequisitionSerial,
@@ -46,7 +41,6 @@ from supply_app.ordering.rules import (
     ORDER_NOTES,
     PACKS,
     PRIORITY,
-    RECEIPT_NOTE,
 )
 
 HEADER_FIELDS = ("fund_code", "priority", "required_delivery_date", "notes")
@@ -384,7 +378,7 @@ def remove_line(
 # --- lifecycle ------------------------------------------------------------------------
 
 
-def _audit(session: Session, order: PurchaseOrder, actor: User, action: str, **after: Any) -> None:
+def audit(session: Session, order: PurchaseOrder, actor: User, action: str, **after: Any) -> None:
     """Record an order step in the audit log."""
     record_audit(
         session,
@@ -438,7 +432,7 @@ def submit_order(
     order.submitted_by_id = actor.id
     order.submitted_at = utcnow()
     session.flush()
-    _audit(session, order, actor, "submit", total_cents=order.total_cents)
+    audit(session, order, actor, "submit", total_cents=order.total_cents)
     return order
 
 
@@ -459,7 +453,7 @@ def approve_order(session: Session, *, order: PurchaseOrder, actor: User) -> Pur
     order.approved_by_id = actor.id
     order.approved_at = utcnow()
     session.flush()
-    _audit(session, order, actor, "approve")
+    audit(session, order, actor, "approve")
     return order
 
 
@@ -478,127 +472,5 @@ def cancel_order(
     order.cancelled_at = utcnow()
     order.cancel_reason = reason
     session.flush()
-    _audit(session, order, actor, "cancel", reason=reason)
+    audit(session, order, actor, "cancel", reason=reason)
     return order
-
-
-# --- receiving ------------------------------------------------------------------------
-
-
-def _received_lot(
-    session: Session, line: PurchaseOrderLine, item: dict[str, Any], field: str
-) -> inventory.ReceivedLot:
-    """The lot a received item brings in: its scan and typed fields, for the line's part.
-
-    :raises InvalidInput: a label for another part, or a missing or refused lot or expiry.
-    """
-    scan = inventory.parse_scan(session, item["scan"], f"{field}.scan") if "scan" in item else None
-    return inventory.received_lot(
-        session,
-        scan=scan,
-        part=line.part,
-        lot_number=item.get("lot_number"),
-        expiry_date=item.get("expiry_date"),
-        field=f"{field}.",
-    )
-
-
-def _resolve_receipt_lines(
-    session: Session, order: PurchaseOrder, items: list[dict[str, Any]]
-) -> list[tuple[PurchaseOrderLine, int, inventory.ReceivedLot]]:
-    """Match each received item to its order line and lot, refusing over-receipt.
-
-    :raises InvalidInput: a line not on the order, no lot given, or an unusable scan.
-    :raises OverReceipt: more packs of a line than are outstanding.
-    """
-    resolved = []
-    wanted: Counter[int] = Counter()
-    for index, item in enumerate(items):
-        field = f"lines.{index}"
-        line = next((ln for ln in order.lines if ln.id == item["line_id"]), None)
-        if line is None:
-            raise InvalidInput(
-                f"Line {item['line_id']} is not on order {order.id}.", field=f"{field}.line_id"
-            )
-        lot = _received_lot(session, line, item, field)
-        wanted[line.id] += item["packs"]
-        resolved.append((line, item["packs"], lot))
-    for line in order.lines:
-        if wanted[line.id] > line.outstanding_packs:
-            raise OverReceipt(
-                f"Line {line.id} ({line.part.part_number}) has {line.outstanding_packs} "
-                f"pack(s) outstanding; {wanted[line.id]} cannot be received.",
-                line_id=line.id,
-                part_number=line.part.part_number,
-                requested=wanted[line.id],
-                outstanding=line.outstanding_packs,
-            )
-    return resolved
-
-
-def receive_order(
-    session: Session,
-    *,
-    order: PurchaseOrder,
-    actor: User,
-    items: list[dict[str, Any]],
-    note: str | None = None,
-) -> OrderReceipt:
-    """Receive packs against an approved order, booking each lot into stock.
-
-    Each item is {line_id, packs} with lot_number + expiry_date, a GS1 scan, or both (they
-    must agree). Stock is valued at the line's snapshotted pack price (packs × price). The
-    receipt, the stock movements and the order's new status are written in the caller's
-    one transaction.
-
-    :raises InvalidTransition: the order is not approved or partially received.
-    :raises InvalidInput: unknown line, bad scan, or an inventory refusal (expired lot, a
-        lot number already known with another expiry).
-    :raises OverReceipt: more packs than outstanding on a line.
-    """
-    require_role(actor, *ORDER_RECEIVERS)
-    require_state(order, "receive")
-    note = RECEIPT_NOTE.check(note, "note") or None if note is not None else None
-    resolved = _resolve_receipt_lines(session, order, items)
-    receipt = OrderReceipt(order=order, received_by_id=actor.id, note=note)
-    session.add(receipt)
-    on = order.facility.today()
-    for line, packs, lot in resolved:
-        eaches = packs * line.units_per_pack
-        value = inventory.receipt_value(
-            session,
-            part=line.part,
-            eaches=eaches,
-            on_date=on,
-            pack_cost_cents=line.unit_price_cents,
-            units_per_pack=line.units_per_pack,
-        )
-        movement = inventory.receive(
-            session,
-            facility=order.facility,
-            eaches=eaches,
-            value_cents=value,
-            actor=actor,
-            reference=("order_line", line.id),
-            on_date=on,
-            **lot.lot_fields(),
-        )
-        line.received_packs += packs
-        receipt.lines.append(
-            OrderReceiptLine(
-                order_line_id=line.id,
-                packs=packs,
-                eaches=eaches,
-                lot_number=lot.lot_number,
-                expiry_date=lot.expiry_date,
-                value_cents=value,
-                movement_id=movement.id,
-            )
-        )
-    done = all(line.outstanding_packs == 0 for line in order.lines)
-    order.status = "received" if done else "partially_received"
-    if done:
-        order.received_at = utcnow()
-    session.flush()
-    _audit(session, order, actor, "receive", receipt_id=receipt.id)
-    return receipt

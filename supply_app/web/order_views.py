@@ -10,7 +10,7 @@ from supply_app.auth.permissions import ALL_ROLES, ORDER_BUILDERS, ORDER_RECEIVE
 from supply_app.errors import InvalidInput
 from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility
-from supply_app.ordering import ecat, suggestions
+from supply_app.ordering import ecat, receiving, suggestions
 from supply_app.ordering import service as ordering
 from supply_app.ordering.rules import ORDER_STATUS
 from supply_app.rules import RuleBroken
@@ -310,7 +310,7 @@ def order_receive(order_id: int):
                     "Type the packs received on at least one line (or scan their labels).",
                     field="lines-0-packs",
                 )
-            return ordering.receive_order(
+            return receiving.receive_order(
                 db.session,
                 order=_load(order_id, lock=True),
                 actor=me(),

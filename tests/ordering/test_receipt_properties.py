@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from supply_app.errors import InvalidTransition
 from supply_app.extensions import db
 from supply_app.inventory.models import StockBalance
-from supply_app.ordering import service
+from supply_app.ordering import receiving, service
 from supply_app.ordering.errors import OverReceipt
 from tests.factories import make_facility
 from tests.ordering.conftest import PRICES
@@ -61,14 +61,14 @@ def test_receipts_match_a_simple_model(world, ordered, tries):
         }
         if order.status == "received":
             with pytest.raises(InvalidTransition, match="is received"):
-                service.receive_order(db.session, order=order, actor=buyer, items=[item])
+                receiving.receive_order(db.session, order=order, actor=buyer, items=[item])
             db.session.rollback()
         elif packs > outstanding[part_number]:
             with pytest.raises(OverReceipt):
-                service.receive_order(db.session, order=order, actor=buyer, items=[item])
+                receiving.receive_order(db.session, order=order, actor=buyer, items=[item])
             db.session.rollback()
         else:
-            service.receive_order(db.session, order=order, actor=buyer, items=[item])
+            receiving.receive_order(db.session, order=order, actor=buyer, items=[item])
             db.session.commit()
             outstanding[part_number] -= packs
     received = {p: ordered[i] - outstanding[p] for i, p in enumerate(PARTS)}
