@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn: `gunicorn wsgi:app`."""
+"""WSGI entry point for gunicorn: `gunicorn -c gunicorn.conf.py wsgi:app` (README, Production)."""
 
 from supply_app import create_app
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -80,9 +81,18 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def create_database(base_url: str) -> str:
-    """A fresh database beside base_url's; returns its URL."""
-    name = f"bench_cases_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+def database_tag() -> str:
+    """A tag for bench database names: BENCH_DB_TAG, else this checkout's folder name.
+
+    Engineers share one PostgreSQL server; a tag per checkout keeps their runs apart.
+    """
+    raw = os.environ.get("BENCH_DB_TAG") or Path(__file__).resolve().parent.parent.name
+    return re.sub(r"[^a-z0-9]+", "_", raw.lower()).strip("_")[:20] or "bench"
+
+
+def create_database(base_url: str, kind: str = "cases") -> str:
+    """A fresh database beside base_url's, named for kind and this checkout; returns its URL."""
+    name = f"bench_{kind}_{database_tag()}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     engine = create_engine(
         make_url(base_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
     )

@@ -350,7 +350,7 @@ def main() -> int:
     parser.add_argument("--json", dest="json_path", default=None)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    url = create_database(args.postgres)
+    url = create_database(args.postgres, "http")
     try:
         return run(url, args)
     finally:

@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_cases import create_database
 
 from supply_app import create_app
 from supply_app.auth.service import create_user, issue_token
@@ -90,14 +91,7 @@ def make_database(postgres: str | None) -> str:
     """A fresh database URL: a new PostgreSQL database, or a SQLite file in a temp dir."""
     if not postgres:
         return f"sqlite:///{tempfile.mkdtemp(prefix='bench_stock_')}/bench.sqlite3"
-    name = f"bench_stock_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    engine = create_engine(
-        make_url(postgres).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(postgres).set(database=name).render_as_string(hide_password=False)
+    return create_database(postgres, "stock")
 
 
 def drop_database(url: str) -> None:

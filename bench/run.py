@@ -10,7 +10,11 @@ Runs, each on its own fresh PostgreSQL database (created and dropped by the benc
 - margin      bench/bench_cases.py       the case-margin report grouped by facility × month
               over 1,000,000 cases vs one hand-written SQL aggregate;
 - stock       bench/bench_stock.py       stock on hand with 1,000 vs 1,000,000 ledger
-              movements vs the hand-written balance query.
+              movements vs the hand-written balance query;
+- export      bench/bench_export.py      the per-case margin export over 1,000,000 cases
+              through `gunicorn -c gunicorn.conf.py`: CSV vs a hand-written
+              `COPY (SELECT …) TO STDOUT WITH CSV` of the same text (first byte, first
+              row, worker peak RSS), and XLSX of a tenth of the cases and of all of them.
 
 Each benchmark's own progress is shown as it seeds and times. At the end one table compares
 every measure with its floor, and the combined JSON goes to --json (default
@@ -51,6 +55,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         "bench_stock.py",
         ["--small", "1000", "--large", "1000000", "--runs", "200"],
         ["--small", "1000", "--large", "100000", "--runs", "60"],
+    ),
+    "export": (
+        "bench_export.py",
+        ["--cases", "1000000", "--runs", "3"],
+        ["--cases", "100000", "--runs", "3"],
     ),
 }
 
@@ -120,6 +129,8 @@ def rows_for(name: str, r: dict[str, Any]) -> list[dict[str, Any]]:
                 "target": f"<= {r['target_ratio']} (HTTP/floor)",
             }
         ]
+    if name == "export":
+        return export_rows(r)
     small, large = r["small"], r["large"]
     return [
         {
@@ -135,6 +146,49 @@ def rows_for(name: str, r: dict[str, Any]) -> list[dict[str, Any]]:
             "floor": small["http"]["median_ms"],
             "ratio": r["ratio_http_large_over_small"],
             "target": "<= 2.0 (large/small ledger)",
+        },
+    ]
+
+
+def export_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """Table rows for the export benchmark: CSV against COPY, then XLSX against the CSV."""
+    c, x = r["csv"], r["xlsx"]
+    rows, tenth = f"{r['rows']:,}", f"{r['tenth_rows']:,}"
+    return [
+        {
+            "measure": f"CSV export per case, {rows} rows (ms)",
+            "app": c["app_ms"],
+            "floor": c["floor_ms"],
+            "ratio": c["ratio"],
+            "target": f"<= {r['target_ratio']} (HTTP/COPY); checks: {r['checks']}",
+        },
+        {
+            "measure": "CSV export first byte / COPY first row (ms)",
+            "app": c["first_byte_ms"],
+            "floor": c["floor_first_row_ms"],
+            "ratio": None,
+            "target": f"first byte < 1000; first data row {c['first_row_ms']:,.0f} ms",
+        },
+        {
+            "measure": "CSV export worker RSS: peak / before (MB)",
+            "app": c["worker_peak_rss_mb"],
+            "floor": c["worker_rss_mb"],
+            "ratio": ratio(c["worker_peak_rss_mb"], c["worker_rss_mb"]),
+            "target": "bounded (flat while streaming)",
+        },
+        {
+            "measure": f"XLSX export, {tenth} rows, vs its CSV (ms)",
+            "app": x["tenth_ms"],
+            "floor": c["tenth_ms"],
+            "ratio": ratio(x["tenth_ms"], c["tenth_ms"]),
+            "target": f"peak RSS {x['tenth_peak_rss_mb']} MB; {x['tenth_bytes'] / 1e6:,.1f} MB",
+        },
+        {
+            "measure": f"XLSX export, {rows} rows, vs its CSV (ms)",
+            "app": x["all_ms"],
+            "floor": c["app_ms"],
+            "ratio": ratio(x["all_ms"], c["app_ms"]),
+            "target": f"peak RSS {x['all_peak_rss_mb']} MB; {x['all_bytes'] / 1e6:,.1f} MB file",
         },
     ]
 

@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from supply_app.cells import csv_safe
 from supply_app.money import format_cents
 from supply_app.ordering.models import PurchaseOrder
 from supply_app.ordering.service import require_state
@@ -60,18 +61,11 @@ def ecat_export(order: PurchaseOrder) -> dict[str, Any]:
     return {**header, "lines": rows, "total": format_cents(order.total_cents or 0)}
 
 
-def _csv_safe(value: Any) -> Any:
-    """Stop a spreadsheet from running a cell as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def ecat_csv(order: PurchaseOrder) -> str:
     """The ECAT export as CSV text: a header row, then one row per order line."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=ECAT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in ecat_export(order)["lines"]:
-        writer.writerow({key: _csv_safe(value) for key, value in row.items()})
+        writer.writerow({key: csv_safe(value) for key, value in row.items()})
     return out.getvalue()

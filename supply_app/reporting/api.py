@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Response, send_file, stream_with_context
 from flask.views import MethodView
 
 from supply_app.auth.guard import api_user, roles
@@ -12,6 +9,7 @@ from supply_app.auth.permissions import ALL_ROLES, REPORT_READERS
 from supply_app.extensions import db
 from supply_app.http import ApiBlueprint
 from supply_app.reporting import service
+from supply_app.reporting.export import CSV, XLSX, export_response, open_export
 from supply_app.reporting.schemas import (
     ExportQuery,
     LotTrace,
@@ -23,13 +21,21 @@ from supply_app.reporting.schemas import (
 
 blp = ApiBlueprint("reporting", __name__, url_prefix="/api/v1", description="Reporting")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_DOC = {
     "responses": {
         "200": {
-            "description": "The report as a file, with a TOTAL row last.",
+            "description": (
+                "The report as a file, streamed; a complete file ends with its TOTAL row. "
+                "X-Export-Rows says how many rows come between the header and that row."
+            ),
+            "headers": {
+                "X-Export-Rows": {
+                    "description": "Data rows in the file (header and TOTAL row not counted).",
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            },
             "content": {
-                "text/csv": {"schema": {"type": "string"}},
+                CSV: {"schema": {"type": "string"}},
                 XLSX: {"schema": {"type": "string", "format": "binary"}},
             },
         }
@@ -57,21 +63,8 @@ class CaseMarginExport(MethodView):
     @blp.arguments(ExportQuery, location="query")
     @blp.doc(**EXPORT_DOC)
     def get(self, args):
-        """Every row of the report (no paging) plus a TOTAL row, as CSV or XLSX."""
-        header, rows = service.export_rows(db.session, api_user(), args)
-        name = f"case-margin-{'-'.join(args['group_by'])}-{date.today().isoformat()}"
-        if args["format"] == "csv":
-            response = Response(
-                stream_with_context(service.csv_chunks(header, rows)), mimetype="text/csv"
-            )
-            response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-            return response
-        return send_file(
-            service.xlsx_file(header, rows),
-            mimetype=XLSX,
-            as_attachment=True,
-            download_name=f"{name}.xlsx",
-        )
+        """Every row of the report (no paging), then a TOTAL row, as CSV or XLSX."""
+        return export_response(open_export(db.session, db.engine, api_user(), args))
 
 
 @blp.route("/lots/recall")

@@ -8,17 +8,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
-    Integer,
+    BigInteger,
     Select,
     String,
     and_,
-    case,
+    cast,
     exists,
-    false,
     func,
-    literal,
-    not_,
-    or_,
     select,
     true,
 )
@@ -29,6 +25,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from supply_app.cases.models import CaseProcedure, ProcedureCase
 from supply_app.facilities.models import Facility
 from supply_app.inventory.models import StockMovement
+from supply_app.reporting.columns import SUMMED, Column
 from supply_app.reporting.rules import GROUPING
 
 GROUPINGS = GROUPING.values
@@ -63,20 +60,9 @@ class MarginFilter:
     code: str | None = None
 
 
-FIGURES = (
-    "cases",
-    "supply_cost",
-    "facility_cents",
-    "professional_cents",
-    "device_cents",
-    "reimbursement_cents",
-    "device_unpriced_cases",
-    "stale_cases",
-)
-
-
 def _cost_sum(issue: Any, reversal: Any) -> Any:
-    return -func.sum(issue.value_cents + func.coalesce(reversal.value_cents, 0))
+    """Cents of issues net of their reversals, as a positive cost (bigint on both databases)."""
+    return cast(-func.sum(issue.value_cents + func.coalesce(reversal.value_cents, 0)), BigInteger)
 
 
 def _issues_of(case_id: Any) -> tuple[Any, Any, Any]:
@@ -106,15 +92,6 @@ def case_costs(case_ids: Iterable[int]) -> Select:
     )
 
 
-def stale_expression(versions: dict[int, str]) -> Any:
-    """True for a case priced under a schedule version other than its year's current one."""
-    current = [
-        and_(ProcedureCase.schedule_year == year, ProcedureCase.schedule_version == version)
-        for year, version in versions.items()
-    ]
-    return not_(or_(false(), *current))
-
-
 def _filtered(stmt: Select, filters: MarginFilter) -> Select:
     """Non-void cases within the filter."""
     c = ProcedureCase
@@ -134,48 +111,73 @@ def _filtered(stmt: Select, filters: MarginFilter) -> Select:
     return stmt
 
 
-def _snapshot_figures(versions: dict[int, str]) -> list[Any]:
-    """A case's priced-snapshot figures, as columns (one case) or the inputs of sums."""
-    c = ProcedureCase
-    return [
-        c.facility_cents,
-        c.professional_cents,
-        c.device_cents,
-        c.reimbursement_cents,
-        case((c.device_priced, 0), else_=1).label("device_unpriced_cases"),
-        case((stale_expression(versions), 1), else_=0).label("stale_cases"),
-    ]
+def _ledger_costs(filters: MarginFilter, keys: list[Any]) -> Select:
+    """Supply cost per key (a grouping's keys, or the case id) over the filtered cases.
 
-
-def case_page(filters: MarginFilter, versions: dict[int, str]) -> Select:
-    """One row per non-void case, oldest first; each cost is looked up by index.
-
-    Used with LIMIT/OFFSET (or streamed for an export): the correlated cost subquery runs
-    only for the rows returned, so a page never aggregates the whole ledger.
+    One join of the filtered cases to their issue movements and one aggregate: for a
+    narrow filter the planner looks the few cases' movements up by index, for a wide one
+    it hashes the ledger once; neither runs a subquery per case.
     """
     c = ProcedureCase
     issue, reversal, condition = _issues_of(c.id)
-    cost = (
-        select(func.coalesce(_cost_sum(issue, reversal), 0))
-        .select_from(issue)
+    stmt = (
+        select(*keys, _cost_sum(issue, reversal).label("supply_cost"))
+        .select_from(c)
+        .join(issue, condition)
         .outerjoin(reversal, reversal.reverses_id == issue.id)
-        .where(condition)
-        .scalar_subquery()
     )
-    stmt = select(
+    return _filtered(stmt, filters).group_by(*keys)
+
+
+def _case_columns(cost: Any, versions: dict[int, str]) -> list[Any]:
+    """A case's keys, its cost and its summed figures' per-case values, by column name."""
+    c = ProcedureCase
+    return [
         c.id.label("case_id"),
         c.reference,
         c.date_of_service,
         c.facility_id,
         Facility.code.label("facility_code"),
-        service_month(c.date_of_service).label("month"),
         c.site_of_service,
         c.code_mix,
         c.schedule_version,
-        literal(1, Integer).label("cases"),
-        cost.label("supply_cost"),
-        *_snapshot_figures(versions),
-    ).join(Facility, Facility.id == c.facility_id)
+        func.coalesce(cost, 0).label("supply_cost"),
+        *(column.summed(versions).label(column.name) for column in SUMMED),
+    ]
+
+
+def case_page(filters: MarginFilter, versions: dict[int, str]) -> Select:
+    """One row per non-void case, oldest first, each cost looked up by index (for pages).
+
+    Used with LIMIT/OFFSET: the correlated cost subquery runs only for the rows returned,
+    so a page never aggregates the ledger. An export reads every row: see case_rows.
+    """
+    c = ProcedureCase
+    issue, reversal, condition = _issues_of(c.id)
+    cost = (
+        select(_cost_sum(issue, reversal))
+        .select_from(issue)
+        .outerjoin(reversal, reversal.reverses_id == issue.id)
+        .where(condition)
+        .scalar_subquery()
+    )
+    stmt = select(*_case_columns(cost, versions)).join(Facility, Facility.id == c.facility_id)
+    return _filtered(stmt, filters).order_by(c.date_of_service, c.id)
+
+
+def case_rows(filters: MarginFilter, versions: dict[int, str]) -> Select:
+    """Every non-void case of the filter, oldest first, costs joined from one aggregate.
+
+    The same rows and figures as case_page; for exports, where a subquery per case would
+    cost an index probe per row.
+    """
+    c = ProcedureCase
+    costs = _ledger_costs(filters, [c.id.label("case_id")]).subquery("costs")
+    stmt = (
+        select(*_case_columns(costs.c.supply_cost, versions))
+        .join(Facility, Facility.id == c.facility_id)
+        .outerjoin(costs, costs.c.case_id == c.id)
+    )
     return _filtered(stmt, filters).order_by(c.date_of_service, c.id)
 
 
@@ -190,41 +192,31 @@ def _group_keys(group_by: list[str]) -> list[Any]:
     return [keys[name] for name in group_by]
 
 
+def _sum(column: Column, versions: dict[int, str]) -> Any:
+    total = cast(func.sum(column.summed(versions)), BigInteger)  # type: ignore[misc]
+    return (total if column.nullable else func.coalesce(total, 0)).label(column.name)
+
+
 def grouped(filters: MarginFilter, versions: dict[int, str], group_by: list[str]) -> Select:
     """Margin figures per group (any mix of facility, month, site, code mix), or in total.
 
-    Two aggregates joined on the group keys: the cases' snapshot sums, and the ledger's
+    Two aggregates joined on the group keys: the cases' summed figures, and the ledger's
     cost of those cases. Neither builds a per-case intermediate, so a report over a
-    million cases is two hash aggregates and one hash join.
+    million cases is two hash aggregates and one hash join. With no grouping it is one
+    row, the totals, even over no cases at all.
     """
-    c = ProcedureCase
     keys = _group_keys(group_by)
-    figures = _snapshot_figures(versions)
     snapshots = _filtered(
-        select(
-            *keys,
-            func.count().label("cases"),
-            *(func.sum(figure).label(figure.key) for figure in figures),
-        ),
-        filters,
+        select(*keys, *(_sum(column, versions) for column in SUMMED)), filters
     ).group_by(*keys)
     snapshots = snapshots.subquery("snapshots")
-    issue, reversal, condition = _issues_of(c.id)
-    ledger = _filtered(
-        select(*keys, _cost_sum(issue, reversal).label("supply_cost"))
-        .select_from(c)
-        .join(issue, condition)
-        .outerjoin(reversal, reversal.reverses_id == issue.id),
-        filters,
-    ).group_by(*keys)
-    ledger = ledger.subquery("ledger")
+    ledger = _ledger_costs(filters, keys).subquery("ledger")
     names = [key.key for key in keys]
     on = and_(true(), *(snapshots.c[name] == ledger.c[name] for name in names))
     stmt = select(
         *(snapshots.c[name] for name in names),
-        snapshots.c.cases,
         func.coalesce(ledger.c.supply_cost, 0).label("supply_cost"),
-        *(snapshots.c[figure.key] for figure in figures),
+        *(snapshots.c[column.name] for column in SUMMED),
     ).select_from(snapshots.outerjoin(ledger, on))
     if "facility" in group_by:
         stmt = stmt.add_columns(Facility.code.label("facility_code")).join(
@@ -233,6 +225,22 @@ def grouped(filters: MarginFilter, versions: dict[int, str], group_by: list[str]
     return stmt.order_by(*(snapshots.c[name] for name in names))
 
 
+def order_of(group_by: list[str], source: Any) -> list[Any]:
+    """The report's row order over a source: oldest case first, or by the group keys."""
+    if group_by == ["case"]:
+        return [source.c.date_of_service, source.c.case_id]
+    return [source.c[key.key] for key in _group_keys(group_by)]
+
+
 def case_count(filters: MarginFilter) -> Select:
     """How many non-void cases the filter covers (no ledger join needed to count them)."""
     return _filtered(select(func.count(ProcedureCase.id)), filters)
+
+
+def row_count(filters: MarginFilter, group_by: list[str]) -> Select:
+    """How many rows a report has (cases, or groups of them) without touching the ledger."""
+    if group_by == ["case"]:
+        return case_count(filters)
+    keys = _group_keys(group_by)
+    groups = _filtered(select(*keys), filters).group_by(*keys).subquery("groups")
+    return select(func.count()).select_from(groups)

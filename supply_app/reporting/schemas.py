@@ -11,6 +11,7 @@ from supply_app.facilities.rules import SITE_OF_SERVICE
 from supply_app.fields import Money, query_id, rule_field
 from supply_app.http import PageArgs, PageMeta, page_envelope
 from supply_app.inventory.rules import LOT_NUMBER
+from supply_app.reporting.columns import FIGURES, KEY_COLUMNS, Column, Kind
 from supply_app.reporting.rules import EXPORT_FORMAT, GROUPING
 
 
@@ -46,38 +47,31 @@ class ExportQuery(MarginQuery):
     format = rule_field(EXPORT_FORMAT, required=True)
 
 
-class MarginFigures(ma.Schema):
-    """Supply cost against expected reimbursement; money as decimal strings."""
-
-    cases = ma.fields.Integer()
-    supply_cost = Money()
-    facility_reimbursement = Money()
-    professional_reimbursement = Money()
-    device_reimbursement = Money(allow_none=True)
-    expected_reimbursement = Money()
-    margin = Money()
-    margin_pct = ma.fields.Decimal(
-        as_string=True, allow_none=True, metadata={"type": "string", "example": "79.42"}
-    )
-    reimbursement_complete = ma.fields.Boolean()
-    device_unpriced = ma.fields.Boolean()
-    device_unpriced_cases = ma.fields.Integer()
-    stale_price = ma.fields.Boolean()
-    stale_price_cases = ma.fields.Integer()
+def report_field(column: Column) -> ma.fields.Field:
+    """A report column's API field: money and percentages as decimal strings."""
+    if column.kind is Kind.MONEY:
+        return Money(allow_none=column.nullable)
+    if column.kind is Kind.PERCENT:  # None when there is no reimbursement to divide by
+        return ma.fields.Decimal(
+            as_string=True, allow_none=True, metadata={"type": "string", "example": "79.42"}
+        )
+    if column.kind is Kind.FLAG:
+        return ma.fields.Boolean()
+    if column.kind is Kind.DATE:
+        return ma.fields.Date()
+    if column.kind is Kind.INTEGER:
+        return ma.fields.Integer()
+    return ma.fields.String()
 
 
-class MarginRow(MarginFigures):
-    """One row of the report: the group's keys (those of the grouping) and its figures."""
-
-    case_id = ma.fields.Integer()
-    reference = ma.fields.String()
-    date_of_service = ma.fields.Date()
-    facility_id = ma.fields.Integer()
-    facility_code = ma.fields.String()
-    month = ma.fields.String()
-    site_of_service = ma.fields.String()
-    code_mix = ma.fields.String()
-    schedule_version = ma.fields.String()
+# Both come from the column list, so a new figure reaches the API (and its spec) as it
+# reaches the files. A row carries the keys of its grouping only.
+_FIGURE_FIELDS = {column.name: report_field(column) for column in FIGURES}
+_KEY_FIELDS = {
+    column.name: report_field(column) for keys in KEY_COLUMNS.values() for column in keys
+}
+MarginFigures = ma.Schema.from_dict(_FIGURE_FIELDS, name="MarginFigures")
+MarginRow = ma.Schema.from_dict({**_KEY_FIELDS, **_FIGURE_FIELDS}, name="MarginRow")
 
 
 class MarginReport(ma.Schema):

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import tempfile
-from collections.abc import Iterator
-from decimal import Decimal
-from typing import IO, Any
+from typing import Any
 
-from openpyxl import Workbook
-from sqlalchemy import func, or_, select
+from sqlalchemy import BigInteger, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
@@ -23,43 +17,13 @@ from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_facility
 from supply_app.http import paginate
 from supply_app.inventory.models import Lot, StockBalance, StockMovement
-from supply_app.money import format_cents
-from supply_app.reporting.queries import FIGURES, MarginFilter, case_count, case_page, grouped
-
-EXPORT_BATCH = 1000
-KEY_FIELDS = {
-    "case": (
-        "case_id",
-        "reference",
-        "date_of_service",
-        "facility_id",
-        "facility_code",
-        "site_of_service",
-        "code_mix",
-        "schedule_version",
-    ),
-    "facility": ("facility_id", "facility_code"),
-    "month": ("month",),
-    "site_of_service": ("site_of_service",),
-    "code_mix": ("code_mix",),
-}
-MONEY_FIELDS = (
-    "supply_cost",
-    "facility_reimbursement",
-    "professional_reimbursement",
-    "device_reimbursement",
-    "expected_reimbursement",
-    "margin",
-)
-FIGURE_FIELDS = (
-    "cases",
-    *MONEY_FIELDS,
-    "margin_pct",
-    "reimbursement_complete",
-    "device_unpriced",
-    "device_unpriced_cases",
-    "stale_price",
-    "stale_price_cases",
+from supply_app.reporting.columns import FIGURES, api_row, columns_for, typed
+from supply_app.reporting.queries import (
+    MarginFilter,
+    case_count,
+    case_page,
+    grouped,
+    order_of,
 )
 
 
@@ -81,58 +45,6 @@ def margin_filter(session: Session, user: User, args: dict[str, Any]) -> MarginF
     )
 
 
-def key_fields(group_by: list[str]) -> list[str]:
-    """The identifying columns of a report row for a grouping, in order."""
-    fields: list[str] = []
-    for name in group_by:
-        fields += [f for f in KEY_FIELDS[name] if f not in fields]
-    return fields
-
-
-def figures(row: dict[str, Any]) -> dict[str, Any]:
-    """Margin figures (cents) from summed columns; incomplete reimbursement is flagged.
-
-    When a device component is unpriced the reimbursement and margin cover the priced
-    components only, and `reimbursement_complete` is false: the missing amount is never
-    counted as $0 silently, and a row whose every device is unpriced shows its device as None.
-    """
-    cost = int(row["supply_cost"] or 0)
-    reimbursement = int(row["reimbursement_cents"] or 0)
-    unpriced = int(row["device_unpriced_cases"] or 0)
-    stale = int(row["stale_cases"] or 0)
-    cases = int(row["cases"])
-    margin = reimbursement - cost
-    device = row["device_cents"]  # NULL when no case in the row has a priced device
-    return {
-        "cases": cases,
-        "supply_cost": cost,
-        "facility_reimbursement": int(row["facility_cents"] or 0),
-        "professional_reimbursement": int(row["professional_cents"] or 0),
-        "device_reimbursement": None if device is None else int(device),
-        "expected_reimbursement": reimbursement,
-        "margin": margin,
-        "margin_pct": margin_pct(margin, reimbursement),
-        "reimbursement_complete": unpriced == 0,
-        "device_unpriced": unpriced > 0,
-        "device_unpriced_cases": unpriced,
-        "stale_price": stale > 0,
-        "stale_price_cases": stale,
-    }
-
-
-def margin_pct(margin: int, reimbursement: int) -> Decimal | None:
-    """Margin as a percentage of reimbursement to 0.01, or None with no reimbursement."""
-    if reimbursement == 0:
-        return None
-    return (Decimal(margin) * 100 / Decimal(reimbursement)).quantize(Decimal("0.01"))
-
-
-def report_row(row: Any, group_by: list[str]) -> dict[str, Any]:
-    """A result row as the API shows it: its keys, then its figures."""
-    data = row._asdict()
-    return {**{k: data.get(k) for k in key_fields(group_by)}, **figures(data)}
-
-
 def margin_page(
     session: Session, user: User, args: dict[str, Any], page: int, per_page: int
 ) -> dict[str, Any]:
@@ -145,19 +57,25 @@ def margin_page(
     group_by = args["group_by"]
     filters = margin_filter(session, user, args)
     versions = current_versions(session)
+    columns = columns_for(group_by)
     offset = (page - 1) * per_page
     if group_by == ["case"]:
-        total = session.scalar(case_count(filters))
-        page_rows = case_page(filters, versions).limit(per_page).offset(offset)
-        rows = session.execute(page_rows).all()
-        summed = session.execute(grouped(filters, versions, [])).one()._asdict()
+        total = session.scalar(case_count(filters)) or 0
+        source = case_page(filters, versions).limit(per_page).offset(offset).subquery("page")
+        rows = session.execute(
+            select(*typed(columns, source)).order_by(*order_of(group_by, source))
+        ).all()
+        totals = grouped(filters, versions, []).subquery("totals")
     else:
-        every = session.execute(grouped(filters, versions, group_by)).all()
-        total, rows, summed = len(every), every[offset : offset + per_page], sum_rows(every)
+        source = grouped(filters, versions, group_by).subquery("groups")
+        every = session.execute(
+            select(*typed(columns, source)).order_by(*order_of(group_by, source))
+        ).all()
+        total, rows, totals = len(every), every[offset : offset + per_page], summed_row(every)
     return {
         "group_by": group_by,
-        "items": [report_row(row, group_by) for row in rows],
-        "totals": figures(summed),
+        "items": [api_row(columns, row) for row in rows],
+        "totals": api_row(FIGURES, session.execute(select(*typed(FIGURES, totals))).one()),
         "meta": {
             "page": page,
             "per_page": per_page,
@@ -167,85 +85,22 @@ def margin_page(
     }
 
 
-def sum_rows(rows: list[Any]) -> dict[str, Any]:
-    """Add up grouped rows' summed columns (a device sum stays None if every one is None)."""
-    summed: dict[str, Any] = {name: 0 for name in FIGURES}
-    devices = [row.device_cents for row in rows if row.device_cents is not None]
-    for row in rows:
-        for name in FIGURES:
-            if name != "device_cents":
-                summed[name] += row._mapping[name] or 0
-    summed["device_cents"] = sum(devices) if devices else None
-    return summed
+def summed_row(rows: list[Any]) -> Any:
+    """One row of the grouped rows' summed figures, as literal SQL values to derive from.
 
-
-def export_rows(
-    session: Session, user: User, args: dict[str, Any]
-) -> tuple[list[str], Iterator[dict[str, Any]]]:
-    """Header and a row iterator (fetched in batches, then a TOTAL row) for an export."""
-    group_by = args["group_by"]
-    filters = margin_filter(session, user, args)
-    versions = current_versions(session)
-    header = key_fields(group_by) + list(FIGURE_FIELDS)
-
-    def rows() -> Iterator[dict[str, Any]]:
-        if group_by == ["case"]:
-            stmt = case_page(filters, versions)
-        else:
-            stmt = grouped(filters, versions, group_by)
-        result = session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
-        for row in result:
-            yield report_row(row, group_by)
-        total = figures(session.execute(grouped(filters, versions, [])).one()._asdict())
-        yield {header[0]: "TOTAL", **total}
-
-    return header, rows()
-
-
-def _text(name: str, value: Any) -> Any:
-    if value is None:
-        return ""
-    if name in MONEY_FIELDS:
-        return format_cents(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def csv_chunks(header: list[str], rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """CSV text, one chunk per row, money as '903.63'."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_text(name, row.get(name)) for name in header])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _cell(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name in MONEY_FIELDS:
-        return Decimal(value).scaleb(-2)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def xlsx_file(header: list[str], rows: Iterator[dict[str, Any]]) -> IO[bytes]:
-    """An XLSX workbook in a temporary file, written row by row (openpyxl write-only)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Case margin")
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_cell(name, row.get(name)) for name in header])
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - send_file streams and closes it
-    workbook.save(out)
-    out.seek(0)
-    return out
+    The totals' derived figures (margin, margin %, flags) are then worked out by the same
+    SQL as every row's, without aggregating the cases a second time. A nullable sum (the
+    device) stays NULL when every group's is.
+    """
+    values = []
+    for column in FIGURES:
+        if column.derived is not None:
+            continue
+        present = [row._mapping[column.name] for row in rows]
+        present = [value for value in present if value is not None]
+        value = sum(present) if present or not column.nullable else None
+        values.append(cast(literal(value), BigInteger).label(column.name))
+    return select(*values).subquery("totals")
 
 
 def lot_trace(session: Session, user: User, lot_id: int) -> dict[str, Any]:

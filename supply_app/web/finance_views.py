@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    Response,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    stream_with_context,
-    url_for,
-)
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import Optional
@@ -27,13 +18,13 @@ from supply_app.auth.permissions import (
 from supply_app.cases import fees
 from supply_app.cases import service as cases
 from supply_app.cases.rules import DATE_OF_SERVICE, PROCEDURE_CODE, SCHEDULE_YEAR
-from supply_app.clock import utcnow
 from supply_app.coding import available_years
 from supply_app.extensions import db
 from supply_app.facilities.rules import SITE_OF_SERVICE
 from supply_app.http import PAGE
 from supply_app.money import dollars
 from supply_app.reporting import service as reporting
+from supply_app.reporting.export import XLSX_DATA_ROWS, export_response, open_export
 from supply_app.reporting.rules import GROUPING
 from supply_app.web import bp
 from supply_app.web.charts import Series, bar_chart
@@ -43,7 +34,6 @@ from supply_app.web.helpers import facility_choices, me, query_number, run_write
 
 ROWS_PER_PAGE = 50
 CHART_ROWS = 120  # ten years of months
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class MarginFilterForm(FlaskForm):
@@ -149,31 +139,23 @@ def margin():
         group_by=args["group_by"][0],
         charts=_charts(args),
         query=query,
+        xlsx_rows=XLSX_DATA_ROWS,
     )
 
 
 @bp.route("/reports/margin.<any(csv, xlsx):fmt>")
 @ui_roles(*REPORT_READERS)
 def margin_export(fmt: str):
-    """Download the filtered report (every row plus a TOTAL row) as CSV or XLSX."""
+    """Download the filtered report (every row, then a TOTAL row) as CSV or XLSX, streamed.
+
+    The page's download buttons fetch this with export.js, which shows progress and saves
+    the file only once it has checked that the whole file arrived.
+    """
     form = _filter_form()
     if not _valid(form):
         return render_template("finance/margin.html", form=form, report=None, charts=[]), 422
-    args = _report_args(form)
-    header, rows = reporting.export_rows(db.session, me(), args)
-    name = f"case-margin-{args['group_by'][0]}-{utcnow().date().isoformat()}"
-    if fmt == "csv":
-        response = Response(
-            stream_with_context(reporting.csv_chunks(header, rows)), mimetype="text/csv"
-        )
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    return send_file(
-        reporting.xlsx_file(header, rows),
-        mimetype=XLSX,
-        as_attachment=True,
-        download_name=f"{name}.xlsx",
-    )
+    export = open_export(db.session, db.engine, me(), {**_report_args(form), "format": fmt})
+    return export_response(export)
 
 
 def _year_arg() -> int:

@@ -180,8 +180,20 @@ def free_port() -> int:
 class Gunicorn:
     """A gunicorn server in its own process group, so kill -9 takes master and workers."""
 
-    def __init__(self, url: str, *, workers: int = 3, threads: int = 8, log: Path) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        workers: int = 3,
+        threads: int = 8,
+        log: Path,
+        options: list[str] | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        """options replace the worker settings (gthread, workers, threads, 60 s timeout);
+        environment adds to the server's environment variables."""
         self.url, self.workers, self.threads, self.log = url, workers, threads, log
+        self.options, self.environment = options, environment or {}
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -197,11 +209,9 @@ class Gunicorn:
             "SUPPLY_DATABASE_URL": self.url,
             "SUPPLY_SECRET_KEY": self.secret_key,
             "SUPPLY_LOG_LEVEL": "WARNING",
+            **self.environment,
         }
-        command = [
-            str(BIN / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{self.port}",
+        options = self.options or [
             "--workers",
             str(self.workers),
             "--worker-class",
@@ -210,8 +220,8 @@ class Gunicorn:
             str(self.threads),
             "--timeout",
             "60",
-            "wsgi:app",
         ]
+        command = [str(BIN / "gunicorn"), *options, "--bind", f"127.0.0.1:{self.port}", "wsgi:app"]
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=sink, stderr=sink, start_new_session=True
@@ -228,6 +238,13 @@ class Gunicorn:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not become healthy; see {self.log}")
+
+    def worker_pids(self) -> list[int]:
+        """The master's children (its workers) right now."""
+        assert self.process is not None
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(child) for child in children]
 
     def kill9(self) -> None:
         """SIGKILL the whole server process group: master and workers die mid-request."""
