@@ -1,4 +1,5 @@
-"""ui: a user's default facility, a facility's C9809 default, barcodes taught by users
+"""ui: a user's default facility, a facility's C9809 default, barcodes taught by users;
+a case's code mix names the modifiers that change what it pays (52, 50)
 
 Revision ID: 0010_ui
 Revises: 0007_security
@@ -18,6 +19,51 @@ branch_labels = None
 depends_on = None
 
 SOURCE_RULE = "source IN ('catalog', 'taught')"
+PAYING_MODIFIERS = ('50', '52')
+BATCH = 1000
+
+
+def _mix(lines, with_modifiers):
+    """A code mix from (code, modifiers, units) lines, as cases.pricing.code_mix makes it."""
+    units = {}
+    for code, modifiers, count in lines:
+        paying = sorted(m for m in modifiers if m in PAYING_MODIFIERS) if with_modifiers else []
+        key = '-'.join([code, *paying])
+        units[key] = units.get(key, 0) + count
+    return '+'.join(f'{code}x{n}' for code, n in sorted(units.items()))
+
+
+def _recompute_code_mix(with_modifiers):
+    """Rewrite each priced case's code mix from the lines of its stored priced claim."""
+    bind = op.get_bind()
+    case = sa.table(
+        'procedure_case',
+        sa.column('id', sa.Integer),
+        sa.column('code_mix', sa.String),
+        sa.column('pricing', sa.JSON),
+    )
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.select(case.c.id, case.c.code_mix, case.c.pricing)
+            .where(case.c.id > last)
+            .order_by(case.c.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            lines = (row.pricing or {}).get('lines') or []
+            if lines:
+                mix = _mix(
+                    ((ln['code'], ln.get('modifiers') or (), ln['units']) for ln in lines),
+                    with_modifiers,
+                )
+                if mix != row.code_mix:
+                    bind.execute(
+                        sa.update(case).where(case.c.id == row.id).values(code_mix=mix)
+                    )
+        last = rows[-1].id
 
 
 def upgrade():
@@ -64,9 +110,11 @@ def upgrade():
             'bill_device_by_default', sa.Boolean(), server_default=sa.false(), nullable=False
         ),
     )
+    _recompute_code_mix(with_modifiers=True)
 
 
 def downgrade():
+    _recompute_code_mix(with_modifiers=False)
     op.drop_column('facility', 'bill_device_by_default')
     op.drop_column('part_gtin', 'taught_at')
     if op.get_bind().dialect.name != 'sqlite':
