@@ -44,12 +44,13 @@ def scan():
         return jsonify({"error": exc.detail}), 422
     lot, on_hand = _lot_on_shelf(result)
     part = result.part or (lot.part if lot else None)
+    expiry = result.expiry_date or (lot.expiry_date if lot else None)
     return jsonify(
         {
             "gs1": result.gs1,
             "gtin": result.gtin,
             "lot_number": result.lot_number,
-            "expiry_date": result.expiry_date.isoformat() if result.expiry_date else None,
+            "expiry_date": expiry.isoformat() if expiry else None,
             "serial": result.serial,
             "batch": result.batch,
             "part_id": part.id if part else None,

@@ -63,10 +63,11 @@ def _case_form(parts: list) -> CaseForm:
         )
         for f in my_facilities()
     ]
-    anterior = options(*((n, NERVE_LABELS[n]) for n in ANTERIOR_KNEE_NERVES))
-    genicular = options(*((n, NERVE_LABELS[n]) for n in GENICULAR_NERVES))
-    form.anterior.choices = form.anterior_left.choices = anterior
-    form.genicular.choices = form.genicular_left.choices = genicular
+    for field, nerves in (("anterior", ANTERIOR_KNEE_NERVES), ("genicular", GENICULAR_NERVES)):
+        form[field].choices = options(*((n, NERVE_LABELS[n]) for n in nerves))
+        form[f"{field}_left"].choices = options(
+            *((n, f"{NERVE_LABELS[n]}, left knee") for n in nerves)
+        )
     return form
 
 
