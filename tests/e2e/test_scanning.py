@@ -38,7 +38,7 @@ def test_an_unknown_label_is_taught_once_then_every_door_knows_it(page: Page, fr
     teach = page.locator("#teach")
     expect(teach).to_be_visible()
     expect(teach).to_contain_text(NEW_GTIN)
-    teach.get_by_label("Part").select_option(str(world.parts["STT2190-5"].id))
+    teach.get_by_label("Part this barcode is on").select_option(str(world.parts["STT2190-5"].id))
     teach.get_by_label("The label is on").select_option("each")
     shoot(page, "scan-teach")
     teach.get_by_role("button", name="Link this barcode").click()
