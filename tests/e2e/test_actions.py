@@ -13,6 +13,7 @@ from supply_app.ordering import service as ordering
 from supply_app.ordering.models import PurchaseOrder
 from tests.e2e.journeys import seed_world, sign_in
 from tests.e2e.test_journeys import balance, latest, opening_stock
+from tests.factories import make_order
 
 
 def test_count_waste_transfer_from_rows_and_reverse_from_the_ledger(page: Page, fresh_db, shoot):
@@ -104,18 +105,8 @@ def test_lots_are_picked_not_retyped_and_matched_in_any_case(page: Page, fresh_d
 def test_draft_line_packs_change_and_several_lines_arrive_in_one_receipt(page: Page, fresh_db):
     """A purchaser changes a draft line's packs; materials receive two lines in one submit."""
     world = seed_world(fresh_db)
-    order = ordering.create_order(
-        db.session,
-        facility=world.home,
-        actor=world.users["purchaser"],
-        header={
-            "fund_code": "AA",
-            "priority": 13,
-            "required_delivery_date": date.today() + timedelta(days=30),
-        },
-        lines=[(world.parts["CRX2111-10"], 2), (world.parts["STT2190-5"], 1)],
-    )
-    db.session.commit()
+    lines = [(world.parts["CRX2111-10"], 2), (world.parts["STT2190-5"], 1)]
+    order = make_order(world.home, world.users["purchaser"], lines)
     sign_in(page, world.users["purchaser"])
     page.goto(f"/orders/{order.id}")
     page.get_by_label("Packs of CRX2111-10", exact=True).fill("4")

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from supply_app.auth.models import AuditEvent, User
 from supply_app.extensions import db
-from supply_app.ordering import service as ordering
 from supply_app.ordering.models import PurchaseOrder
 from tests.e2e.journeys import seed_world, sign_in, sign_out
 from tests.e2e.test_journeys import latest
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, make_order
 
 
 def _submitted(world, facility, user):
-    order = ordering.create_order(
-        db.session,
-        facility=facility,
-        actor=user,
-        header={
-            "fund_code": "AA",
-            "priority": 13,
-            "required_delivery_date": date.today() + timedelta(days=30),
-        },
-        lines=[(world.parts["CRX2111-10"], 2)],
-    )
-    ordering.submit_order(db.session, order=order, actor=user)
-    db.session.commit()
-    return order
+    return make_order(facility, user, [(world.parts["CRX2111-10"], 2)], submit=True)
 
 
 def test_the_facility_follows_the_purchaser_and_their_approvals_wait_on_landing(

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from supply_app.cases import service as cases
 from supply_app.extensions import db
-from supply_app.ordering import service as ordering
 from supply_app.reporting.columns import LABELS
 from tests.e2e.journeys import seed_world, sign_in, sign_out
 from tests.e2e.test_journeys import opening_stock
+from tests.factories import make_order
 
 MEASURE = """() => {
   const wrap = document.querySelector('.margin-table').closest('.table-wrap');
@@ -142,20 +142,12 @@ def test_the_margin_page_fits_its_charts_read_and_its_files_open_in_excel(
 def test_the_ecat_file_opens_in_excel_with_its_degree_sign(page: Page, fresh_db):
     """The ECAT CSV starts with a UTF-8 byte-order mark, so Excel reads 'iovera°' right."""
     world = seed_world(fresh_db)
-    order = ordering.create_order(
-        db.session,
-        facility=world.home,
-        actor=world.users["purchaser"],
-        header={
-            "fund_code": "AA",
-            "priority": 13,
-            "required_delivery_date": date.today() + timedelta(days=9),
-        },
-        lines=[(world.parts["CRX2111-10"], 1)],
+    order = make_order(
+        world.home,
+        world.users["purchaser"],
+        [(world.parts["CRX2111-10"], 1)],
+        approver=world.users["purchaser2"],
     )
-    ordering.submit_order(db.session, order=order, actor=world.users["purchaser"])
-    ordering.approve_order(db.session, order=order, actor=world.users["purchaser2"])
-    db.session.commit()
     sign_in(page, world.users["purchaser"])
     page.goto(f"/orders/{order.id}")
     with page.expect_download() as download:

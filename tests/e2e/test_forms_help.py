@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
@@ -11,9 +9,9 @@ from supply_app.auth.models import User
 from supply_app.cases.models import ProcedureCase
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
-from supply_app.ordering import service as ordering
 from tests.e2e.journeys import seed_world, sign_in, sign_out
 from tests.e2e.test_journeys import latest, opening_stock
+from tests.factories import make_order
 
 
 def cases() -> int:
@@ -124,19 +122,9 @@ def test_safe_defaults(page: Page, fresh_db, shoot):
     sign_out(page)
 
     latest()  # a fresh transaction: the server has written since this one began
-    order = ordering.create_order(
-        db.session,
-        facility=world.home,
-        actor=world.users["purchaser"],
-        header={
-            "fund_code": "AA",
-            "priority": 13,
-            "required_delivery_date": date.today() + timedelta(days=9),
-        },
-        lines=[(world.parts["CRX2111-10"], 1)],
+    order = make_order(
+        world.home, world.users["purchaser"], [(world.parts["CRX2111-10"], 1)], submit=True
     )
-    ordering.submit_order(db.session, order=order, actor=world.users["purchaser"])
-    db.session.commit()
     sign_in(page, world.users["purchaser"])
     page.goto(f"/orders/{order.id}")
     expect(page.get_by_role("link", name="Download ECAT CSV")).to_have_count(0)

@@ -12,9 +12,9 @@ from supply_app.cases.models import ProcedureCase
 from supply_app.catalog.models import PartGtin
 from supply_app.extensions import db
 from supply_app.inventory.models import Lot
-from supply_app.ordering import service as ordering
 from tests.e2e.journeys import hri, seed_world, sign_in, sign_out
 from tests.e2e.test_journeys import balance, latest, opening_stock
+from tests.factories import make_order
 
 NEW_GTIN = "00812345000016"  # not in the catalog until a user links it
 
@@ -108,21 +108,12 @@ def test_receiving_refuses_an_item_the_order_did_not_ask_for(page: Page, fresh_d
     for number, gtin in (("STT2190-5", NEW_GTIN), ("CRX2111-10", "00812345000023")):
         world.parts[number].gtins.append(PartGtin(gtin=gtin, units=10, source="catalog"))
     db.session.commit()
-    header = {
-        "fund_code": "AA",
-        "priority": 13,
-        "required_delivery_date": date.today() + timedelta(days=30),
-    }
-    order = ordering.create_order(
-        db.session,
-        facility=world.home,
-        actor=world.users["purchaser"],
-        header=header,
-        lines=[(world.parts["CRX2111-10"], 2)],
+    order = make_order(
+        world.home,
+        world.users["purchaser"],
+        [(world.parts["CRX2111-10"], 2)],
+        approver=world.users["purchaser2"],
     )
-    ordering.submit_order(db.session, order=order, actor=world.users["purchaser"])
-    ordering.approve_order(db.session, order=order, actor=world.users["purchaser2"])
-    db.session.commit()
 
     sign_in(page, world.users["materials"])
     page.goto(f"/orders/{order.id}")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from supply_app.auth.models import AuditEvent, User
 from supply_app.extensions import db
-from supply_app.ordering import service as ordering
-from tests.factories import TEST_PASSWORD, make_actor, make_facility, price_part, sync_parts
+from tests.factories import (
+    TEST_PASSWORD,
+    make_actor,
+    make_facility,
+    make_order,
+    price_part,
+    sync_parts,
+)
 from tests.web.helpers import sign_in, sign_in_as
 
 
@@ -117,20 +121,7 @@ def test_the_user_list_names_facilities_and_a_new_user_starts_with_no_role(app):
 
 def _submitted_order(facility, part, builder):
     """A submitted order of the builder's at a facility; commit."""
-    order = ordering.create_order(
-        db.session,
-        facility=facility,
-        actor=builder,
-        header={
-            "fund_code": "AA",
-            "priority": 13,
-            "required_delivery_date": facility.today() + timedelta(days=30),
-        },
-        lines=[(part, 2)],
-    )
-    ordering.submit_order(db.session, order=order, actor=builder)
-    db.session.commit()
-    return order
+    return make_order(facility, builder, [(part, 2)], submit=True)
 
 
 def test_purchasers_land_on_orders_awaiting_them_across_their_facilities(app):
