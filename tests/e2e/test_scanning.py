@@ -80,6 +80,25 @@ def test_an_unknown_label_is_taught_once_then_every_door_knows_it(page: Page, fr
     latest()
     assert db.session.scalar(select(func.count()).select_from(ProcedureCase)) == 0
     assert balance(world.home, "TAUGHT-1") == 3
+    sign_out(page)
+
+    # Admins see who linked the barcode, change what its package holds, and remove it.
+    sign_in(page, world.users["admin"])
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Barcodes").click()
+    row = page.get_by_role("row").filter(has_text=NEW_GTIN)
+    expect(row).to_contain_text(f"linked by {world.users['materials'].display_name}")
+    row.get_by_label(f"Package of {NEW_GTIN}").select_option("pack")
+    row.get_by_role("button", name="Save").click()
+    expect(page.get_by_text(f"Barcode {NEW_GTIN} is now STT2190-5")).to_be_visible()
+    latest()
+    assert db.session.scalar(select(PartGtin.units).where(PartGtin.gtin == NEW_GTIN)) == 5
+    shoot(page, "barcodes-admin")
+    page.get_by_role("button", name=f"Remove the link of {NEW_GTIN}").click()
+    expect(page.get_by_text(f"Barcode {NEW_GTIN} is no longer linked")).to_be_visible()
+    latest()
+    assert db.session.scalar(select(PartGtin).where(PartGtin.gtin == NEW_GTIN)) is None
+    events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("gtin.%")))
+    assert sorted(events) == ["gtin.change", "gtin.link", "gtin.unlink"]
 
 
 def test_the_case_form_finds_a_plain_lot_on_the_shelf(page: Page, fresh_db):
