@@ -171,7 +171,11 @@ def barcode_change(link_id: int):
 
         link = run_write(form, work)
         if link is not None:
-            return _answer(form, link, f"Barcode {link.gtin} is now {link.part.part_number}.")
+            return _answer(
+                form,
+                link,
+                f"Barcode {link.gtin} is now {link.part.part_number} ({_package(link)}).",
+            )
     flash(" ".join(e for f in form for e in f.errors) or "The link could not be changed.", "error")
     return _barcodes_page(_gtin_form())
 
