@@ -226,7 +226,7 @@ def seed(clients: int, per_client: int, scarce: int) -> dict[str, Any]:
                 session,
                 facility=facility,
                 part=parts[number],
-                lot_number=f"BENCH-{name}-{number}",
+                lot_number=f"{name}-{number.split('-')[0]}",
                 expiry_date=DOS + timedelta(days=365),
                 eaches=eaches,
                 value_cents=eaches * (25_000 if number == "STT2190-5" else 3_000),

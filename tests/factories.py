@@ -109,3 +109,36 @@ def price_part(part: Part, cents: int, start: date = date(2026, 1, 1)) -> None:
         actor=None,
     )
     db.session.commit()
+
+
+def make_order(
+    facility: Facility,
+    builder: User,
+    lines: list[tuple[Part, int]],
+    *,
+    submit: bool = False,
+    approver: User | None = None,
+) -> Any:
+    """A draft order of (part, packs) lines, submitted by its builder and approved by
+    another purchaser when asked; commit."""
+    from datetime import timedelta
+
+    from supply_app.ordering import service as ordering
+
+    order = ordering.create_order(
+        db.session,
+        facility=facility,
+        actor=builder,
+        header={
+            "fund_code": "AA",
+            "priority": 13,
+            "required_delivery_date": facility.today() + timedelta(days=30),
+        },
+        lines=lines,
+    )
+    if submit or approver is not None:
+        ordering.submit_order(db.session, order=order, actor=builder)
+    if approver is not None:
+        ordering.approve_order(db.session, order=order, actor=approver)
+    db.session.commit()
+    return order

@@ -53,6 +53,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Copied into every sign-in record: bumping it (deactivation, new password) ends them all.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The facility the UI starts in after sign-in (None: the first one the user holds).
+    default_facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"))
 
     memberships: Mapped[list[FacilityMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

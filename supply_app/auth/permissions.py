@@ -29,3 +29,7 @@ RECALL_MANAGERS = ("admin", "materials")
 RECALL_RELEASERS = ("admin",)
 #: Who records a vendor's credit for a return.
 CREDIT_RECORDERS = ("admin", "purchaser", "finance")
+# Who may link an unknown barcode (GTIN) to a part after scanning it: those who receive and
+# move stock. Admins also change and remove links (GTIN_ADMINS); every link is audited.
+GTIN_TEACHERS = ("admin", "materials", "purchaser")
+GTIN_ADMINS = ("admin",)

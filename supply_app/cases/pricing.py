@@ -44,11 +44,22 @@ def case_claim(
     return Claim(site, date_of_service, cf_track, lines)
 
 
+# Modifiers that change what a line pays: two claims differing in one never look the same.
+PAYING_MODIFIERS = ("50", "52")
+
+
 def code_mix(priced: PricedClaim) -> str:
-    """The codes of a claim with their units, e.g. '64624x1+64640x3+C9809x1'."""
+    """The codes of a claim with their units and the modifiers that change what they pay,
+    e.g. '64624-52x1+64640x3+C9809x1' (fewer than three genicular nerves) or '64640-50x2'."""
+    return mix_of((line.code, line.modifiers, line.units) for line in priced.lines)
+
+
+def mix_of(lines: Iterable[tuple[str, Iterable[str], int]]) -> str:
+    """The code mix of (code, modifiers, units) lines."""
     units: Counter[str] = Counter()
-    for line in priced.lines:
-        units[line.code] += line.units
+    for code, modifiers, count in lines:
+        paying = sorted(m for m in modifiers if m in PAYING_MODIFIERS)
+        units["-".join([code, *paying])] += count
     return "+".join(f"{code}x{n}" for code, n in sorted(units.items()))
 
 

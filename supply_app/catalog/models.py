@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -51,17 +52,28 @@ class Part(db.Model):
 
 
 class PartGtin(db.Model):
-    """A GS1 GTIN printed on a part's packaging, and how many eaches that package holds."""
+    """A GS1 GTIN printed on a part's packaging, and how many eaches that package holds.
+
+    Links come from the catalog file (source "catalog", kept by the sync) or are taught by
+    a user who scanned an unknown label (source "taught", audited; the sync leaves them).
+    """
 
     __tablename__ = "part_gtin"
-    __table_args__ = (CheckConstraint("units BETWEEN 1 AND 1000", name="units"),)
+    __table_args__ = (
+        CheckConstraint("units BETWEEN 1 AND 1000", name="units"),
+        CheckConstraint("source IN ('catalog', 'taught')", name="source"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     part_id: Mapped[int] = mapped_column(ForeignKey("part.id"), index=True)
     gtin: Mapped[str] = mapped_column(String(14), unique=True)
     units: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(10), default="catalog", server_default="catalog")
+    taught_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    taught_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     part: Mapped[Part] = relationship(back_populates="gtins")
+    taught_by: Mapped[Any] = relationship("User")
 
 
 class ContractPrice(db.Model):

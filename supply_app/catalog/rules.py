@@ -31,3 +31,9 @@ SOURCE = Text("source", 500)
 SEARCH = Text("search text", 100)
 PRICE_NOTE = Text("note", 200, min_length=0)
 PRICE_DATE = Day("date")
+#: A GTIN as a label's AI (01) carries it: what a user links to a part after a scan.
+LABEL_GTIN = Identifier(
+    "GTIN", r"[0-9]{14}", 14, min_length=14, hint="the 14 digits after (01) on the label"
+)
+#: What a labelled package holds: one each, or one whole pack of the part.
+PACKAGE_LEVEL = Choice("package", (("each", "One each"), ("pack", "A whole pack")))

@@ -135,19 +135,34 @@ def _apply_record(session: Session, part: Part, record: dict[str, Any]) -> bool:
         if getattr(part, name) != record[name]:
             setattr(part, name, record[name])
             changed = True
-    wanted = {(g["gtin"], g["units"]) for g in record["gtins"]}
-    current = {(g.gtin, g.units) for g in part.gtins}
+    wanted = {g["gtin"]: g["units"] for g in record["gtins"]}
+    current = {g.gtin: g.units for g in part.gtins if g.source == "catalog"}
     if wanted != current:
-        for gtin, _units in wanted - current:
-            owner = session.scalar(select(PartGtin).where(PartGtin.gtin == gtin))
-            if owner is not None and owner.part is not part:
-                raise CatalogFileError(
-                    f"{record['part_number']}: gtins: {gtin} already belongs to "
-                    f"{owner.part.part_number}."
-                )
-        part.gtins = [PartGtin(gtin=gtin, units=units) for gtin, units in sorted(wanted)]
+        _sync_gtins(session, part, record["part_number"], wanted)
         changed = True
     return changed
+
+
+def _sync_gtins(session: Session, part: Part, part_number: str, wanted: dict[str, int]) -> None:
+    """Make the part's catalog GTINs the file's; links users taught stay (or join the file's).
+
+    :raises CatalogFileError: a GTIN of the file belongs to another part.
+    """
+    mine = {g.gtin: g for g in part.gtins}
+    for gtin in wanted.keys() - mine.keys():
+        owner = session.scalar(select(PartGtin).where(PartGtin.gtin == gtin))
+        if owner is not None and owner.part is not part:
+            how = "was linked by a user" if owner.source == "taught" else "already belongs"
+            raise CatalogFileError(
+                f"{part_number}: gtins: {gtin} {how} to {owner.part.part_number}."
+            )
+    kept = [g for g in part.gtins if g.source == "taught" and g.gtin not in wanted]
+    for gtin, units in sorted(wanted.items()):
+        link = mine.get(gtin) or PartGtin(gtin=gtin)
+        link.units, link.source = units, "catalog"
+        link.taught_by_id, link.taught_at = None, None
+        kept.append(link)
+    part.gtins = kept
 
 
 def parts_query(q: str | None = None, category: str | None = None) -> Select:

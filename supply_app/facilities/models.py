@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supply_app.clock import today_in, utcnow
@@ -38,6 +38,10 @@ class Facility(db.Model):
     #: IANA zone: the facility's own calendar day decides expiry, dates of service and the
     #: Julian date of its document numbers; timestamps are shown in it.
     time_zone: Mapped[str] = mapped_column(String(64))
+    #: Whether the case form ticks "Bill the device (C9809)" for a new case here.
+    bill_device_by_default: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -30,6 +30,10 @@ class FacilityIn(ma.Schema):
         load_default=_default_time_zone,
         metadata={"description": "IANA zone; default: the deployment's SUPPLY_DEFAULT_TIME_ZONE"},
     )
+    bill_device_by_default = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Whether new cases here bill the device (C9809) unless unticked"},
+    )
 
 
 class FacilityPatch(ma.Schema):
@@ -44,6 +48,7 @@ class FacilityPatch(ma.Schema):
     lead_time_days = rule_field(rules.LEAD_TIME_DAYS)
     time_zone = rule_field(rules.TIME_ZONE)
     active = ma.fields.Boolean()
+    bill_device_by_default = ma.fields.Boolean()
 
 
 class FacilityOut(ma.Schema):
@@ -60,6 +65,7 @@ class FacilityOut(ma.Schema):
     lead_time_days = ma.fields.Integer()
     time_zone = ma.fields.String()
     active = ma.fields.Boolean()
+    bill_device_by_default = ma.fields.Boolean()
 
 
 class FacilityQuery(PageArgs):

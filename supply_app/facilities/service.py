@@ -35,7 +35,9 @@ FIELD_RULES: dict[str, Rule] = {
 }
 #: What a new facility gets for the fields it may leave out.
 FIELD_DEFAULTS = {"cf_track": "non_qualifying", "expiry_window_days": 60, "lead_time_days": 14}
-AUDITED_FIELDS = (*(name for name in FIELD_RULES if name != "code"), "active")
+#: Plain on/off settings (no rule beyond being a flag).
+FLAGS = ("active", "bill_device_by_default")
+AUDITED_FIELDS = (*(name for name in FIELD_RULES if name != "code"), *FLAGS)
 
 
 def _checked(data: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +47,7 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
     """
     clean = {}
     for name, value in data.items():
-        if name == "active":
+        if name in FLAGS:
             clean[name] = bool(value)
         elif name in FIELD_RULES:
             clean[name] = FIELD_RULES[name].check(value, name)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from supply_app.catalog.models import Part
 from supply_app.catalog.service import price_in_effect
+from supply_app.clock import utcnow
 from supply_app.facilities.models import Facility
 from supply_app.inventory import service
 from supply_app.inventory.models import StockBalance
@@ -59,6 +60,9 @@ def _part(session: Session, number: str) -> Part:
 
 def _stock_facility(session: Session, facility: Facility) -> None:
     today = facility.today()
+    # The same demo lot sits at every demo facility, so its expiry (a property of the lot,
+    # not of where it is) counts from one calendar, not each facility's own.
+    made = utcnow().date()
     for number, suffix, eaches, days in DEMO_LOTS:
         part = _part(session, number)
         price = price_in_effect(session, part.id, today)
@@ -68,7 +72,7 @@ def _stock_facility(session: Session, facility: Facility) -> None:
             facility=facility,
             part=part,
             lot_number=f"DEMO-{number}-{suffix}",
-            expiry_date=today + timedelta(days=days),
+            expiry_date=made + timedelta(days=days),
             eaches=eaches,
             value_cents=service.value_at_pack_price(pack_cents, part.units_per_pack, eaches),
             actor=None,
@@ -85,7 +89,7 @@ def _stock_facility(session: Session, facility: Facility) -> None:
             part=handpiece,
             lot_number=serial,
             serial=serial,
-            expiry_date=today + timedelta(days=3650),
+            expiry_date=made + timedelta(days=3650),
             eaches=1,
             value_cents=price.unit_price_cents if price else 0,
             actor=None,

@@ -186,6 +186,45 @@ def lot_for_scan(
     return lot
 
 
+def held_lot_named(
+    session: Session, facility: Facility, lot_number: str, part: Part | None = None
+) -> Lot:
+    """The lot a person names by its number at a facility, as the stock forms take it.
+
+    The lots the facility holds (or held) come first, matched exactly and then without
+    regard to case (people type "tip-7" for TIP-7); with a part given, a lot of that part
+    on file anywhere is found too (the service then says whether it was held here).
+
+    :raises InvalidInput: no such lot, or the number fits lots of several parts (choose one).
+    """
+    lot_number = LOT_NUMBER.check(lot_number, "lot_number")
+    stmt = (
+        select(Lot)
+        .join(StockBalance, StockBalance.lot_id == Lot.id)
+        .where(StockBalance.facility_id == facility.id)
+        .order_by(Lot.id)
+    )
+    if part is not None:
+        stmt = stmt.where(Lot.part_id == part.id)
+    found = list(session.scalars(stmt.where(Lot.lot_number == lot_number)))
+    if not found:
+        found = list(session.scalars(stmt.where(func.upper(Lot.lot_number) == lot_number.upper())))
+    if not found and part is not None:
+        found = [lot] if (lot := find_lot(session, part=part, lot_number=lot_number)) else []
+    if len(found) > 1:
+        numbers = ", ".join(sorted(f"{lot.part.part_number} {lot.lot_number}" for lot in found))
+        raise InvalidInput(
+            f"Lot {lot_number} could be {numbers}; choose the part.", field="part_id"
+        )
+    if not found:
+        of = f" of {part.part_number}" if part is not None else ""
+        raise InvalidInput(
+            f"No lot {lot_number}{of} is on file at {facility.code}; pick one from the list.",
+            field="lot_number",
+        )
+    return found[0]
+
+
 def _held_lots_numbered(
     session: Session, facility: Facility, lot_number: str, part: Part | None
 ) -> list[Lot]:
@@ -250,7 +289,8 @@ def received_lot(
     """
     if scan is not None and scan.gs1 and scan.part is None:
         raise InvalidInput(
-            f"GTIN {scan.gtin} is not in the catalog; type the lot number and expiry instead."
+            f"Barcode {scan.gtin} is not linked to a part yet: link it once (the scan offers "
+            "to), or type the lot number and expiry instead."
             if scan.gtin
             else "The label has no GTIN; type the lot number and expiry instead.",
             field=f"{field}scan",
@@ -258,7 +298,8 @@ def received_lot(
     scanned_part = scan.part if scan else None
     if scanned_part is not None and part is not None and scanned_part.id != part.id:
         raise InvalidInput(
-            f"The label is for {scanned_part.part_number}, not {part.part_number}.",
+            f"This label is for {scanned_part.part_number}, not {part.part_number}; this is "
+            f"not the item expected here. Scan a {part.part_number} label, or put it aside.",
             field=f"{field}scan",
         )
     part = part or scanned_part
@@ -297,7 +338,7 @@ def lot_for_receipt(
     expiry_date: date,
     serial: str | None,
     gtin: str | None,
-    on_date: date,
+    on_date: date | None,
     batch: str | None = None,
 ) -> Lot:
     """Find or create the received lot, refusing contradictions and expired stock.
@@ -308,7 +349,7 @@ def lot_for_receipt(
 
     :raises InvalidInput: a lot or serial number its rule refuses, a serial that is not the
         lot number, or a lot on file with another expiry or serial.
-    :raises LotExpired: the lot is past expiry on on_date.
+    :raises LotExpired: the lot is past expiry on on_date (None: expired stock may arrive).
     """
     lot_number = LOT_NUMBER.check(lot_number, "lot_number")
     serial = None if serial is None else SERIAL.check(serial, "serial")
@@ -350,7 +391,7 @@ def lot_for_receipt(
             field="serial",
         )
     check_batch(lot, batch)
-    if lot.expired_on(on_date):
+    if on_date is not None and lot.expired_on(on_date):
         raise LotExpired(
             f"Lot {lot_number} of {part.part_number} expired on "
             f"{lot.expiry_date.isoformat()}; it cannot be received.",

@@ -22,7 +22,12 @@ from supply_app.inventory import ledger
 from supply_app.inventory.errors import LotExpired
 from supply_app.inventory.lots import check_serial_free, lot_for_receipt
 from supply_app.inventory.models import Lot, StockMovement
-from supply_app.inventory.rules import EACHES, RECEIPT_REASON, WASTE_REASON
+from supply_app.inventory.rules import (
+    EACHES,
+    EXPIRED_MAY_ARRIVE_AS,
+    RECEIPT_REASON,
+    WASTE_REASON,
+)
 from supply_app.inventory.valuation import MAX_VALUE_CENTS, share_of_value
 
 
@@ -60,7 +65,8 @@ def receive(
     """Receive eaches of a lot (created on first sight) worth value_cents into a facility.
 
     :raises InvalidInput: bad quantity/value/reason, or a lot on file with another expiry.
-    :raises LotExpired: the lot is already expired on the facility's date.
+    :raises LotExpired: the lot is already expired on the facility's date (unless it was
+        found on the shelf: expired stock found must be booked before it can be wasted).
     :raises Conflict: inactive facility, or a serialised unit already in stock somewhere.
     """
     EACHES.check(eaches, "eaches")
@@ -78,7 +84,7 @@ def receive(
         serial=serial,
         gtin=gtin,
         batch=batch,
-        on_date=on_date or facility.today(),
+        on_date=None if reason in EXPIRED_MAY_ARRIVE_AS else on_date or facility.today(),
     )
     if lot.serial is not None:
         check_serial_free(session, lot, eaches)

@@ -206,3 +206,23 @@ def ledger_page(
     if kind is not None:
         stmt = stmt.where(StockMovement.kind == kind)
     return list(session.scalars(stmt))
+
+
+def on_hand(session: Session, facility_id: int, lot_id: int) -> int:
+    """Eaches of a lot on hand at a facility (0 when it never held it)."""
+    found = session.scalar(
+        select(StockBalance.on_hand).where(
+            StockBalance.facility_id == facility_id, StockBalance.lot_id == lot_id
+        )
+    )
+    return found or 0
+
+
+def reversed_ids(session: Session, movement_ids: Iterable[int]) -> set[int]:
+    """Which of the movements have been reversed."""
+    ids = list(movement_ids)
+    if not ids:
+        return set()
+    return set(
+        session.scalars(select(StockMovement.reverses_id).where(StockMovement.reverses_id.in_(ids)))
+    )

@@ -45,10 +45,14 @@ RECEIPT_REASON = Choice(
         ("loan", "Loan"),
         ("donation", "Donation"),
         ("return", "Return"),
+        ("found", "Found on the shelf (expired stock too, so it can be wasted)"),
     ),
 )
 #: Orders are received against the order, not as a free receipt.
-FREE_RECEIPT_REASON = RECEIPT_REASON.only("opening_balance", "loan", "donation", "return")
+FREE_RECEIPT_REASON = RECEIPT_REASON.only("opening_balance", "loan", "donation", "return", "found")
+#: Stock found on a shelf is booked as it is, expired or not: an expired lot must be on the
+#: books before it can be wasted. Every other receipt of an expired lot is refused.
+EXPIRED_MAY_ARRIVE_AS = ("found",)
 ADJUSTMENT_REASON = Choice(
     "adjustment reason",
     (

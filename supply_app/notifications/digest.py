@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
+from supply_app.auth.permissions import ORDER_BUILDERS, STOCK_MOVERS
 from supply_app.facilities.models import Facility
 from supply_app.facilities.service import visible_facilities
 from supply_app.inventory import service as inventory
@@ -47,6 +48,7 @@ class Item:
     facility_code: str
     text: str
     path: str
+    action: str = "Open"  # the words on the button (landing page) or link (email)
 
 
 @dataclass
@@ -77,43 +79,56 @@ def digest_day(facilities: list[Facility]) -> date | None:
     return facilities[0].today() if facilities else None
 
 
-def _stock_items(session: Session, facility: Facility, wanted: set[str]) -> dict[str, list[Item]]:
+def _stock_item(user: User, facility: Facility, alert: dict) -> Item:
+    """One alert as a digest item, linking to what this user's role does about it."""
+    part, lot, on_hand = alert["part"], alert["lot"], alert["on_hand"]
+    here = f"facility={facility.id}"
+    if alert["kind"] == "below_min":
+        text = f"{part.part_number}: {on_hand} usable eaches, minimum {alert['min_eaches']}"
+        if user.role in ORDER_BUILDERS:
+            return Item(facility.code, text, f"/orders?{here}", "See reorder suggestions")
+        return Item(facility.code, text, f"/stock/alerts?{here}", "See alerts")
+    if alert["kind"] == "on_hold":
+        recall = alert["recall"]
+        text = (
+            f"{part.part_number} lot {lot.lot_number}: {on_hand} eaches on hold under "
+            f"recall {recall.id} ({recall.label}); do not use, waste or return them"
+        )
+        return Item(facility.code, text, f"/recalls/{recall.id}", "See the recall")
+    if alert["kind"] == "expired":
+        text = (
+            f"{part.part_number} lot {lot.lot_number}: {on_hand} eaches expired on "
+            f"{lot.expiry_date.isoformat()}"
+        )
+        if user.role in STOCK_MOVERS:
+            waste = f"/stock/waste?{here}&lot={lot.id}&reason=expired"
+            return Item(facility.code, f"{text}; waste them", waste, "Waste")
+        return Item(facility.code, f"{text}; do not use", f"/lots/{lot.id}", "See the lot")
+    text = (
+        f"{part.part_number} lot {lot.lot_number}: {on_hand} eaches expire on "
+        f"{lot.expiry_date.isoformat()} (in {alert['days_to_expiry']} days); use first"
+    )
+    return Item(facility.code, text, f"/stock?{here}", "See stock")
+
+
+def _stock_items(
+    session: Session, user: User, facility: Facility, wanted: set[str]
+) -> dict[str, list[Item]]:
     """The facility's alerts as digest items, for the sections wanted."""
     found: dict[str, list[Item]] = {}
-    stock_path = f"/stock?facility={facility.id}"
     for alert in inventory.alerts(session, facility):
-        if alert["kind"] not in wanted:
-            continue
-        part, lot, on_hand = alert["part"], alert["lot"], alert["on_hand"]
-        if alert["kind"] == "below_min":
-            text = f"{part.part_number}: {on_hand} usable eaches, minimum {alert['min_eaches']}"
-            path = f"/stock/alerts?facility={facility.id}"
-        elif alert["kind"] == "on_hold":
-            recall = alert["recall"]
-            text = (
-                f"{part.part_number} lot {lot.lot_number}: {on_hand} eaches on hold under "
-                f"recall {recall.id} ({recall.label}); do not use, waste or return them"
-            )
-            path = f"/recalls/{recall.id}"
-        elif alert["kind"] == "expired":
-            text = (
-                f"{part.part_number} lot {lot.lot_number}: {on_hand} eaches expired on "
-                f"{lot.expiry_date.isoformat()}; waste them"
-            )
-            path = stock_path
-        else:
-            text = (
-                f"{part.part_number} lot {lot.lot_number}: {on_hand} eaches expire on "
-                f"{lot.expiry_date.isoformat()} (in {alert['days_to_expiry']} days); use first"
-            )
-            path = stock_path
-        found.setdefault(alert["kind"], []).append(Item(facility.code, text, path))
+        if alert["kind"] in wanted:
+            found.setdefault(alert["kind"], []).append(_stock_item(user, facility, alert))
     return found
 
 
-def _order_items(orders: list[PurchaseOrder], text: Callable[[PurchaseOrder], str]) -> list[Item]:
+def _order_items(
+    orders: list[PurchaseOrder], text: Callable[[PurchaseOrder], str], action: str
+) -> list[Item]:
     """Digest items for orders, each linking to its page."""
-    return [Item(order.facility.code, text(order), f"/orders/{order.id}") for order in orders]
+    return [
+        Item(order.facility.code, text(order), f"/orders/{order.id}", action) for order in orders
+    ]
 
 
 def build_digest(session: Session, user: User) -> Digest | None:
@@ -125,7 +140,7 @@ def build_digest(session: Session, user: User) -> Digest | None:
     wanted = ROLE_SECTIONS.get(user.role, set())
     digest = Digest(user=user, day=day)
     for facility in facilities:
-        for key, items in _stock_items(session, facility, wanted).items():
+        for key, items in _stock_items(session, user, facility, wanted).items():
             digest.sections.setdefault(key, []).extend(items)
     if "awaiting_approval" in wanted:
         digest.sections["awaiting_approval"] = _order_items(
@@ -134,6 +149,7 @@ def build_digest(session: Session, user: User) -> Digest | None:
                 f"Order {order.document_number} ({len(order.lines)} lines, "
                 f"submitted by {order.submitted_by.display_name})"
             ),
+            "Review and approve",
         )
     if "overdue" in wanted:
         digest.sections["overdue"] = _order_items(
@@ -142,5 +158,6 @@ def build_digest(session: Session, user: User) -> Digest | None:
                 f"Order {order.document_number} was required by "
                 f"{order.required_delivery_date.isoformat()} ({order.status.replace('_', ' ')})"
             ),
+            "See the order",
         )
     return digest

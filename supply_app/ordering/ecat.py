@@ -62,8 +62,13 @@ def ecat_export(order: PurchaseOrder) -> dict[str, Any]:
 
 
 def ecat_csv(order: PurchaseOrder) -> str:
-    """The ECAT export as CSV text: a header row, then one row per order line."""
+    """The ECAT export as CSV text: a header row, then one row per order line.
+
+    It starts with a UTF-8 byte-order mark, so Excel shows the descriptions' "iovera°" as
+    written (without one it guesses a Windows code page and shows "ioveraÂ°").
+    """
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.DictWriter(out, fieldnames=ECAT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in ecat_export(order)["lines"]:

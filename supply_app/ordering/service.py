@@ -55,7 +55,8 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "approve": ("submitted",),
     "cancel": ("draft", "submitted", "approved"),
     "receive": ("approved", "partially_received"),
-    "export": ("submitted", "approved", "partially_received", "received"),
+    # The ECAT file goes to the vendor: only once a second purchaser has approved the order.
+    "export": ("approved", "partially_received", "received"),
 }
 _VERBS = {
     "edit": "changed",

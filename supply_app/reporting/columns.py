@@ -132,6 +132,31 @@ FIGURES: tuple[Column, ...] = (
     ),
 )
 SUMMED = tuple(column for column in FIGURES if column.summed is not None)
+#: What a spreadsheet's header row says of each column (files people read, not programs).
+LABELS = {
+    "case_id": "Case ID",
+    "reference": "Case reference",
+    "date_of_service": "Date of service",
+    "facility_id": "Facility ID",
+    "facility_code": "Facility",
+    "site_of_service": "Site of service",
+    "code_mix": "Codes billed",
+    "schedule_version": "Fee schedule version",
+    "month": "Month of service",
+    "cases": "Cases",
+    "supply_cost": "Supply cost",
+    "facility_reimbursement": "Facility payment",
+    "professional_reimbursement": "Professional payment",
+    "device_reimbursement": "Device payment (C9809)",
+    "expected_reimbursement": "Expected reimbursement",
+    "margin": "Margin",
+    "margin_pct": "Margin %",
+    "reimbursement_complete": "Reimbursement complete",
+    "device_unpriced": "Device not priced",
+    "device_unpriced_cases": "Cases with the device not priced",
+    "stale_price": "Priced under an older schedule",
+    "stale_price_cases": "Cases priced under an older schedule",
+}
 _BY_NAME = {column.name: column for column in FIGURES}
 
 

@@ -33,6 +33,7 @@ from supply_app.errors import InvalidInput
 from supply_app.reporting import xlsx
 from supply_app.reporting.columns import (
     FIGURES,
+    LABELS,
     Column,
     as_sheet_cells,
     as_text,
@@ -43,6 +44,7 @@ from supply_app.reporting.queries import case_rows, grouped, order_of, row_count
 from supply_app.reporting.service import margin_filter
 
 CSV = "text/csv"
+BOM = "\ufeff"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Excel's rows per sheet, less the header and the TOTAL row.
 XLSX_DATA_ROWS = xlsx.MAX_ROWS - 2
@@ -109,7 +111,8 @@ class Export:
         return rows, select(*labelled_total(self.columns, self.keys, figures))
 
     def _csv(self) -> Iterator[bytes]:
-        yield (",".join(column.name for column in self.columns) + "\n").encode()
+        # The byte-order mark tells Excel the file is UTF-8 (else "iovera°" shows as "ioveraÂ°").
+        yield (BOM + ",".join(column.name for column in self.columns) + "\n").encode()
         for statement in self._statements(as_text):
             if self.connection.dialect.name == "postgresql":
                 yield from _copy_csv(self.connection, statement)
@@ -117,8 +120,9 @@ class Export:
                 yield from _cursor_csv(self.connection, statement)
 
     def _xlsx(self) -> Iterator[bytes]:
-        sheet = xlsx.StreamedSheet("Case margin", [column.kind for column in self.columns])
-        yield sheet.header([column.name for column in self.columns])
+        labels = [LABELS[column.name] for column in self.columns]
+        sheet = xlsx.StreamedSheet("Case margin", [column.kind for column in self.columns], labels)
+        yield sheet.header(labels)
         rows, total = self._statements(as_sheet_cells)
         for batch in _text_rows(self.connection, rows):
             if data := sheet.rows(batch):
@@ -262,7 +266,7 @@ def check_csv(text: str) -> str | None:
     and its cases and money totals equal the sums of the rows above it, so a file cut
     anywhere (between two rows, or inside the TOTAL row itself) is caught.
     """
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text.removeprefix(BOM))))
     if len(rows) < 2 or not text.endswith("\n"):
         return f"the file stops part-way through row {len(rows)}, before its TOTAL row ends"
     header, *body, total = rows

@@ -152,7 +152,10 @@ class StreamedSheet:
     Each call returns the zip bytes ready so far (possibly none): send them as they come.
     """
 
-    def __init__(self, title: str, kinds: Sequence[Kind]) -> None:
+    def __init__(
+        self, title: str, kinds: Sequence[Kind], labels: Sequence[str] | None = None
+    ) -> None:
+        """labels: the header row's texts, so each column is made wide enough for its own."""
         self._letters = [column_letters(i) for i in range(len(kinds))]
         self._cells = [
             _cell_template(kind, letter, i + 1)
@@ -161,23 +164,22 @@ class StreamedSheet:
         self._row_template = '<row r="{0}">' + "".join(self._cells) + "</row>"
         self._texts = [i for i, kind in enumerate(kinds) if kind is Kind.TEXT]
         self._row = 0
+        self._data_end = 0  # the last row the filter covers (the header and data rows)
+        self._title = title
         self._sink = _Sink()
         self._zip = zipfile.ZipFile(
             self._sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=DEFLATE_LEVEL
         )
         self._zip.writestr("[Content_Types].xml", CONTENT_TYPES)
         self._zip.writestr("_rels/.rels", ROOT_RELS)
-        self._zip.writestr(
-            "xl/workbook.xml",
-            f'{DECLARATION}<workbook xmlns="{MAIN}" xmlns:r="{RELS}"><sheets>'
-            f'<sheet name="{_xml_text(title)[:31]}" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        )
         self._zip.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
         self._zip.writestr("xl/styles.xml", STYLES)
         self._sheet = self._zip.open("xl/worksheets/sheet1.xml", "w")
+        names = labels or [""] * len(kinds)
         widths = "".join(
-            f'<col min="{i}" max="{i}" width="{_WIDTHS[kind]}" customWidth="1"/>'
-            for i, kind in enumerate(kinds, start=1)
+            f'<col min="{i}" max="{i}" width="{max(_WIDTHS[kind], min(len(name) + 3, 40))}" '
+            'customWidth="1"/>'
+            for i, (kind, name) in enumerate(zip(kinds, names, strict=True), start=1)
         )
         self._write(
             f'{DECLARATION}<worksheet xmlns="{MAIN}"><sheetViews><sheetView workbookViewId="0">'
@@ -193,6 +195,7 @@ class StreamedSheet:
             for letter, name in zip(self._letters, names, strict=True)
         )
         self._write(f'<row r="{n}">{cells}</row>')
+        self._data_end = n
         return self._sink.take()
 
     def rows(self, rows: Sequence[Sequence[Any]]) -> bytes:
@@ -208,6 +211,7 @@ class StreamedSheet:
                 parts.append(template(n, *_escaped(values, texts)))
             n += 1
         self._write("".join(parts))
+        self._data_end = n - 1
         return self._sink.take()
 
     def labelled_row(self, label: str, values: Sequence[Any]) -> bytes:
@@ -218,9 +222,20 @@ class StreamedSheet:
         return self._sink.take()
 
     def close(self) -> bytes:
-        """End the sheet and the zip; the last bytes of the file."""
-        self._write("</sheetData></worksheet>")
+        """End the sheet (a filter on the header over the data rows, not the TOTAL row) and
+        the zip; the last bytes of the file."""
+        area = f"$A$1:${self._letters[-1]}${max(self._data_end, 1)}"
+        self._write(f'</sheetData><autoFilter ref="{area.replace("$", "")}"/></worksheet>')
         self._sheet.close()
+        # The workbook comes last: Excel's filter needs its hidden name for the area.
+        name = _xml_text(self._title)[:31]
+        self._zip.writestr(
+            "xl/workbook.xml",
+            f'{DECLARATION}<workbook xmlns="{MAIN}" xmlns:r="{RELS}"><sheets>'
+            f'<sheet name="{name}" sheetId="1" r:id="rId1"/></sheets><definedNames>'
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
+            f"'{name}'!{area}</definedName></definedNames></workbook>",
+        )
         self._zip.close()
         return self._sink.take()
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, url_for
 
-from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, REPORT_READERS, USER_ADMINS
+from supply_app.auth.permissions import (
+    ALL_ROLES,
+    CASE_RECORDERS,
+    GTIN_ADMINS,
+    REPORT_READERS,
+    USER_ADMINS,
+)
 from supply_app.money import dollars
-from supply_app.web.helpers import at, attention, days_until, has_role, packs_and_eaches
+from supply_app.web.helpers import at, days_until, has_role, packs_and_eaches, working_in
+from supply_app.web.plain import plain
+from supply_app.web.waiting import waiting_for_me
 
 bp = Blueprint(
     "web",
@@ -28,6 +36,7 @@ NAV = (
     ("web.margin", "Margin report", REPORT_READERS),
     ("web.fee_schedules", "Fee schedules", ("admin", "finance", "viewer")),
     ("web.catalog", "Catalog", ALL_ROLES),
+    ("web.barcodes", "Barcodes", GTIN_ADMINS),
     ("web.facilities", "Facilities", ALL_ROLES),
     ("web.users", "Users", USER_ADMINS),
     ("web.notification_settings", "Notifications", ALL_ROLES),
@@ -36,8 +45,13 @@ NAV = (
 
 @bp.app_context_processor
 def _ui_globals() -> dict:
-    """Helpers every template may use (attention() runs only where a landing page asks)."""
-    return {"nav_links": nav_links, "has_role": has_role, "attention": attention}
+    """Helpers every template may use (waiting_for_me() works only on a landing page)."""
+    return {
+        "nav_links": nav_links,
+        "has_role": has_role,
+        "working_in": working_in,
+        "waiting_for_me": waiting_for_me,
+    }
 
 
 def nav_links(role: str) -> list[tuple[str, str, str]]:
@@ -53,11 +67,15 @@ bp.add_app_template_filter(dollars, "dollars")
 bp.add_app_template_filter(packs_and_eaches, "packs")
 bp.add_app_template_filter(days_until, "days_until")
 bp.add_app_template_filter(at, "at")
+bp.add_app_template_filter(plain, "plain")
 
 # Importing the view modules registers their routes on bp.
 from supply_app.web import (  # noqa: E402,F401
+    account_views,
+    barcode_views,
     case_views,
     finance_views,
+    movement_views,
     order_views,
     recall_views,
     stock_views,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
 
 from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS
 from supply_app.cases import service as cases
@@ -19,7 +21,6 @@ from supply_app.web.fields import RuleNumberField
 from supply_app.web.forms import CaseForm, VoidForm, options
 from supply_app.web.helpers import (
     chosen_facility,
-    facility_choices,
     me,
     my_facilities,
     page,
@@ -53,24 +54,57 @@ def _case_form(parts: list) -> CaseForm:
             RuleNumberField(f"{part.part_number} eaches", PICK_EACHES, optional=True),
         )
     form = PickedCaseForm()
-    form.facility_id.choices = facility_choices()
-    form.anterior.choices = options(*((n, NERVE_LABELS[n]) for n in ANTERIOR_KNEE_NERVES))
-    form.genicular.choices = options(*((n, NERVE_LABELS[n]) for n in GENICULAR_NERVES))
+    # Each facility says whether its cases bill the device by default (case.js follows it).
+    form.facility_id.choices = [
+        SelectChoice(
+            f.id,
+            f"{f.code} · {f.name}",
+            render_kw={"data-bill-device": "true" if f.bill_device_by_default else "false"},
+        )
+        for f in my_facilities()
+    ]
+    for field, nerves in (("anterior", ANTERIOR_KNEE_NERVES), ("genicular", GENICULAR_NERVES)):
+        form[field].choices = options(*((n, NERVE_LABELS[n]) for n in nerves))
+        form[f"{field}_left"].choices = options(
+            *((n, f"{NERVE_LABELS[n]}, left knee") for n in nerves)
+        )
     return form
+
+
+#: (laterality of the lines, anterior field, genicular field) of each knee a case names.
+ONE_SET = ((None, "anterior", "genicular"),)
+TWO_KNEES = (("RT", "anterior", "genicular"), ("LT", "anterior_left", "genicular_left"))
 
 
 def _procedures(form: CaseForm) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Codes derived from the nerves treated, and where each one's errors belong.
 
-    :raises InvalidInput: nothing was treated and no device billed.
+    A bilateral case whose left knee had other nerves names them apart: the first set is
+    then the right knee's, and each knee's lines carry RT or LT.
+
+    :raises InvalidInput: nothing treated and no device billed, or a left-knee set on a
+        case that is not bilateral (or without the right knee's).
     """
+    left = bool(form.anterior_left.data or form.genicular_left.data)
+    if left and form.laterality.data != "bilateral":
+        raise InvalidInput(
+            "Only a bilateral case names the left knee's nerves apart; choose Bilateral as "
+            "the side, or clear the left-knee boxes.",
+            field="anterior_left",
+        )
+    if left and not (form.anterior.data or form.genicular.data):
+        raise InvalidInput(
+            "Tick the right knee's nerves too (or choose LT as the side).", field="anterior"
+        )
     procedures: list[dict[str, Any]] = []
     where: dict[str, str] = {}
-    for code, field in (("64640", "anterior"), ("64624", "genicular")):
-        nerves = getattr(form, field).data or []
-        if nerves:
-            where[f"procedures[{len(procedures)}]"] = field
-            procedures.append({"code": code, "nerves": list(nerves)})
+    for side, anterior, genicular in TWO_KNEES if left else ONE_SET:
+        for code, field in (("64640", anterior), ("64624", genicular)):
+            nerves = getattr(form, field).data or []
+            if nerves:
+                where[f"procedures[{len(procedures)}]"] = field
+                line = {"code": code, "nerves": list(nerves)}
+                procedures.append(line | ({"laterality": side} if side else {}))
     if form.device.data:
         where[f"procedures[{len(procedures)}]"] = "device"
         procedures.append({"code": "C9809"})
@@ -80,18 +114,36 @@ def _procedures(form: CaseForm) -> tuple[list[dict[str, Any]], dict[str, str]]:
 
 
 def _supplies(form: CaseForm, parts: list) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Supply lines: one each per scanned barcode, then eaches per part picked FEFO."""
+    """Supply lines: each barcode scanned (one each per scan), then eaches picked FEFO.
+
+    The same barcode scanned four times is one line of four eaches, so a shortage says how
+    many were scanned against what is on hand.
+
+    :raises InvalidInput: no supplies, unless the form says none were used.
+    """
     supplies: list[dict[str, Any]] = []
     where: dict[str, str] = {}
-    for raw in (form.scans.data or "").splitlines():
-        if raw.strip():
-            where[f"supplies[{len(supplies)}]"] = "scans"
-            supplies.append({"scan": raw.strip(), "eaches": 1})
+    scanned = Counter(raw.strip() for raw in (form.scans.data or "").splitlines() if raw.strip())
+    for raw, times in scanned.items():
+        where[f"supplies[{len(supplies)}]"] = "scans"
+        supplies.append({"scan": raw, "eaches": times})
     for part in parts:
         eaches = getattr(form, f"pick_{part.id}").data
         if eaches:
             where[f"supplies[{len(supplies)}]"] = f"pick_{part.id}"
             supplies.append({"part_id": part.id, "eaches": eaches})
+    if supplies and form.no_supplies.data:
+        raise InvalidInput(
+            "Supplies are scanned or picked, yet 'No tips or cartridges were used' is ticked; "
+            "untick it or clear the supplies.",
+            field="no_supplies",
+        )
+    if not supplies and not form.no_supplies.data:
+        raise InvalidInput(
+            "This case names no supplies. Scan or pick the Smart Tips and cartridges used, or "
+            "tick 'No tips or cartridges were used in this case'.",
+            field="scans",
+        )
     return supplies, where
 
 
@@ -105,6 +157,7 @@ def case_new():
         facility = chosen_facility()
         form.facility_id.data = facility.id
         form.date_of_service.data = facility.today()
+        form.device.data = facility.bill_device_by_default
     if form.validate_on_submit():
         where: dict[str, str] = {"facility_id": "facility_id"}
 

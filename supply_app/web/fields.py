@@ -96,7 +96,8 @@ class RuleNumberField(_Ruled, Field):
         render.update(kwargs.pop("render_kw", {}))
         if not optional:
             render["required"] = True
-        super().__init__(label, widget=NumberInput(), render_kw=render, **kwargs)
+        widget = kwargs.pop("widget", None) or NumberInput()
+        super().__init__(label, widget=widget, render_kw=render, **kwargs)
 
     def _clean(self, text: str) -> int:
         return self.rule.parse(text.strip(" \t"))  # type: ignore[attr-defined]
@@ -148,15 +149,25 @@ class RuleSelectField(SelectField):
     """One of a Choice rule's options (with the words people see), optionally blank."""
 
     def __init__(
-        self, label: str, rule: Choice, *, blank: str | None = None, **kwargs: Any
+        self,
+        label: str,
+        rule: Choice,
+        *,
+        blank: str | None = None,
+        required: bool = False,
+        **kwargs: Any,
     ) -> None:
-        self.rule = rule
+        """blank: a first option with no value; required: it must not stay chosen (the
+        field starts with no choice made for the user, who must make one)."""
+        self.rule, self.required = rule, required
         pairs = [("", blank)] if blank is not None else []
         super().__init__(label, choices=options(*pairs, *rule.options), **kwargs)
 
     def pre_validate(self, form: Any) -> None:
-        """Blank only when offered; otherwise the rule decides."""
+        """Blank only when offered (and not required); otherwise the rule decides."""
         if self.data in ("", None) and self.choices and self.choices[0].value == "":
+            if self.required:
+                raise StopValidation(f"Choose the {self.rule.label}.")
             self.data = None
             return
         try:

@@ -29,14 +29,8 @@ from supply_app.reporting.rules import GROUPING
 from supply_app.web import bp
 from supply_app.web.charts import Series, bar_chart
 from supply_app.web.fields import RuleDateField, RuleSelectField
-from supply_app.web.forms import ActionForm, OverrideForm, options, row_id
+from supply_app.web.forms import ActionForm, OverrideForm, optional_id, options
 from supply_app.web.helpers import facility_choices, me, query_number, run_write, ui_roles
-
-
-def optional_row_id(value: Any) -> int | None:
-    """A facility filter: blank for all of mine, else a row id."""
-    return None if value in ("", None) else row_id(value)
-
 
 ROWS_PER_PAGE = 50
 CHART_ROWS = 120  # ten years of months
@@ -50,7 +44,7 @@ class MarginFilterForm(FlaskForm):
 
     # Not checked against the choices: the service answers 404 for a facility not yours.
     facility_id = SelectField(
-        "Facility", coerce=optional_row_id, validators=[Optional()], validate_choice=False
+        "Facility", coerce=optional_id, validators=[Optional()], validate_choice=False
     )
     date_from = RuleDateField("Service from", DATE_OF_SERVICE, optional=True)
     date_to = RuleDateField("Service to", DATE_OF_SERVICE, optional=True)
@@ -121,7 +115,10 @@ def _charts(args: dict[str, Any]) -> list:
             ],
         ),
     ]
-    return [(title, bar_chart(title, labels, series)) for title, labels, series in charts]
+    return [
+        (title, bar_chart(title, labels, series), labels, series)
+        for title, labels, series in charts
+    ]
 
 
 @bp.route("/reports/margin")

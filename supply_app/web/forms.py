@@ -9,12 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+)
 from wtforms.validators import InputRequired, StopValidation
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from supply_app.auth import rules as auth_rules
 from supply_app.cases import rules as case_rules
+from supply_app.catalog import rules as catalog_rules
 from supply_app.facilities.rules import SITE_OF_SERVICE
 from supply_app.fields import ID
 from supply_app.inventory import rules as stock_rules
@@ -40,6 +49,11 @@ def row_id(value: Any) -> int:
     return value if isinstance(value, int) else ID.parse(value)
 
 
+def optional_id(value: Any) -> int | None:
+    """A row id from a form, or None for the blank choice."""
+    return None if value in ("", None) else row_id(value)
+
+
 def schedule_year(value: Any) -> int:
     """A fee-schedule year from a form (ASCII digits, within the rule's years)."""
     return value if isinstance(value, int) else case_rules.SCHEDULE_YEAR.parse(value)
@@ -48,8 +62,12 @@ def schedule_year(value: Any) -> int:
 class IdSelectField(SelectField):
     """A choice of rows (facilities, parts, order lines) by id; the view fills the choices."""
 
-    def __init__(self, label: str, **kwargs: Any) -> None:
-        super().__init__(label, coerce=row_id, validators=[InputRequired()], **kwargs)
+    def __init__(self, label: str, *, blank: bool = False, **kwargs: Any) -> None:
+        """blank: the choices start with a blank option (no row), and it may be chosen."""
+        if blank:
+            super().__init__(label, coerce=optional_id, **kwargs)
+        else:
+            super().__init__(label, coerce=row_id, validators=[InputRequired()], **kwargs)
 
 
 class CheckboxList(SelectMultipleField):
@@ -107,24 +125,28 @@ class StockFacilityMixin:
 
 
 class PartLotMixin:
-    """Part + lot number (typed or scanned) naming one lot."""
+    """A lot: picked or typed (any case), or scanned; the part only where a number is shared."""
 
     scan = scan_field()
-    part_id = IdSelectField("Part")
+    part_id = IdSelectField("Part", blank=True)
     lot_number = RuleTextField("Lot number", stock_rules.LOT_NUMBER)
 
 
 class QuantityMixin:
-    """A quantity as whole packs plus loose eaches, the way people count shelves."""
+    """A quantity as whole packs plus loose eaches, the way people count shelves.
 
-    packs = RuleNumberField("Packs", stock_rules.SHELF_PACKS, default=0)
-    eaches = RuleNumberField("Loose eaches", stock_rules.LOOSE_EACHES, default=0)
+    Both start empty (never a 0 nobody typed); an empty one counts as none.
+    """
+
+    packs = RuleNumberField("Packs", stock_rules.SHELF_PACKS, optional=True)
+    eaches = RuleNumberField("Loose eaches", stock_rules.LOOSE_EACHES, optional=True)
 
 
 class ReceiveForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
-    """Stock arriving outside an order: opening balance, loan, donation or return."""
+    """Stock arriving outside an order: opening balance, loan, donation, return or found."""
 
-    expiry_date = RuleDateField("Expiry date", stock_rules.EXPIRY_DATE)
+    lot_number = RuleTextField("Lot number", stock_rules.LOT_NUMBER, optional=True)
+    expiry_date = RuleDateField("Expiry date", stock_rules.EXPIRY_DATE, optional=True)
     reason = RuleSelectField("Reason", stock_rules.FREE_RECEIPT_REASON)
     pack_cost = AmountField(
         "Cost per pack ($)",
@@ -214,6 +236,12 @@ class NotificationForm(FlaskForm):
     daily_digest = BooleanField("Send me the daily digest")
 
 
+class ReverseForm(FlaskForm):
+    """Reverse a movement, saying why."""
+
+    reason = RuleTextField("Why reverse it", stock_rules.REVERSAL_REASON)
+
+
 class OrderHeaderMixin:
     """The DoD fields of an order."""
 
@@ -246,15 +274,29 @@ class CancelForm(FlaskForm):
     reason = RuleTextField("Reason", order_rules.CANCEL_REASON, optional=True)
 
 
-class OrderReceiveForm(FlaskForm):
-    """Receive packs of one order line, with the lot typed or scanned."""
+class ReceiptLineForm(Form):
+    """One outstanding order line on the receipt: packs arrived, their lot (scanned or typed)."""
 
-    scan = scan_field()
-    line_id = IdSelectField("Order line")
-    packs = RuleNumberField("Packs received", order_rules.PACKS, default=1)
+    line_id = RuleNumberField("Order line", ID, widget=HiddenInput())
+    packs = RuleNumberField("Packs received", order_rules.PACKS, optional=True)
     lot_number = RuleTextField("Lot number", stock_rules.LOT_NUMBER, optional=True)
     expiry_date = RuleDateField("Expiry date", stock_rules.EXPIRY_DATE, optional=True)
+    scan = RuleTextField("Scanned label", stock_rules.SCAN, optional=True, widget=HiddenInput())
+
+
+class OrderReceiveForm(FlaskForm):
+    """Receive several lines of an order at once: each row's packs, lot and expiry (a scan
+    fills the row of its part)."""
+
+    scan = scan_field()
+    lines = FieldList(FormField(ReceiptLineForm))
     note = RuleTextField("Note", order_rules.RECEIPT_NOTE, optional=True)
+
+
+class LinePacksForm(FlaskForm):
+    """Change the packs of a draft order's line."""
+
+    packs = RuleNumberField("Packs", order_rules.PACKS)
 
 
 class SuggestionForm(FlaskForm, OrderHeaderMixin):
@@ -276,12 +318,15 @@ class CaseForm(FlaskForm):
         "Anterior-knee nerves treated (64640, one per nerve)", case_rules.NERVE
     )
     genicular = RuleCheckboxList("Genicular nerves treated (64624)", case_rules.NERVE)
+    anterior_left = RuleCheckboxList("Left knee: anterior-knee nerves (64640)", case_rules.NERVE)
+    genicular_left = RuleCheckboxList("Left knee: genicular nerves (64624)", case_rules.NERVE)
     device = BooleanField("Bill the device (C9809)")
     scans = RuleTextAreaField(
         "Scanned supplies (one barcode per line, one each per scan)",
         case_rules.SCANNED_SUPPLIES,
         optional=True,
     )
+    no_supplies = BooleanField("No tips or cartridges were used in this case")
 
 
 class VoidForm(FlaskForm):
@@ -320,5 +365,52 @@ class UserForm(UserEditForm):
 
     username = RuleTextField("Username", auth_rules.USERNAME)
     display_name = RuleTextField("Display name", auth_rules.DISPLAY_NAME, optional=True)
+    # No role is chosen for the admin: a slip must not make an administrator.
+    role = RuleSelectField("Role", auth_rules.ROLE, blank="Choose a role", required=True)
     active = None  # a new user starts active
     password = RuleTextField("Initial password", auth_rules.PASSWORD, widget=PasswordField.widget)
+
+
+class DefaultFacilityForm(FlaskForm):
+    """The facility the user's sign-ins start in."""
+
+    default_facility_id = IdSelectField("Start each sign-in at", blank=True)
+
+
+class PasswordForm(FlaskForm):
+    """Change your own password: the current one, then the new one twice."""
+
+    current_password = RuleTextField(
+        "Current password", auth_rules.SIGN_IN_PASSWORD, widget=PasswordField.widget
+    )
+    password = RuleTextField("New password", auth_rules.PASSWORD, widget=PasswordField.widget)
+    confirm = RuleTextField(
+        "New password again", auth_rules.SIGN_IN_PASSWORD, widget=PasswordField.widget
+    )
+
+
+class SwitchFacilityForm(FlaskForm):
+    """Work in another of your facilities (the header's switcher)."""
+
+    facility_id = IdSelectField("Facility")
+
+
+class GtinLinkForm(FlaskForm):
+    """What a barcode names: its part and what the labelled package holds."""
+
+    part_id = IdSelectField("Part")
+    level = RuleSelectField("The label is on", catalog_rules.PACKAGE_LEVEL, default="each")
+
+
+class GtinForm(GtinLinkForm):
+    """Link a scanned barcode's GTIN to its part."""
+
+    gtin = RuleTextField(
+        "Barcode GTIN", catalog_rules.LABEL_GTIN, render_kw={"inputmode": "numeric"}
+    )
+
+
+class FacilitySettingsForm(FlaskForm):
+    """What a facility's forms start with."""
+
+    bill_device_by_default = BooleanField("New cases bill the device (C9809) unless unticked")

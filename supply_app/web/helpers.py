@@ -7,13 +7,14 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from flask import render_template, request
+from flask import render_template, request, session
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from supply_app.auth.models import User
 from supply_app.auth.service import require_every_facility, require_role
+from supply_app.catalog.service import parts_query
 from supply_app.clock import local_time, utcnow
 from supply_app.db import begin_write
 from supply_app.errors import DomainError, NotFound
@@ -21,8 +22,8 @@ from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_facility, visible_facilities
 from supply_app.fields import ID
-from supply_app.notifications.digest import Digest, build_digest
 from supply_app.rules import RuleBroken, WholeNumber
+from supply_app.web.plain import plain
 
 T = TypeVar("T")
 
@@ -64,19 +65,53 @@ def my_facilities(include_inactive: bool = False) -> list[Facility]:
     return list(db.session.scalars(visible_facilities(db.session, me(), include_inactive)))
 
 
+#: Where the session keeps the facility the user is working in (one per signed-in browser).
+CURRENT_FACILITY = "facility_id"
+
+
+def current_facility() -> Facility | None:
+    """The facility the signed-in user is working in, shown in the header on every page.
+
+    The one they last chose in this browser, else their default facility, else the first
+    they hold (the header says which, so it is never a silent choice). None: they hold none.
+    """
+    facilities = my_facilities()
+    by_id = {f.id: f for f in facilities}
+    wanted = session.get(CURRENT_FACILITY) or me().default_facility_id
+    found = by_id.get(wanted) or (facilities[0] if facilities else None)
+    if found is not None and session.get(CURRENT_FACILITY) != found.id:
+        session[CURRENT_FACILITY] = found.id
+    return found
+
+
+def working_in() -> tuple[Facility | None, list[Facility]]:
+    """The header's facility: the current one and all the user may switch to."""
+    if not current_user.is_authenticated:
+        return None, []
+    return current_facility(), my_facilities()
+
+
+def switch_facility(facility: Facility) -> None:
+    """Make facility the one this browser works in (its pages and forms start there)."""
+    session[CURRENT_FACILITY] = facility.id
+
+
 def chosen_facility(arg: str = "facility") -> Facility:
-    """The facility named by ?facility=<id>, else the user's first one.
+    """The facility named by ?facility=<id> (which becomes the current one), else the current.
 
     :raises NotFound: the id is not a facility the user belongs to (never 403), or the user
         belongs to none.
     """
     facility_id = query_id(arg)
     if facility_id is not None:
-        return get_facility(db.session, me(), facility_id)
-    facilities = my_facilities()
-    if not facilities:
+        facility = get_facility(db.session, me(), facility_id)
+        if facility.active:
+            switch_facility(facility)
+        return facility
+    facility = current_facility()
+    if facility is None:
         raise NotFound("You do not belong to any active facility; ask an administrator.")
-    return facilities[0]
+    return facility
 
 
 def query_id(arg: str) -> int | None:
@@ -110,9 +145,9 @@ def page(template: str, **context: Any):
 
 
 def my_today() -> date:
-    """Today at the signed-in user's first facility (UTC's date if they hold none)."""
-    facilities = my_facilities()
-    return facilities[0].today() if facilities else utcnow().date()
+    """Today at the facility the user works in (UTC's date if they hold none)."""
+    facility = current_facility()
+    return facility.today() if facility else utcnow().date()
 
 
 def status_filter(statuses: tuple[str, ...]) -> str | None:
@@ -129,6 +164,17 @@ def facility_choices(include_inactive: bool = False) -> list[SelectChoice]:
     ]
 
 
+def part_choices() -> list[SelectChoice]:
+    """Active parts for a select: part number, description and pack size."""
+    return [
+        SelectChoice(
+            p.id, f"{p.part_number} · {p.description} ({p.units_per_pack}/{p.unit_of_issue})"
+        )
+        for p in db.session.scalars(parts_query())
+        if p.active
+    ]
+
+
 def attach_error(
     form: FlaskForm, error: DomainError, aliases: dict[str, str] | None = None
 ) -> None:
@@ -141,11 +187,22 @@ def attach_error(
         if name and (name == prefix or name.startswith((f"{prefix}.", f"{prefix}["))):
             name = (aliases or {})[prefix]
             break
-    field = form._fields.get(name) if name else None
+    field = _field_named(form, name) if name else None
     if field is not None and name != "csrf_token":
-        field.errors = [*field.errors, error.detail]
+        field.errors = [*field.errors, plain(error.detail)]
     else:
-        form.form_errors.append(error.detail)
+        form.form_errors.append(plain(error.detail))
+
+
+def _field_named(form: FlaskForm, name: str) -> Any:
+    """A form's field by name, rows of a list included ("lines-2-scan")."""
+    if name in form._fields:
+        return form._fields[name]
+    head, _, rest = name.partition("-")
+    index, _, sub = rest.partition("-")
+    rows = getattr(form._fields.get(head), "entries", None)
+    entry = next((e for e in rows or () if e.name == f"{head}-{index}"), None)
+    return entry.form._fields.get(sub) if entry is not None else None
 
 
 def run_write(
@@ -196,8 +253,3 @@ def days_until(day: date | None, today: date) -> int | None:
     if day is None:
         return None
     return (day - today).days
-
-
-def attention() -> Digest | None:
-    """The signed-in user's digest items for their landing page (None: no facility)."""
-    return build_digest(db.session, me())

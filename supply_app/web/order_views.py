@@ -5,23 +5,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from wtforms.fields.choices import SelectChoice
 
 from supply_app.auth.permissions import ALL_ROLES, ORDER_BUILDERS, ORDER_RECEIVERS
+from supply_app.errors import InvalidInput
 from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility
-from supply_app.inventory import service as inventory
 from supply_app.ordering import ecat, receiving, suggestions
 from supply_app.ordering import service as ordering
 from supply_app.ordering.rules import ORDER_STATUS
+from supply_app.rules import RuleBroken
 from supply_app.web import bp
 from supply_app.web.forms import (
     ActionForm,
     AddLineForm,
     CancelForm,
+    LinePacksForm,
     OrderForm,
     OrderReceiveForm,
     SuggestionForm,
+    row_id,
 )
 from supply_app.web.helpers import (
     chosen_facility,
@@ -29,21 +31,14 @@ from supply_app.web.helpers import (
     me,
     my_facilities,
     page,
+    part_choices,
     run_write,
     status_filter,
     ui_roles,
 )
-from supply_app.web.stock_views import part_choices
 
 ORDER_LIST_LIMIT = 100
 HEADER_FIELDS = ("fund_code", "priority", "required_delivery_date")
-RECEIPT_FIELDS = {
-    "lines.0.scan": "scan",
-    "lines.0.packs": "packs",
-    "lines.0.line_id": "line_id",
-    "eaches": "packs",
-    "lot_id": "lot_number",
-}
 
 
 def _default_header(form, facility) -> None:
@@ -156,19 +151,25 @@ def _load(order_id: int, lock: bool = False):
 
 
 def _receive_form(order) -> OrderReceiveForm:
-    """The receipt form with the order's outstanding lines to choose from."""
+    """The receipt form: one row per outstanding line (a refused post keeps what was typed)."""
     form = OrderReceiveForm()
-    form.line_id.choices = [
-        SelectChoice(
-            line.id,
-            f"{line.part.part_number} · {line.outstanding_packs} of {line.packs} pack(s) "
-            f"outstanding",
-            render_kw={"data-part": str(line.part_id)},
-        )
-        for line in order.lines
-        if line.outstanding_packs > 0
-    ]
+    outstanding = [line for line in order.lines if line.outstanding_packs > 0]
+    if not form.is_submitted():
+        for line in outstanding:
+            form.lines.append_entry({"line_id": line.id})
+    lines = {line.id: line for line in order.lines}
+    for entry in form.lines:
+        entry.line = lines.get(_line_id(entry))
     return form
+
+
+def _line_id(entry) -> int | None:
+    """The order line a row of the receipt form names (None when it names none)."""
+    raw = entry.form.line_id.raw_data[0] if entry.form.line_id.raw_data else entry.form.line_id.data
+    try:
+        return row_id(raw)
+    except (RuleBroken, TypeError):
+        return None
 
 
 def _render_order(order, status: int = 200, **forms):
@@ -181,10 +182,13 @@ def _render_order(order, status: int = 200, **forms):
             order=order,
             add_form=add,
             action_form=forms.get("action_form") or ActionForm(),
+            packs_form=forms.get("packs_form") or LinePacksForm(),
+            packs_line=forms.get("packs_line"),
             cancel_form=forms.get("cancel_form") or CancelForm(),
             receive_form=forms.get("receive_form") or _receive_form(order),
             can_build=me().role in ORDER_BUILDERS,
             can_receive=me().role in ORDER_RECEIVERS,
+            exportable=ordering.ALLOWED_FROM["export"],
             me=me(),
         ),
         status,
@@ -295,56 +299,76 @@ def order_cancel(order_id: int):
 @bp.route("/orders/<int(max=2147483647):order_id>/receive", methods=["POST"])
 @ui_roles(*ORDER_RECEIVERS)
 def order_receive(order_id: int):
-    """Receive packs of one line with the lot scanned or typed."""
+    """Receive the packs of every line that arrived, each with its lot scanned or typed."""
     form = _receive_form(_load(order_id))
-    if form.validate_on_submit() and _lot_given(form):
+    if form.validate_on_submit():
+        items, aliases = _receipt_items(form)
 
         def work():
-            item = {"line_id": form.line_id.data, "packs": form.packs.data}
-            if form.lot_number.data:
-                item["lot_number"] = form.lot_number.data
-            if form.expiry_date.data:
-                item["expiry_date"] = form.expiry_date.data
-            if _use_scan(form):
-                item["scan"] = form.scan.data
+            if not items:
+                raise InvalidInput(
+                    "Type the packs received on at least one line (or scan their labels).",
+                    field="lines-0-packs",
+                )
             return receiving.receive_order(
                 db.session,
                 order=_load(order_id, lock=True),
                 actor=me(),
-                items=[item],
+                items=items,
                 note=form.note.data or None,
             )
 
-        if run_write(form, work, RECEIPT_FIELDS) is not None:
-            flash("Receipt booked into stock.", "success")
+        receipt = run_write(form, work, aliases)
+        if receipt is not None:
+            received = ", ".join(
+                f"{rl.packs} × {rl.order_line.part.part_number} lot {rl.lot_number}"
+                for rl in receipt.lines
+            )
+            flash(f"Received into stock: {received}.", "success")
             return redirect(url_for("web.order", order_id=order_id))
     return _render_order(_load(order_id), 422, receive_form=form)
 
 
-def _use_scan(form: OrderReceiveForm) -> bool:
-    """Send the scan too (its GTIN is checked against the line) when it names a part.
+def _receipt_items(form: OrderReceiveForm) -> tuple[list[dict], dict[str, str]]:
+    """The rows with packs as the service's items, and where each item's errors belong."""
+    items: list[dict] = []
+    aliases: dict[str, str] = {}
+    for index, entry in enumerate(form.lines):
+        row = entry.form
+        if not row.packs.data and not row.scan.data:
+            continue
+        item = {"line_id": row.line_id.data, "packs": row.packs.data or 1}
+        for name in ("lot_number", "expiry_date", "scan"):
+            if getattr(row, name).data:
+                item[name] = getattr(row, name).data
+        for name in ("line_id", "packs", "lot_number", "expiry_date", "scan"):
+            aliases[f"lines.{len(items)}.{name}"] = f"lines-{index}-{name}"
+        items.append(item)
+    return items, aliases
 
-    A label whose GTIN is not in the catalog can still fill lot and expiry on screen; then
-    the typed (or filled-in) fields are what the user saw and confirmed, so only they go.
-    """
-    if not form.scan.data:
-        return False
-    typed = bool(form.lot_number.data and form.expiry_date.data)
-    return not typed or inventory.parse_scan(db.session, form.scan.data).part is not None
 
+@bp.route(
+    "/orders/<int(max=2147483647):order_id>/lines/<int(max=2147483647):line_id>/packs",
+    methods=["POST"],
+)
+@ui_roles(*ORDER_BUILDERS)
+def order_line_packs(order_id: int, line_id: int):
+    """Change the packs of a draft's line."""
+    form = LinePacksForm()
+    if form.validate_on_submit():
 
-def _lot_given(form: OrderReceiveForm) -> bool:
-    """A receipt needs a scan, or a typed lot number and expiry date."""
-    if form.scan.data:
-        return True
-    ok = True
-    if not form.lot_number.data:
-        form.lot_number.errors = ["Scan the label or type the lot number."]
-        ok = False
-    if form.expiry_date.data is None:
-        form.expiry_date.errors = ["Scan the label or type the expiry date."]
-        ok = False
-    return ok
+        def work():
+            order = _load(order_id, lock=True)
+            line = ordering.get_line(order, line_id)
+            return ordering.set_line_packs(
+                db.session, order=order, line=line, packs=form.packs.data, actor=me()
+            )
+
+        line = run_write(form, work)
+        if line is not None:
+            flash(f"{line.part.part_number}: {line.packs} pack(s).", "success")
+            return redirect(url_for("web.order", order_id=order_id))
+    return _render_order(_load(order_id), 422, packs_form=form, packs_line=line_id)
 
 
 @bp.route("/orders/<int(max=2147483647):order_id>/ecat.csv")

@@ -8,10 +8,11 @@ from flask import flash, redirect, render_template, url_for
 
 from supply_app.auth import admin
 from supply_app.auth.permissions import USER_ADMINS
+from supply_app.auth.rules import ROLE
 from supply_app.extensions import db
 from supply_app.web import bp
 from supply_app.web.forms import UserEditForm, UserForm
-from supply_app.web.helpers import facility_choices, me, run_write, ui_roles
+from supply_app.web.helpers import facility_choices, me, my_facilities, run_write, ui_roles
 from supply_app.web.views import sign_in
 
 USER_LIST_LIMIT = 500
@@ -38,12 +39,14 @@ def users():
         data = {name: form[name].data for name in (*ACCESS_FIELDS, "username", "password")}
         created = run_write(form, lambda: admin.add_user(db.session, admin=me(), data=data))
         if created is not None:
-            flash(f"User {form.username.data} created.", "success")
+            role = dict(ROLE.options)[created.role]
+            flash(f"User {created.username} created as {role}.", "success")
             return redirect(url_for("web.user", user_id=created.id))
     if form.is_submitted():
         status = 422
     rows = db.session.scalars(admin.managed_users(me()).limit(USER_LIST_LIMIT))
-    return render_template("users/index.html", users=list(rows), form=form), status
+    codes = {f.id: f.code for f in my_facilities(include_inactive=True)}
+    return render_template("users/index.html", users=list(rows), form=form, codes=codes), status
 
 
 @bp.route("/users/<int(max=2147483647):user_id>", methods=["GET", "POST"])

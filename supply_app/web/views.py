@@ -8,26 +8,26 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 
 from supply_app.auth.models import User
-from supply_app.auth.permissions import ALL_ROLES
+from supply_app.auth.permissions import ALL_ROLES, FACILITY_ADMINS
 from supply_app.auth.service import check_password
 from supply_app.auth.sessions import end_session, start_session
 from supply_app.catalog.service import parts_query, price_in_effect
 from supply_app.db import begin_write
 from supply_app.extensions import db
+from supply_app.facilities.service import get_facility, update_facility
 from supply_app.inventory.service import value_at_pack_price
 from supply_app.web import bp
-from supply_app.web.forms import LoginForm
-from supply_app.web.helpers import me, my_facilities, my_today, page, ui_roles
-
-# Where each role starts: the page it needs first (falls back to the overview).
-LANDING = {
-    "purchaser": "web.orders",
-    "materials": "web.alerts",
-    "clinician": "web.case_new",
-    "finance": "web.margin",
-    "admin": "web.overview",
-    "viewer": "web.overview",
-}
+from supply_app.web.forms import FacilitySettingsForm, LoginForm
+from supply_app.web.helpers import (
+    CURRENT_FACILITY,
+    me,
+    my_facilities,
+    my_today,
+    page,
+    run_write,
+    ui_roles,
+)
+from supply_app.web.waiting import landing_endpoint
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -65,6 +65,8 @@ def sign_in(user: User) -> None:
     db.session.commit()
     session.clear()
     login_user(user)
+    if user.default_facility_id is not None:
+        session[CURRENT_FACILITY] = user.default_facility_id
 
 
 @bp.route("/logout", methods=["POST"])
@@ -84,10 +86,7 @@ def logout():
 @login_required
 def home():
     """Send each role to the page it needs first."""
-    endpoint = LANDING.get(current_user.role, "web.overview")
-    if endpoint not in current_app.view_functions:
-        endpoint = "web.overview"
-    return redirect(url_for(endpoint))
+    return redirect(url_for(landing_endpoint(current_user.role)))
 
 
 @bp.route("/overview")
@@ -116,5 +115,29 @@ def catalog():
 @bp.route("/facilities")
 @ui_roles(*ALL_ROLES)
 def facilities():
-    """The facilities you belong to, with site of service and ship-to."""
-    return render_template("facilities/index.html", facilities=my_facilities())
+    """The facilities you belong to, with site of service, ship-to and their settings."""
+    return render_template(
+        "facilities/index.html",
+        facilities=my_facilities(),
+        settings_form=FacilitySettingsForm(),
+        can_edit=me().role in FACILITY_ADMINS,
+    )
+
+
+@bp.route("/facilities/<int(max=2147483647):facility_id>/settings", methods=["POST"])
+@ui_roles(*FACILITY_ADMINS)
+def facility_settings(facility_id: int):
+    """Change what a facility's forms start with (audited)."""
+    form = FacilitySettingsForm()
+    if form.validate_on_submit():
+
+        def work():
+            facility = get_facility(db.session, me(), facility_id)
+            changes = {"bill_device_by_default": form.bill_device_by_default.data}
+            return update_facility(db.session, facility=facility, changes=changes, actor=me())
+
+        facility = run_write(form, work)
+        if facility is not None:
+            state = "ticked" if facility.bill_device_by_default else "left unticked"
+            flash(f"New cases at {facility.code} start with C9809 {state}.", "success")
+    return redirect(url_for("web.facilities"))

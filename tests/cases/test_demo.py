@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from supply_app.cases.demo import load_demo_cases
@@ -9,6 +11,7 @@ from supply_app.cases.models import CaseSupply, ProcedureCase
 from supply_app.demo import DEMO_FACILITIES, load_demo
 from supply_app.extensions import db
 from supply_app.inventory.demo import load_demo_stock
+from supply_app.inventory.models import Lot
 
 
 def test_demo_cases_are_idempotent(app):
@@ -39,3 +42,16 @@ def test_demo_cases_follow_the_demo_stock(app):
         assert any(line.startswith("Demo cases recorded") for line in lines), lines
         assert recorded == 3
         assert supplies >= 6
+
+
+def test_demo_loads_when_its_facilities_are_on_different_days(app, clock):
+    """At 05:30 UTC it is already the next day in Virginia but not in California: the same
+    demo lot at each facility keeps one expiry, so the demo still loads whole."""
+    clock.at(datetime(2026, 11, 29, 5, 30, tzinfo=UTC))
+    lines = load_demo(db.session)
+    db.session.commit()
+    assert any(line.startswith("Demo cases recorded") for line in lines), lines
+    expiries = db.session.execute(
+        select(Lot.lot_number, func.count(func.distinct(Lot.expiry_date))).group_by(Lot.lot_number)
+    ).all()
+    assert all(count == 1 for _, count in expiries)

@@ -95,5 +95,54 @@ def test_0009_widens_the_movement_kinds_and_refuses_to_drop_returns(database_fac
         assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == (
             "0008_recalls_notices"
         )
+
+
+def test_0010_rewrites_code_mixes_and_rolls_back_with_its_columns_in_use(database_factory):
+    """Down below 0010 and up again with a 64624-52 case, a taught barcode and a default
+    facility in place: the code mix loses and regains its modifier; nothing else breaks."""
+    from datetime import date
+
+    from supply_app.auth.models import User as AppUser
+    from supply_app.cases import service as cases
+    from supply_app.cases.models import ProcedureCase
+    from supply_app.catalog import gtins
+    from tests.factories import sync_parts
+
+    app = make_test_app(database_factory("migrations-0010"))
+    with app.app_context():
+        flask_migrate.upgrade()
+        facility = make_facility()
+        parts = sync_parts(app)
+        admin = make_actor(app, "admin", [facility]).user
+        admin.default_facility_id = facility.id
+        gtins.teach_gtin(
+            db.session, gtin="00812345000016", part=parts["STT2190-5"], level="each", actor=admin
+        )
+        case = cases.record_case(
+            db.session,
+            user=admin,
+            data={
+                "facility_id": facility.id,
+                "date_of_service": date.today(),
+                "reference": "MIG-52",
+                "laterality": "RT",
+                "procedures": [{"code": "64624", "nerves": ["superolateral", "superomedial"]}],
+                "supplies": [],
+            },
+        )
+        db.session.commit()
+        case_id, admin_id = case.id, admin.id
+        assert case.code_mix == "64624-52x1"
+        db.session.remove()
+        flask_migrate.downgrade(revision="0008_recalls_notices")
+        mix = db.session.execute(
+            text("SELECT code_mix FROM procedure_case WHERE id = :i"), {"i": case_id}
+        ).scalar()
+        assert mix == "64624x1"
+        db.session.remove()
+        flask_migrate.upgrade()
+        assert db.session.get(ProcedureCase, case_id).code_mix == "64624-52x1"
+        assert db.session.get(AppUser, admin_id).default_facility_id is None  # column rebuilt
+        flask_migrate.check()
         db.session.remove()
         db.engine.dispose()

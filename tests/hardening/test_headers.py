@@ -32,6 +32,9 @@ UI_VALUES: dict[str, str | int] = {
     "user_id": "SELECT min(id) FROM app_user",
     "recall_id": "SELECT min(id) FROM recall",
     "return_id": "SELECT min(id) FROM vendor_return",
+    "movement_id": "SELECT min(id) FROM stock_movement WHERE kind = 'receipt'",
+    "link_id": "SELECT min(id) FROM part_gtin",
+    "facility_id": "SELECT min(id) FROM facility",
 }
 STATIC_FILES = {"web.static": "app.css", "swagger_ui_asset": "swagger-ui.css", "static": "x.css"}
 

@@ -36,6 +36,16 @@ from tests.web.helpers import forget_cached_user
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _unique = itertools.count(1)
+
+
+def with_check_digit(body: str) -> str:
+    """A GTIN-14 from its first 13 digits (GS1 mod-10 check digit)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+# Unused GTINs with right check digits, one per valid post that links one.
+_gtins = (with_check_digit(f"0081234501{n:03d}") for n in range(1000))
 # A browser cannot post a lone surrogate (its bytes are not UTF-8; werkzeug keeps them as
 # the literal %ED%A0%80); the API suite sends one as a JSON escape instead. The UI trims the
 # spaces people paste around an identifier, so a leading space is not hostile there.
@@ -98,12 +108,57 @@ def ui(seeded_app) -> dict[str, Any]:
         world = {"app": seeded_app, "ids": ids, "admin": _signed_in(seeded_app, "admin")}
         world["purchaser"] = _signed_in(seeded_app, "purchaser")
         ids["draft"] = _draft(world)
+        ids["draft2"] = _draft(world)  # order_cancel cancels the first draft
+        ids["draft_line"] = _scalar(
+            "SELECT min(id) FROM purchase_order_line WHERE order_id = :o", o=ids["draft2"]
+        )
         ids["approved"], ids["approved_line"] = _approved(world)
         for name in ("recall_lots", "recall_close", "recall_release"):
             ids[name] = _recall(world, f"UI-{name[7:].upper()}")
         ids["return"] = _return(world)
+        ids["movement"] = _adjusted(world)
+        ids["link"] = _taught(world)
+        world["self"] = _own_account(world)
         db.session.remove()
     return world
+
+
+def _adjusted(world: dict[str, Any]) -> int:
+    """A movement to reverse: one more each of the seeded lot."""
+    i = world["ids"]
+    data = {"facility_id": i["hopd"], "lot_number": i["lot"], "change": 1, "reason": "found"}
+    assert _post(world["admin"], "/stock/adjust", "/stock/adjust", data).status_code == 302
+    return _scalar("SELECT max(id) FROM stock_movement")
+
+
+def _taught(world: dict[str, Any]) -> int:
+    """A barcode linked by a user, to change."""
+    data = {
+        "gtin": with_check_digit("0081234500099"),
+        "part_id": world["ids"]["tip"],
+        "level": "each",
+    }
+    response = _post(world["admin"], "/catalog/barcodes", "/barcodes", data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return _scalar("SELECT id FROM part_gtin WHERE source = 'taught'")
+
+
+SELF_PASSWORD = "my-own-password-1"
+
+
+def _own_account(world: dict[str, Any]) -> FlaskClient:
+    """A user of its own who changes their password (the demo users keep theirs)."""
+    data = {
+        "username": "hostile-self",
+        "role": "viewer",
+        "facility_ids": [world["ids"]["hopd"]],
+        "password": SELF_PASSWORD,
+    }
+    assert _post(world["admin"], "/users", "/users", data).status_code == 302
+    client = world["app"].test_client()
+    signed = {"username": "hostile-self", "password": SELF_PASSWORD}
+    assert _post(client, "/login", "/login", signed).status_code == 302
+    return client
 
 
 def _draft(world: dict[str, Any]) -> int:
@@ -244,11 +299,57 @@ FORMS: dict[str, tuple[str, str, str, type, Callable[[dict[str, Any]], dict[str,
         "/orders/{approved}/receive",
         forms.OrderReceiveForm,
         lambda i: {
-            "line_id": i["approved_line"],
-            "packs": 1,
-            "lot_number": f"FORM-{next(_unique)}",
-            "expiry_date": _day(400),
+            "lines-0-line_id": i["approved_line"],
+            "lines-0-packs": 1,
+            "lines-0-lot_number": f"FORM-{next(_unique)}",
+            "lines-0-expiry_date": _day(400),
             "note": "hostile",
+        },
+    ),
+    "order_line_packs": (
+        "purchaser",
+        "/orders/{draft2}",
+        "/orders/{draft2}/lines/{draft_line}/packs",
+        forms.LinePacksForm,
+        lambda i: {"packs": 3},
+    ),
+    "movement_reverse": (
+        "admin",
+        "/stock/movements/{movement}/reverse",
+        "/stock/movements/{movement}/reverse",
+        forms.ReverseForm,
+        lambda i: {"reason": "typed the wrong lot"},
+    ),
+    "barcode_teach": (
+        "admin",
+        "/catalog/barcodes",
+        "/barcodes",
+        forms.GtinForm,
+        lambda i: {"gtin": next(_gtins), "part_id": i["cartridge"], "level": "pack"},
+    ),
+    "barcode_change": (
+        "admin",
+        "/catalog/barcodes",
+        "/catalog/barcodes/{link}",
+        forms.GtinLinkForm,
+        lambda i: {"part_id": i["cartridge"], "level": "pack"},
+    ),
+    "account_default": (
+        "self",
+        "/account",
+        "/account/default-facility",
+        forms.DefaultFacilityForm,
+        lambda i: {"default_facility_id": i["hopd"]},
+    ),
+    "account_password": (
+        "self",
+        "/account",
+        "/account/password",
+        forms.PasswordForm,
+        lambda i: {
+            "current_password": SELF_PASSWORD,
+            "password": "my-new-password-2",
+            "confirm": "my-new-password-2",
         },
     ),
     "case_new": (
@@ -364,7 +465,17 @@ FORMS: dict[str, tuple[str, str, str, type, Callable[[dict[str, Any]], dict[str,
 }
 # Forms with no field a person types (buttons), or built per request (par levels: one
 # number field per part, covered by test_par_level_fields_refuse_hostile_numbers).
-BUTTONS = {"fee_reprice", "order_remove_line", "order_step", "logout", "par_levels"}
+# The facility switcher and a facility's C9809 default are buttons and a checkbox.
+BUTTONS = {
+    "fee_reprice",
+    "order_remove_line",
+    "order_step",
+    "logout",
+    "par_levels",
+    "barcode_remove",
+    "facility_switch",
+    "facility_settings",
+}
 # The reorder-suggestion form posts the order header, whose fields order_new covers.
 SAME_FIELDS_AS = {
     "orders_from_suggestions": "order_new",

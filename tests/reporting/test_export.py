@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.utils import get_column_letter
 from sqlalchemy import BigInteger, Date, cast, literal, select, update
 from werkzeug.test import EnvironBuilder
 
@@ -22,6 +23,7 @@ from supply_app.reporting import api as reporting_api
 from supply_app.reporting import export
 from supply_app.reporting.columns import (
     FIGURES,
+    LABELS,
     cents_text,
     columns_for,
     excel_day,
@@ -65,7 +67,8 @@ def test_csv_export_is_the_json_report_as_text(world, group_by):
     response = finance.get(f"{EXPORT}?group_by={group_by}&format=csv")
     assert response.status_code == 200
     text = response.get_data(as_text=True)
-    assert text == _expected_csv(report, group_by.split(","))
+    # A byte-order mark first, so Excel reads the file as UTF-8 (iovera°, not ioveraÂ°).
+    assert text == "\ufeff" + _expected_csv(report, group_by.split(","))
     assert response.headers["X-Export-Rows"] == str(len(report["items"]))
     assert response.headers["Cache-Control"] == "no-store"
     assert export.check_csv(text) is None
@@ -117,8 +120,15 @@ def test_xlsx_has_the_figures_as_numbers_with_currency_percent_and_date_formats(
     assert "attachment" in response.headers["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     assert sheet.freeze_panes == "A2"
-    header = [cell.value for cell in sheet[1]]
-    assert header == [column.name for column in columns_for(["case"])]
+    columns = columns_for(["case"])
+    # Readable headers, wide enough to read; a filter on the header over the data rows only.
+    assert [cell.value for cell in sheet[1]] == [LABELS[column.name] for column in columns]
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(columns))}4"
+    assert all(
+        sheet.column_dimensions[get_column_letter(i)].width >= len(LABELS[column.name])
+        for i, column in enumerate(columns, start=1)
+    )
+    header = [column.name for column in columns]
     for want, cells in zip(report["items"], sheet.iter_rows(min_row=2, max_row=4), strict=True):
         got = dict(zip(header, cells, strict=True))
         assert got["date_of_service"].value.date().isoformat() == want["date_of_service"]
@@ -248,4 +258,4 @@ def test_an_export_of_no_cases_is_a_header_and_a_zero_total(world):
     assert dict(zip(header.split(","), total.split(","), strict=True))["cases"] == "0"
     response = finance.get(f"{EXPORT}?format=xlsx&date_from=2030-01-01&group_by=month")
     rows = list(openpyxl.load_workbook(io.BytesIO(response.data)).active.values)
-    assert [row[0] for row in rows] == ["month", "TOTAL"]
+    assert [row[0] for row in rows] == ["Month of service", "TOTAL"]

@@ -14,6 +14,7 @@ from supply_app.cases.models import CaseSupply
 from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.inventory.models import StockMovement
+from supply_app.reporting.columns import LABELS
 from tests.cases.support import case_body, usd
 from tests.factories import make_actor
 
@@ -221,7 +222,9 @@ def test_exports_parse_back_to_the_same_figures(world, group_by):
     assert response.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)
     sheet = list(workbook.active.iter_rows(values_only=True))
-    header, *body, total = sheet
+    labels, *body, total = sheet
+    names = {label: name for name, label in LABELS.items()}
+    header = [names[label] for label in labels]  # the sheet's headers are for people
     body = [dict(zip(header, row, strict=True)) for row in body]
     for got, want in zip(body, report["items"], strict=True):
         for name in money:

@@ -27,6 +27,9 @@ def case_form(facility, parts, **changes):
         **{f"pick_{p.id}": 0 for p in parts.values() if p.category != "handpiece_system"},
     }
     data.update(changes)
+    used = data["scans"] or any(v for k, v in data.items() if k.startswith("pick_"))
+    if not used:
+        data.setdefault("no_supplies", "y")  # the form asks to confirm a case without any
     return data
 
 

@@ -13,6 +13,7 @@ from supply_app.auth.models import AuditEvent
 from supply_app.cases import service as cases
 from supply_app.cases.models import ProcedureCase
 from supply_app.extensions import db
+from supply_app.reporting.columns import LABELS
 from tests.factories import make_actor, make_facility, sync_parts
 from tests.web.helpers import sign_in
 from tests.web.seed import stock_lot
@@ -84,14 +85,16 @@ def test_exports_read_back_to_the_same_figures(app):
     _hopd, _asc, made = seed_cases(app)
     finance = sign_in(app, "finance", all_facilities=True)
     text = finance.get("/reports/margin.csv?site_of_service=ASC").get_data(as_text=True)
-    rows = list(csv.DictReader(io.StringIO(text)))
+    assert text.startswith("\ufeff")  # a byte-order mark, so Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
     assert [r["reference"] for r in rows] == ["A-A", ""]
     assert rows[-1]["case_id"] == "TOTAL"
     assert rows[-1]["supply_cost"] == "30.00"
     response = finance.get("/reports/margin.xlsx")
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
     values = list(sheet.iter_rows(values_only=True))
-    header = values[0]
+    names = {label: name for name, label in LABELS.items()}  # the sheet's headers are in words
+    header = [names[label] for label in values[0]]
     total = dict(zip(header, values[-1], strict=True))
     assert total["case_id"] == "TOTAL"
     assert float(total["supply_cost"]) == 120.00

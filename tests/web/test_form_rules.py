@@ -12,21 +12,23 @@ import pathlib
 
 import pytest
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
+from wtforms import BooleanField, FieldList, Form
 
 from supply_app.money import Amount
 from supply_app.rules import Choice, Identifier, Text, WholeNumber
 from supply_app.web import fields as ui_fields
 from supply_app.web import forms
 
+# Forms people post, and the row forms a list of rows is made of (a receipt's lines).
 FORMS = [
     cls
     for _, cls in inspect.getmembers(forms, inspect.isclass)
-    if issubclass(cls, FlaskForm) and cls is not FlaskForm and cls.__module__ == forms.__name__
+    if issubclass(cls, Form) and cls not in (Form, FlaskForm) and cls.__module__ == forms.__name__
 ]
 # Fields that choose rows by id (their choices are the user's own rows, filled by the view),
-# plain checkboxes, and the CSRF token: no rule of a domain applies to them.
-ROW_CHOICES = (forms.IdSelectField, forms.CheckboxList)
+# plain checkboxes, lists of row forms (checked as forms of their own), and the CSRF token:
+# no rule of a domain applies to them.
+ROW_CHOICES = (forms.IdSelectField, forms.CheckboxList, FieldList)
 
 
 def _bound(app, form_class):

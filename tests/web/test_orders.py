@@ -76,13 +76,22 @@ def test_order_by_hand_submit_approve_receive_export(app):
     line_id = latest_order().lines[0].id
     response = materials.submit(
         page,
-        {"scan": gs1_hri(TEST_GTIN, "RX-1", expiry), "line_id": line_id, "packs": 1},
+        {
+            "lines-0-scan": gs1_hri(TEST_GTIN, "RX-1", expiry),
+            "lines-0-line_id": line_id,
+            "lines-0-packs": 1,
+        },
         action=f"{page}/receive",
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     response = materials.submit(
         page,
-        {"line_id": line_id, "packs": 1, "lot_number": "RX-2", "expiry_date": expiry.isoformat()},
+        {
+            "lines-0-line_id": line_id,
+            "lines-0-packs": 1,
+            "lines-0-lot_number": "RX-2",
+            "lines-0-expiry_date": expiry.isoformat(),
+        },
         action=f"{page}/receive",
     )
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -113,10 +122,10 @@ def test_over_receipt_is_shown_beside_the_form(app):
     response = buyer.submit(
         page,
         {
-            "line_id": latest_order().lines[0].id,
-            "packs": 3,
-            "lot_number": "OV-1",
-            "expiry_date": (date.today() + timedelta(days=300)).isoformat(),
+            "lines-0-line_id": latest_order().lines[0].id,
+            "lines-0-packs": 3,
+            "lines-0-lot_number": "OV-1",
+            "lines-0-expiry_date": (date.today() + timedelta(days=300)).isoformat(),
         },
         action=f"{page}/receive",
     )
@@ -215,3 +224,35 @@ def test_order_list_filters_by_a_known_status_and_ignores_an_unknown_one(app):
     assert listed("&status=cancelled") == {cancelled.id}
     assert listed("&status=draft") == {draft.id}
     assert listed("&status=lost") == {draft.id, cancelled.id}
+
+
+def test_a_label_for_another_part_is_refused_on_receipt_in_words(app):
+    """The server refuses a scanned item the line did not order, naming both parts; the
+    message carries no field names."""
+    parts = sync_parts(app)
+    price_part(parts["CRX2111-10"], 30_000)
+    give_gtin(parts["STT2190-5"])
+    home = make_facility()
+    buyer = sign_in(app, "purchaser", [home])
+    order = start_order(buyer, home, parts["CRX2111-10"])
+    page = f"/orders/{order.id}"
+    buyer.submit(page, {}, action=f"{page}/submit")
+    sign_in(app, "purchaser", [home]).submit(page, {}, action=f"{page}/approve")
+    expiry = date.today() + timedelta(days=300)
+    response = sign_in(app, "materials", [home]).submit(
+        page,
+        {
+            "lines-0-line_id": latest_order().lines[0].id,
+            "lines-0-packs": 1,
+            "lines-0-scan": gs1_hri(TEST_GTIN, "WRONG-9", expiry),
+        },
+        action=f"{page}/receive",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This label is for STT2190-5, not CRX2111-10" in html
+    summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "This label is for STT2190-5" in summary
+    assert "lines.0" not in summary
+    assert "part_id" not in summary
+    assert latest_order().lines[0].received_packs == 0

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from supply_app.auth.models import AuditEvent
 from supply_app.extensions import db
 from supply_app.inventory import service as inventory
-from supply_app.inventory.models import Recall, StockMovement, VendorReturn
+from supply_app.inventory.models import Lot, Recall, StockMovement, VendorReturn
 from supply_app.notifications.models import NotificationPreference
 from tests.factories import make_facility, price_part, sync_parts
 from tests.web.helpers import sign_in
@@ -89,9 +89,8 @@ def test_recall_from_notice_to_closing_in_pages(app):
         assert f"on hold under recall {recall.id}" in html, path
         assert ledger() == before
 
-    waste_form = materials.get(
-        f"/stock/waste?facility={home.id}&part={tips.id}&lot=REC-1"
-    ).get_data(as_text=True)
+    held = db.session.scalar(select(Lot.id).where(Lot.lot_number == "REC-1"))
+    waste_form = materials.get(f"/stock/waste?facility={home.id}&lot={held}").get_data(as_text=True)
     assert 'value="REC-1"' in waste_form
     wasted = materials.submit(
         "/stock/waste", {**base, "packs": 0, "eaches": 4, "reason": "recalled"}
@@ -268,7 +267,12 @@ def test_case_form_and_order_receipt_refuse_a_held_lot(app):
     line_id = latest_order().lines[0].id
     received = materials.submit(
         page,
-        {"line_id": line_id, "packs": 1, "lot_number": "REC-1", "expiry_date": expiry},
+        {
+            "lines-0-line_id": line_id,
+            "lines-0-packs": 1,
+            "lines-0-lot_number": "REC-1",
+            "lines-0-expiry_date": expiry,
+        },
         action=f"{page}/receive",
     )
     assert f"on hold under recall {recall.id}" in received.get_data(as_text=True)

@@ -124,7 +124,7 @@ def test_unknown_lot_error_sits_next_to_lot_field(app):
     )
     html = response.get_data(as_text=True)
     assert 'id="lot_number-error"' in html
-    assert "no lot" in html
+    assert "No lot NOPE of STT2309-5" in html
 
 
 def test_count_with_difference_posts_adjustment(app):
