@@ -57,7 +57,7 @@
           return;
         }
         status.classList.remove("error");
-        after(result.data, status);
+        after(result.data, status, code);
         offerTeaching(input, code, after, result.data);
       })
       .catch(function () {
@@ -66,7 +66,8 @@
   }
 
   // An order receipt: the scan fills the row of its part (one more pack of that lot).
-  function fillRow(rows, input, data, status) {
+  // scanned is the code this answer is for: a fast scanner may already have sent the next.
+  function fillRow(rows, input, data, status, scanned) {
     if (data.part_id === null) {
       status.textContent = "Read: " + describe(data) + ".";
       return;
@@ -82,7 +83,6 @@
     }
     var scanField = row.querySelector('[data-fill="scan"]');
     var packs = row.querySelector('[data-fill="packs"]');
-    var scanned = code(input);
     if (scanField.value && scanField.value !== scanned) {
       status.textContent = row.getAttribute("data-part-number") + " already holds lot " + row.querySelector('[data-fill="lot_number"]').value + "; receive it first, then scan lot " + data.lot_number + ".";
       status.classList.add("error");
@@ -93,15 +93,14 @@
     row.querySelector('[data-fill="lot_number"]').value = data.lot_number || "";
     row.querySelector('[data-fill="expiry_date"]').value = data.expiry_date || "";
     status.textContent = "Read: " + describe(data) + ". " + row.getAttribute("data-part-number") + ": " + packs.value + " pack(s) scanned so far.";
-    input.value = "";
   }
 
   function fill(input) {
-    return function (data, status) {
+    return function (data, status, scanned) {
       var form = input.form;
       var rows = form.querySelectorAll("[data-part-row]");
       if (rows.length) {
-        fillRow(rows, input, data, status);
+        fillRow(rows, input, data, status, scanned);
         return;
       }
       if (data.part_id !== null) setField(form, "part_id", String(data.part_id));
@@ -191,7 +190,12 @@
     if (event.key !== "Enter" || !input.matches) return;
     if (input.matches("input[data-scan]")) {
       event.preventDefault();
-      if (code(input)) read(input, code(input), fill(input));
+      var scanned = code(input);
+      if (!scanned) return;
+      // On an order receipt the box only reads labels into the rows: empty it at once, so
+      // a fast scanner's next label (even the same one again) is read in its turn.
+      if (input.form.querySelector("[data-part-row]")) input.value = "";
+      read(input, scanned, fill(input));
     } else if (input.matches("textarea[data-scan-lines]")) {
       // Let the newline in, then read the line the scanner just finished.
       var before = input.value.slice(0, input.selectionStart).split(/\r?\n/);
