@@ -11,6 +11,7 @@ from supply_app.coding.errors import (
     InvalidClaim,
     InvalidModifier,
     InvalidOverride,
+    InvalidPayer,
     InvalidUnits,
     ScheduleError,
     ScheduleMismatch,
@@ -27,6 +28,7 @@ from supply_app.coding.nerves import (
     NERVE_LABELS,
     NERVE_SETS,
 )
+from supply_app.coding.payers import BASIS_LABELS, FEE_MODIFIERS, Basis, FeeRow, Payer
 from supply_app.coding.pricing import PricedClaim, PricedLine, filing_deadline, price_claim
 from supply_app.coding.schedule import (
     CFTrack,
@@ -40,23 +42,29 @@ from supply_app.coding.schedule import (
 
 __all__ = [
     "ANTERIOR_KNEE_NERVES",
+    "BASIS_LABELS",
+    "FEE_MODIFIERS",
     "GENICULAR_NERVES",
     "MODIFIERS",
     "NERVE_LABELS",
     "NERVE_SETS",
+    "Basis",
     "CFTrack",
     "Claim",
     "ClaimLine",
     "CodeEntry",
     "CodingError",
     "DuplicateNerve",
+    "FeeRow",
     "FeeSchedule",
     "Figure",
     "InvalidClaim",
     "InvalidModifier",
     "InvalidOverride",
+    "InvalidPayer",
     "InvalidUnits",
     "Laterality",
+    "Payer",
     "PricedClaim",
     "PricedLine",
     "ScheduleError",

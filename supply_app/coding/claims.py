@@ -241,7 +241,7 @@ def _check_adjustments(
 ) -> None:
     """Modifiers 50 and 52 apply only where every payment system of the code has a factor."""
     systems = [schedule.systems[name] for name in entry.systems]
-    if BILATERAL in modifiers and not all(s.bilateral(entry) for s in systems):
+    if BILATERAL in modifiers and not all(s.takes_both_sides(entry) for s in systems):
         raise InvalidModifier(
             f"{entry.code} cannot be billed bilateral (50)", field=f"{where}.modifiers"
         )

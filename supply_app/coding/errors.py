@@ -58,3 +58,7 @@ class DuplicateNerve(CodingError):
 
 class SiteNotPayable(CodingError):
     """A code has no payment at the claim's site of service."""
+
+
+class InvalidPayer(CodingError):
+    """A payer's terms cannot price a claim: a missing percentage or wage index, a bad row."""

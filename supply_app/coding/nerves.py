@@ -10,8 +10,12 @@ from types import MappingProxyType
 
 def _load() -> tuple[Mapping[str, tuple[str, ...]], Mapping[str, str]]:
     raw = json.loads((resources.files(__package__) / "data" / "nerves.json").read_text("utf-8"))
-    sets = {name: tuple(n["slug"] for n in s["nerves"]) for name, s in raw["sets"].items()}
-    labels = {n["slug"]: n["label"] for s in raw["sets"].values() for n in s["nerves"]}
+    own = {name: s for name, s in raw["sets"].items() if "nerves" in s}
+    sets = {name: tuple(n["slug"] for n in s["nerves"]) for name, s in own.items()}
+    for name, s in raw["sets"].items():  # a set made of other sets, in their order
+        if "includes" in s:
+            sets[name] = tuple(slug for part in s["includes"] for slug in sets[part])
+    labels = {n["slug"]: n["label"] for s in own.values() for n in s["nerves"]}
     return MappingProxyType(sets), MappingProxyType(labels)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,9 +20,11 @@ from supply_app.coding.claims import (
 )
 from supply_app.coding.errors import ScheduleMismatch, ScheduleNotFound, SiteNotPayable
 from supply_app.coding.money import ZERO, cents, decimal_context, percent, usd
+from supply_app.coding.payers import MEDICARE_NATIONAL, Basis, Payer, check_payer, payer_base
 from supply_app.coding.schedule import (
     COMPONENTS,
     CFTrack,
+    CodeEntry,
     FeeSchedule,
     Indicator,
     PaymentSystem,
@@ -41,15 +43,19 @@ class PricedLine:
     modifiers: tuple[str, ...]
     laterality: Laterality | None
     nerves: tuple[str, ...]
-    facility_amount: Decimal
-    professional_amount: Decimal
+    facility_amount: Decimal | None  # None: a contractor-priced amount nobody gave
+    professional_amount: Decimal | None
     device_amount: Decimal | None  # None: the line has a device component nobody priced
     explanation: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class PricedClaim:
-    """A priced claim: per-line and total amounts, warnings, filing deadline, explanation."""
+    """A priced claim: per-line and total amounts, warnings, filing deadline, explanation.
+
+    Priced for one payer (Medicare national unless another is given); `billed` is False
+    for a payer that is not billed, whose amounts are all zero.
+    """
 
     schedule_year: int
     schedule_version: str
@@ -67,6 +73,10 @@ class PricedClaim:
     warnings: tuple[str, ...]
     filing_deadline: date
     explanation: tuple[str, ...]
+    payer: str = MEDICARE_NATIONAL.name
+    basis: str = Basis.MEDICARE_NATIONAL.value
+    billed: bool = True
+    estimated: bool = False  # an amount is the contractor's to set (PFS modifier 52)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: money as decimal strings ('903.63'), dates ISO, None kept."""
@@ -82,16 +92,19 @@ class _Unit:
     amount: Decimal | None
     indicator: Indicator
     paid: Decimal | None = None
+    side: Laterality | None = None  # a bilateral line priced as two lines: which one
 
     @property
     def tag(self) -> str:
-        return self.line.tag + (f" unit {self.number}" if self.line.units > 1 else "")
+        tag = self.line.entry.code + f"-{self.side}" if self.side else self.line.tag
+        return tag + (f" unit {self.number}" if self.line.units > 1 else "")
 
     def rank_key(self) -> tuple[Any, ...]:
         # Highest first. On a tie the line open to discount goes first and the rest follow a
         # fixed order, so the total never depends on the order the lines were given in.
         line = self.line
-        order = (line.entry.code, str(line.laterality), line.index, self.number)
+        side = self.side is Laterality.LT  # RT before LT, as the lines are billed
+        order = (line.entry.code, str(line.laterality), line.index, side, self.number)
         return (-self.amount, REDUCED in line.modifiers, *order)
 
 
@@ -108,9 +121,15 @@ def price_claim(
     *,
     overrides: Mapping[tuple[int, str, str], Decimal] | None = None,
     schedule: FeeSchedule | None = None,
+    payer: Payer | None = None,
 ) -> PricedClaim:
-    """Price a claim from the schedule its date of service picks, explaining every rule."""
+    """Price a claim from the schedule its date of service picks, explaining every rule.
+
+    A payer's terms (a percentage, a fee table, the wage index) replace Medicare's amounts
+    before the rules are applied; Medicare national when no payer is given.
+    """
     with decimal_context():
+        payer = check_payer(payer or MEDICARE_NATIONAL)
         site, track, dos = check_header(claim)
         schedule = _schedule_for(dos, schedule)
         if overrides:
@@ -124,22 +143,41 @@ def price_claim(
             f"service {dos}.",
             _site_rule(site, systems),
             f"PFS conversion factor {cf.value} for the {track} track {cf.cite()}.",
+            f"Priced for {payer.describe()}.",
         ]
+        if not payer.billed:
+            explanation[1:] = [
+                f"{payer.describe()}: no collection is expected, and the case carries its "
+                "supply cost only."
+            ]
+        elif not payer.medicare_rules:
+            explanation.append(
+                f"{payer.name} pays every unit in full: Medicare's multiple-procedure and "
+                "packaging rules do not apply to it."
+            )
+        pricing = _Pricing(payer, site, dos, cf.value)
         notes = {line.index: list(line.notes) for line in lines}
         warnings = list(dict.fromkeys(w.value for line in lines if (w := line.entry.warning)))
         paid: dict[tuple[int, str], list[Decimal | None]] = defaultdict(list)
-        for system in systems:
+        for system in systems if payer.billed else ():
             units = [
                 unit
                 for line in lines
                 if system.name in line.entry.systems
-                for unit in _units(system, site, line, cf.value, notes[line.index])
+                for unit in pricing.units(system, line, notes[line.index])
             ]
-            explanation += _pay(system, units, notes, warnings)
+            explanation += _pay(system, units, notes, warnings, payer.medicare_rules)
             for unit in units:
                 paid[unit.line.index, system.component].append(unit.paid)
         priced = tuple(_priced_line(line, paid, notes[line.index]) for line in lines)
-        return _priced_claim(schedule, site, track, cf.value, dos, priced, explanation, warnings)
+        result = _priced_claim(schedule, site, track, cf.value, dos, priced, explanation, warnings)
+        return replace(
+            result,
+            payer=payer.name,
+            basis=payer.basis.value,
+            billed=payer.billed,
+            estimated=bool(pricing.estimates),
+        )
 
 
 def _schedule_for(dos: date, schedule: FeeSchedule | None) -> FeeSchedule:
@@ -183,49 +221,136 @@ def _site_rule(site: SiteOfService, systems: tuple[PaymentSystem, ...]) -> str:
     return f"Site of service {site}: {rule} {cites}."
 
 
-def _units(
-    system: PaymentSystem, site: SiteOfService, line: CheckedLine, cf: Decimal, notes: list[str]
-) -> list[_Unit]:
-    """The line's units in one system, each at its base amount adjusted by 50 then 52."""
-    entry, (name, label) = line.entry, system.pays[site]
-    base = entry.systems[system.name][name]
-    amount = None
-    if base.value is None:
-        notes.append(f"{system.label}: {entry.code} has no {label} in the schedule {base.cite()}")
-    elif system.basis == "rvu":
-        amount = cents(base.value, cf)
-        notes.append(
-            f"{system.label} {label}: {base.value} RVUs × {cf} = {usd(amount)} {base.cite()}"
+@dataclass
+class _Pricing:
+    """What one claim is priced for: the payer, the site, the date and the PFS factor."""
+
+    payer: Payer
+    site: SiteOfService
+    on: date
+    cf: Decimal
+    estimates: list[str] = field(default_factory=list)
+
+    def units(self, system: PaymentSystem, line: CheckedLine, notes: list[str]) -> list[_Unit]:
+        """The line's units in one system, each at its base amount adjusted by 50 then 52."""
+        entry = line.entry
+        amount = self._medicare(system, entry, notes)
+        priced_modifier = None
+        labor = system.labor_share
+        base = payer_base(
+            self.payer,
+            code=entry.code,
+            site=self.site,
+            component=system.component,
+            label=system.pays[self.site][1],
+            modifiers=line.modifiers,
+            medicare=amount,
+            labor_share=(labor.value, labor.cite()) if labor else None,
+            on=self.on,
         )
-    else:
+        if base is not None:
+            amount, priced_modifier = base.amount, base.modifier_priced
+            notes.append(base.note)
+        # Bilateral first, then reduced service, each rounded: the order CMS applies them in.
+        for modifier, factor, what in (
+            (BILATERAL, system.bilateral(entry), "bilateral"),
+            (REDUCED, system.reduced(entry), "reduced service"),
+        ):
+            if amount is None or modifier not in line.modifiers or modifier == priced_modifier:
+                continue
+            if factor is None:  # both sides priced as two lines below
+                continue
+            amount = cents(amount, factor.value)
+            note = (
+                f"{system.label}: modifier {modifier} ({what}) at {percent(factor.value)} = "
+                f"{usd(amount)} {factor.cite()}"
+            )
+            if modifier == REDUCED and system.reduced_estimate is not None:
+                estimate = system.reduced_estimate
+                note += f"; an estimate: {estimate.note} {estimate.cite()}"
+                self.estimates.append(f"{entry.code} {system.label}")
+            notes.append(note)
+        figure, indicator = system.indicator(entry)
+        notes.append(
+            f"{system.label}: {system.indicator_field.replace('_', ' ')} {figure.value}, "
+            f"{indicator.definition.value} {figure.cite()}"
+        )
+        sides: tuple[Laterality | None, ...] = (None,)
+        if BILATERAL in line.modifiers and system.bilateral_lines is not None:
+            sides, rule = (Laterality.RT, Laterality.LT), system.bilateral_lines
+            notes.append(
+                f"{system.label}: both sides billed as two lines, {entry.code}-RT and "
+                f"{entry.code}-LT, each ranked on its own {rule.cite()}"
+            )
+        return [
+            _Unit(line, number, amount, indicator, side=side)
+            for side in sides
+            for number in range(1, line.units + 1)
+        ]
+
+    def _medicare(self, system: PaymentSystem, entry: CodeEntry, notes: list[str]) -> Any:
+        """The schedule's amount for one unit here (None when it has none)."""
+        name, label = system.pays[self.site]
+        base = entry.systems[system.name][name]
+        if base.value is None:
+            notes.append(
+                f"{system.label}: {entry.code} has no {label} in the schedule {base.cite()}"
+            )
+            return None
+        if system.basis == "rvu":
+            amount = cents(base.value, self.cf)
+            notes.append(
+                f"{system.label} {label}: {base.value} RVUs × {self.cf} = {usd(amount)} "
+                f"{base.cite()}"
+            )
+            return amount
         amount = cents(base.value)
         group = system.group_field
         grouped = f" ({group.upper()} {entry.systems[system.name][group].value})" if group else ""
         notes.append(f"{system.label} {label}{grouped}: {usd(amount)} {base.cite()}")
-    # Bilateral first, then reduced service, each rounded: the order CMS applies them in.
-    for modifier, factor, what in (
-        (BILATERAL, system.bilateral(entry), "bilateral"),
-        (REDUCED, system.reduced(entry), "reduced service"),
-    ):
-        if amount is not None and modifier in line.modifiers:
-            amount = cents(amount, factor.value)
-            notes.append(
-                f"{system.label}: modifier {modifier} ({what}) at {percent(factor.value)} = "
-                f"{usd(amount)} {factor.cite()}"
-            )
-    figure, indicator = system.indicator(entry)
-    notes.append(
-        f"{system.label}: {system.indicator_field.replace('_', ' ')} {figure.value}, "
-        f"{indicator.definition.value} {figure.cite()}"
-    )
-    return [_Unit(line, number, amount, indicator) for number in range(1, line.units + 1)]
+        return amount
 
 
 def _pay(
+    system: PaymentSystem,
+    units: list[_Unit],
+    notes: dict[int, list[str]],
+    warnings: list[str],
+    rules: bool = True,
+) -> list[str]:
+    """Pay each unit: comprehensive packaging, then multiple-procedure ranking, else in full.
+
+    Without Medicare's rules (a payer that says so) every unit is paid its amount. Ranking
+    needs every amount: when one is unknown the system's units are all left unpriced.
+    """
+    explanation: list[str] = []
+    ranked_here = [u for u in units if u.indicator.discounted or u.indicator.comprehensive]
+    if rules and any(u.amount is None for u in ranked_here):
+        missing = sorted({u.line.entry.code for u in ranked_here if u.amount is None})
+        for unit in units:
+            notes[unit.line.index].append(
+                f"{system.label}: {unit.tag} unpriced: {', '.join(missing)} has no amount, so "
+                "the multiple-procedure ranking cannot be applied"
+            )
+        warnings.append(
+            f"The {system.component} payment is unpriced: {', '.join(missing)} has no "
+            f"{system.label} amount (contractor-priced). Give it in the payer's fee table or "
+            "an override; until then the total covers the priced components only."
+        )
+        return explanation
+    explanation += _rank(system, units if rules else [], notes, warnings)
+    for unit in units:
+        if unit.paid is None:  # alone in its ranking, or never discounted nor packaged
+            unit.paid = unit.amount
+    return explanation
+
+
+def _rank(
     system: PaymentSystem, units: list[_Unit], notes: dict[int, list[str]], warnings: list[str]
 ) -> list[str]:
-    """Pay each unit: comprehensive packaging, then multiple-procedure ranking, else in full."""
+    """Medicare's comprehensive packaging, then its multiple-procedure ranking."""
     explanation = []
+    comprehensive = sorted((u for u in units if u.indicator.comprehensive), key=_Unit.rank_key)
     comprehensive = sorted((u for u in units if u.indicator.comprehensive), key=_Unit.rank_key)
     if comprehensive:
         primary = comprehensive[0]
@@ -275,9 +400,6 @@ def _pay(
             + "; ".join(f"{u.tag} {usd(u.amount)} → {usd(u.paid)}" for u in ranked)
             + "."
         )
-    for unit in units:
-        if unit.paid is None:  # alone in its ranking, or never discounted nor packaged
-            unit.paid = unit.amount
     return explanation
 
 
@@ -301,6 +423,11 @@ def _priced_line(
     )
 
 
+def _priced_sum(amounts: Any) -> Decimal:
+    """The sum of the amounts that are priced (None: unpriced, left out)."""
+    return sum((amount for amount in amounts if amount is not None), ZERO)
+
+
 def _priced_claim(
     schedule: FeeSchedule,
     site: SiteOfService,
@@ -311,25 +438,28 @@ def _priced_claim(
     explanation: list[str],
     warnings: list[str],
 ) -> PricedClaim:
-    facility = sum((line.facility_amount for line in lines), ZERO)
-    professional = sum((line.professional_amount for line in lines), ZERO)
+    facility = _priced_sum(line.facility_amount for line in lines)
+    professional = _priced_sum(line.professional_amount for line in lines)
     devices = [line.device_amount for line in lines]
     device_priced = None not in devices
-    device = sum((d for d in devices if d is not None), ZERO)
+    device = _priced_sum(devices)
+    complete = device_priced and None not in (
+        amount for line in lines for amount in (line.facility_amount, line.professional_amount)
+    )
     total = facility + professional + device
     for line in lines:
         if line.device_amount is None:
             warnings.append(
-                f"The device component of {line.code} is unpriced: the CY{schedule.year} "
-                f"schedule has no {site} amount for it. Set one with an override "
-                f"({schedule.year}, {line.code!r}, {str(site)!r}); until then the total covers "
-                "the priced components only."
+                f"The device component of {line.code} is unpriced: there is no {site} amount "
+                f"for it in CY{schedule.year}. Set one with an override ({schedule.year}, "
+                f"{line.code!r}, {str(site)!r}) or the payer's fee table; until then the total "
+                "covers the priced components only."
             )
     deadline = filing_deadline(dos)
     explanation += [
         f"Totals: facility {usd(facility)} + professional {usd(professional)} + device "
         f"{usd(device) if device_priced else 'unpriced'} = {usd(total)}"
-        + ("." if device_priced else " (priced components only)."),
+        + ("." if complete else " (priced components only)."),
         f"Timely filing: file by {deadline}, the date of service plus 12 months (42 CFR 424.44).",
     ]
     return PricedClaim(
@@ -345,7 +475,7 @@ def _priced_claim(
         device_total=device if device_priced else None,
         device_priced=device_priced,
         total=total,
-        complete=device_priced,
+        complete=complete,
         warnings=tuple(warnings),
         filing_deadline=deadline,
         explanation=tuple(explanation),

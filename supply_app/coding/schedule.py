@@ -82,6 +82,12 @@ class PaymentSystem:
     group_field: str | None = None
     multiple_procedure_factor: Figure | None = None
     bilateral_factor: Figure | None = None
+    # Both sides as two lines (RT, LT), each ranked, instead of one line at a factor.
+    bilateral_lines: Figure | None = None
+    # Modifier 52's factor here is the contractor's call, so the amount is an estimate.
+    reduced_estimate: Figure | None = None
+    # The share of a payment a hospital wage index adjusts (the rest is paid as is).
+    labor_share: Figure | None = None
 
     def indicator(self, entry: CodeEntry) -> tuple[Figure, Indicator]:
         """The code's indicator figure in this system and what it means."""
@@ -90,11 +96,17 @@ class PaymentSystem:
 
     def bilateral(self, entry: CodeEntry) -> Figure | None:
         """The modifier 50 factor for the code here, or None when modifier 50 does not apply."""
+        if self.bilateral_lines is not None:
+            return None  # both sides are priced as two lines, never at a factor
         factor = self.bilateral_factor
         if self.bilateral_indicators:  # the code's own indicator decides, as in the PFS
             indicator = entry.systems[self.name]["bilateral_indicator"].value
             factor = self.bilateral_indicators[indicator]
         return factor if factor is not None and factor.value is not None else None
+
+    def takes_both_sides(self, entry: CodeEntry) -> bool:
+        """Whether a line for both sides (modifier 50) can be priced here."""
+        return self.bilateral_lines is not None or self.bilateral(entry) is not None
 
     def reduced(self, entry: CodeEntry) -> Figure | None:
         """The modifier 52 factor for the code here, or None when modifier 52 does not apply."""
@@ -114,6 +126,8 @@ class CodeEntry:
     nerve_set: Figure | None = None
     partial_bundle_modifier: Figure | None = None
     warning: Figure | None = None
+    # No national amount: priced only by a payer's table or an override.
+    contractor_priced: Figure | None = None
 
 
 @dataclass(frozen=True)
@@ -277,6 +291,9 @@ def _parse(raw: bytes) -> FeeSchedule:
             multiple_procedure_factor=optional(item, "multiple_procedure_factor"),
             bilateral_factor=optional(item, "bilateral_factor"),
             bilateral_indicators=figures(item.get("bilateral_indicators", {})),
+            bilateral_lines=optional(item, "bilateral_lines"),
+            reduced_estimate=optional(item, "reduced_estimate"),
+            labor_share=optional(item, "labor_share"),
         )
         for name, item in data["systems"].items()
     }
@@ -344,9 +361,10 @@ def _code_problems(s: FeeSchedule, entry: CodeEntry) -> Iterator[str]:
             yield f"{code}.{name}: unknown bilateral_indicator"
         _, rule = system.indicator(entry)
         unpriced = any(figures[f].value is None for f, _ in system.pays.values())
-        if unpriced and (system.component != "device" or rule.discounted or rule.comprehensive):
-            # Only the device may be reported unpriced, and ranking needs every amount: an
-            # unknown one would silently misprice the others.
+        ranked = system.component != "device" or rule.discounted or rule.comprehensive
+        if unpriced and ranked and entry.contractor_priced is None:
+            # Only the device, or a code the contractor prices, may be unknown: ranking
+            # needs every amount, so an unknown one leaves the whole system unpriced.
             yield f"{code}.{name}: only an unranked device amount may be unknown"
 
 

@@ -176,13 +176,32 @@ def test_bilateral_applies_before_reduced_service() -> None:
     line = ClaimLine("64624", nerves=("superomedial",), laterality="50")
     priced = price("ASC", line)
     assert priced.professional_total == D("100.45")
-    assert priced.facility_total == D("711.50")  # 948.66 × 1.5 = 1422.99, × 0.5 = 711.495
     notes = priced.lines[0].explanation
-    steps = [n for n in notes if "ASC: modifier" in n]
-    assert steps == [
-        "ASC: modifier 50 (bilateral) at 150% = $1,422.99 [uncertain: asc_mppr]",
-        "ASC: modifier 52 (reduced service) at 50% = $711.50 [uncertain: reduced_service]",
+    assert [n.split(";")[0] for n in notes if "PFS: modifier" in n] == [
+        "PFS: modifier 50 (bilateral) at 150% = $200.90 [confirmed: pfs_bilateral]",
+        "PFS: modifier 52 (reduced service) at 50% = $100.45 [uncertain: pfs_52]",
     ]
+
+
+def test_asc_bills_both_sides_as_two_ranked_lines_not_one_at_150_percent() -> None:
+    # ASCs do not use modifier 50 on Medicare claims: 64624-RT and 64624-LT, each ranked.
+    # 64624-RT 948.66 (rank 1, 100%) + 64624-LT 948.66 × 50% = 474.33 (rank 2), then
+    # 64640 × 2 at 197.04 × 50% = 98.52 each: 948.66 + 474.33 + 98.52 + 98.52 = 1620.03.
+    # (One line at 150% ranked first would have been the same 1422.99 for the knees, but
+    # the sides now rank with everything else on the claim.)
+    priced = price(
+        "ASC",
+        ClaimLine("64624", nerves=GENICULAR_NERVES, laterality="50"),
+        ClaimLine("64640", nerves=("afcn", "lfcn"), laterality="RT"),
+    )
+    assert priced.facility_total == D("1620.03")
+    explained = text(priced)
+    assert "both sides billed as two lines, 64624-RT and 64624-LT" in explained
+    assert "64624-LT ranks 2 of 4, paid 50% = $474.33" in explained
+    # A reduced bilateral knee: each side 948.66 × 50% (52) = 474.33, and a 52 line is not
+    # discounted further: 474.33 + 474.33 = 948.66.
+    reduced = price("ASC", ClaimLine("64624", nerves=("superomedial",), laterality="50"))
+    assert reduced.facility_total == D("948.66")
 
 
 # Multiple procedures --------------------------------------------------------------------------
@@ -529,7 +548,7 @@ def test_the_explanation_names_every_rule_applied() -> None:
     )
     explained = text(priced)
     for phrase in (
-        "Schedule CY2026 (version CY2026.1-",
+        "Schedule CY2026 (version CY2026.2-",
         "picked by the date of service 2026-03-02",
         "Site of service HOPD",
         "PFS conversion factor 33.5675",

@@ -84,7 +84,7 @@ def test_the_device_amount_is_held_as_unknown_not_zero() -> None:
         ("64624", "OPPS", "apc", "5431", "confirmed"),
         ("64624", "OPPS", "payment", D("1995.02"), "confirmed"),
         ("64624", "OPPS", "status_indicator", "J1", "uncertain"),
-        ("64624", "OPPS", "reduced_service_factor", D("0.5"), "uncertain"),
+        ("64624", "OPPS", "reduced_service_factor", D("0.5"), "confirmed"),
         ("64624", "ASC", "payment", D("948.66"), "confirmed"),
         ("64624", "ASC", "payment_indicator", "G2", "derived"),
         ("64624", "PFS", "non_facility_rvus", D("12.32"), "confirmed"),
@@ -148,7 +148,7 @@ def test_to_dict_is_json_with_money_as_strings() -> None:
 
 def test_version_carries_the_revision_and_a_digest_of_the_file() -> None:
     digest = hashlib.sha256((DATA / "cy2026.json").read_bytes()).hexdigest()[:8]
-    assert load_schedule(2026).version == f"CY2026.1-{digest}"
+    assert load_schedule(2026).version == f"CY2026.2-{digest}"
 
 
 def test_overrides_make_a_new_schedule_and_leave_the_loaded_one_alone() -> None:
