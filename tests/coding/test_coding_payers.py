@@ -62,7 +62,8 @@ def test_an_active_duty_case_is_not_billed_and_collects_nothing() -> None:
     active = Payer("Active duty", Basis.NOT_BILLED)
     result = priced("HOPD", TWO_RIGHT, payer=active)
     assert (result.billed, result.total, result.complete) == (False, D("0.00"), True)
-    assert result.payer == "Active duty" and result.basis == "not_billed"
+    assert result.payer == "Active duty"
+    assert result.basis == "not_billed"
     assert "no collection is expected" in text(result)
 
 
@@ -134,7 +135,8 @@ def test_a_table_row_applies_only_within_its_dates() -> None:
         fees=(row("64640", "HOPD", "facility", "1.00", effective_from=date(2026, 4, 1)),),
     )
     result = priced("HOPD", ONE_RIGHT, payer=later)
-    assert result.facility_total == D("0.00") and result.complete is False
+    assert result.facility_total == D("0.00")
+    assert result.complete is False
     assert "has no 64640 hospital outpatient payment at HOPD on 2026-03-02" in text(result)
 
 
@@ -204,4 +206,5 @@ def test_the_payer_never_changes_the_benchmark() -> None:
     national = price_claim(claim("HOPD", TWO_RIGHT))
     assert priced("HOPD", TWO_RIGHT, payer=TRICARE).total != national.total
     assert price_claim(claim("HOPD", TWO_RIGHT)) == national
-    assert national.payer == "Medicare national" and isinstance(national.total, Decimal)
+    assert national.payer == "Medicare national"
+    assert isinstance(national.total, Decimal)
