@@ -361,7 +361,7 @@ def check(floor_rows: list[Any], pages: list[dict[str, Any]]) -> None:
         ("facility_cents", "facility_reimbursement"),
         ("professional_cents", "professional_reimbursement"),
         ("device_cents", "device_reimbursement"),
-        ("reimbursement_cents", "expected_reimbursement"),
+        ("reimbursement_cents", "medicare_benchmark"),
         ("device_unpriced_cases", "device_unpriced_cases"),
         ("stale_cases", "stale_price_cases"),
     )

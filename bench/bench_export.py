@@ -113,7 +113,7 @@ TOTAL_NAMES = (
     "facility_reimbursement",
     "professional_reimbursement",
     "device_reimbursement",
-    "expected_reimbursement",
+    "medicare_benchmark",
     "supply_cost",
 )
 
@@ -243,7 +243,7 @@ def check_xlsx_export(body: bytes, want: dict[str, str]) -> list[str]:
     cells = dict(re.findall(cell, last))
     columns = {"cases": "I", "supply_cost": "J", "facility_reimbursement": "K",
                "professional_reimbursement": "L", "device_reimbursement": "M",
-               "expected_reimbursement": "N"}  # fmt: skip
+               "medicare_benchmark": "N"}  # fmt: skip
     problems = []
     if rows != int(want["cases"]) + 2:
         problems.append(f"sheet rows {rows} != SQL {want['cases']} + header + TOTAL")

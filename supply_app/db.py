@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -194,3 +195,27 @@ def begin_write(session: Any) -> None:
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def edit_sqlite_table_sql(bind: Any, table: str, edit: Callable[[str], str]) -> None:
+    """Rewrite a SQLite table's CREATE statement in place, for constraint changes only.
+
+    SQLite cannot alter a constraint, and rebuilding a table others hold foreign keys on
+    would break them. Changing only a CHECK or a NOT NULL leaves the stored rows as they
+    are, so SQLite's documented procedure applies (lang_altertable, "Making Other Kinds Of
+    Table Schema Changes"): edit the table's SQL in the schema, bump schema_version, and
+    check the database. A migration calls it after making the rows satisfy the new rule.
+    """
+    sql = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).scalar()
+    new_sql = edit(sql)
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    bind.exec_driver_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (new_sql, table)
+    )
+    bind.exec_driver_sql(f"PRAGMA schema_version = {version + 1}")
+    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+    if bind.exec_driver_sql("PRAGMA integrity_check").scalar() != "ok":
+        raise RuntimeError(f"the database failed its integrity check after changing {table}")

@@ -31,6 +31,7 @@ def api_blueprints() -> list[Any]:
     from supply_app.inventory.recall_api import blp as recalls_blp
     from supply_app.notifications.api import blp as notifications_blp
     from supply_app.ordering.api import blp as ordering_blp
+    from supply_app.payers.api import blp as payers_blp
     from supply_app.reporting.api import blp as reporting_blp
 
     return [
@@ -41,6 +42,7 @@ def api_blueprints() -> list[Any]:
         recalls_blp,
         ordering_blp,
         cases_blp,
+        payers_blp,
         reporting_blp,
         notifications_blp,
     ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from supply_app.money import FIGURE, Amount, format_cents
+from supply_app.money import FIGURE, Amount
 from supply_app.rules import Choice, Day, Identifier, Rule, RuleBroken, Text, WholeNumber
 
 #: The largest id any path or body may name (the columns are 32-bit).
@@ -33,7 +33,7 @@ def _documented(rule: Rule, kwargs: dict[str, Any]) -> dict[str, Any]:
     elif isinstance(rule, WholeNumber):
         described = {"minimum": rule.minimum, "maximum": rule.maximum}
     elif isinstance(rule, Amount):
-        described = {"pattern": rule.json_pattern, "example": "903.63"}
+        described = {"pattern": rule.json_pattern, "example": rule.example}
     elif isinstance(rule, Day) and rule.json_pattern:
         described = {"pattern": rule.json_pattern}
     return {**kwargs, "metadata": {**described, **kwargs.get("metadata", {})}}
@@ -107,7 +107,7 @@ class Money(_RuleMixin, ma.fields.Field):
         super().__init__(**_documented(self.rule, kwargs))
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return None if value is None else format_cents(int(value))
+        return None if value is None else self.rule.format(int(value))  # type: ignore[attr-defined]
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if not isinstance(value, str):

@@ -8,13 +8,12 @@ than guessed at.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from supply_app.rules import Rule
-
-_AMOUNT = re.compile(r"(-?)([0-9]{1,15})(?:\.([0-9]{1,2}))?", re.ASCII)
 
 
 def format_cents(cents: int) -> str:
@@ -35,41 +34,60 @@ def dollars(cents: int | None) -> str:
 
 @dataclass(frozen=True)
 class Amount(Rule):
-    """An amount of money within bounds, read from text such as "1234.50"."""
+    """An amount within bounds, read from text such as "1234.50", kept as an integer of its
+    smallest unit: cents, or for another number of places (a percentage with two, a wage
+    index with four) hundredths or ten-thousandths."""
 
     label: str
     maximum_cents: int
     minimum_cents: int = 0
+    places: int = 2
+    example: str = "1250.00"
 
     def clean(self, value: Any) -> int:
-        """Cents within bounds."""
+        """The integer within bounds."""
         if isinstance(value, bool) or not isinstance(value, int):
             raise self._refuse("must be an amount in cents.")
         if not self.minimum_cents <= value <= self.maximum_cents:
             raise self._refuse(
-                f"must be between {format_cents(self.minimum_cents)} and "
-                f"{format_cents(self.maximum_cents)}."
+                f"must be between {self.format(self.minimum_cents)} and "
+                f"{self.format(self.maximum_cents)}."
             )
         return value
 
     def parse(self, text: Any) -> int:
-        """Cents from text in the one plain form: digits, then optionally . and 1-2 digits."""
-        match = _AMOUNT.fullmatch(text) if isinstance(text, str) else None
+        """The integer from text in the one plain form: digits, then optionally . and up to
+        `places` digits."""
+        match = _amount(self.places).fullmatch(text) if isinstance(text, str) else None
         if match is None or (match.group(1) and self.minimum_cents >= 0):
             raise self._refuse(
-                'must be written with the digits 0-9 and at most two decimals, such as "1250.00" '
-                "(no $, commas or spaces)."
+                f"must be written with the digits 0-9 and at most {self.places} decimals, such "
+                f'as "{self.example}" (no $, %, commas or spaces).'
             )
         sign, whole, part = match.groups()
-        cents = int(whole) * 100 + int((part or "0").ljust(2, "0"))
-        return self.clean(-cents if sign else cents)
+        value = int(whole) * 10**self.places + int((part or "0").ljust(self.places, "0"))
+        return self.clean(-value if sign else value)
+
+    def format(self, value: int) -> str:
+        """The integer as plain decimal text with every place: 12000 -> "120.00"."""
+        if self.places == 2:
+            return format_cents(value)
+        sign = "-" if value < 0 else ""
+        whole, part = divmod(abs(int(value)), 10**self.places)
+        return f"{sign}{whole}.{part:0{self.places}d}"
 
     @property
     def json_pattern(self) -> str:
         """The accepted text as a JSON Schema / HTML pattern."""
         sign = "-?" if self.minimum_cents < 0 else ""
-        digits = len(str(max(self.maximum_cents, -self.minimum_cents) // 100))
-        return f"^{sign}[0-9]{{1,{digits}}}(\\.[0-9]{{1,2}})?$"
+        unit = 10**self.places
+        digits = len(str(max(self.maximum_cents, -self.minimum_cents) // unit))
+        return f"^{sign}[0-9]{{1,{digits}}}(\\.[0-9]{{1,{self.places}}})?$"
+
+
+@functools.cache
+def _amount(places: int) -> re.Pattern[str]:
+    return re.compile(rf"(-?)([0-9]{{1,15}})(?:\.([0-9]{{1,{places}}}))?", re.ASCII)
 
 
 #: A price or cost: up to $10,000,000.00 (far above any real pack or fee).

@@ -44,28 +44,14 @@ def _set_movement_kinds(kinds):
             op.f('ck_stock_movement_kind'), 'stock_movement', _kinds_sql(kinds)
         )
         return
-    # SQLite cannot alter a constraint, and rebuilding stock_movement would break the foreign
-    # keys that case supplies, receipts and reversals hold on it. Changing only a CHECK's text
-    # leaves the stored rows as they are, so SQLite's documented procedure for such a change
-    # applies: edit the table's SQL in the schema and bump schema_version (lang_altertable
-    # "Making Other Kinds Of Table Schema Changes").
-    sql = bind.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'stock_movement'"
-    ).scalar()
     pattern = re.compile(r'CONSTRAINT ck_stock_movement_kind CHECK \(kind IN \([^)]*\)\)')
-    if len(pattern.findall(sql)) != 1:
-        raise RuntimeError('stock_movement has no single ck_stock_movement_kind to replace')
-    new_sql = pattern.sub(f'CONSTRAINT ck_stock_movement_kind CHECK ({_kinds_sql(kinds)})', sql)
-    version = bind.exec_driver_sql('PRAGMA schema_version').scalar()
-    bind.exec_driver_sql('PRAGMA writable_schema = ON')
-    bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'stock_movement'",
-        (new_sql,),
-    )
-    bind.exec_driver_sql(f'PRAGMA schema_version = {version + 1}')
-    bind.exec_driver_sql('PRAGMA writable_schema = OFF')
-    if bind.exec_driver_sql('PRAGMA quick_check').scalar() != 'ok':
-        raise RuntimeError('the database failed its quick check after the kind change')
+
+    def edit(sql):
+        if len(pattern.findall(sql)) != 1:
+            raise RuntimeError('stock_movement has no single ck_stock_movement_kind to replace')
+        return pattern.sub(f'CONSTRAINT ck_stock_movement_kind CHECK ({_kinds_sql(kinds)})', sql)
+
+    supply_app.db.edit_sqlite_table_sql(bind, 'stock_movement', edit)
 
 
 def upgrade():

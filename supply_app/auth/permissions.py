@@ -33,3 +33,11 @@ CREDIT_RECORDERS = ("admin", "purchaser", "finance")
 # move stock. Admins also change and remove links (GTIN_ADMINS); every link is audited.
 GTIN_TEACHERS = ("admin", "materials", "purchaser")
 GTIN_ADMINS = ("admin",)
+#: Payers and their fee tables price every facility's cases: finance and admins who hold
+#: every facility manage them.
+PAYER_MANAGERS = ("admin", "finance")
+PAYERS_ARE_GLOBAL = "Payers and their fee tables apply to every facility's cases"
+#: Equipment costs are a facility's own: finance and admins of that facility set them.
+EQUIPMENT_COSTERS = ("admin", "finance")
+#: Who may correct a recorded case's payer category: those who record cases and finance.
+PAYER_CHANGERS = ("admin", "clinician", "finance")

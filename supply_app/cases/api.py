@@ -8,15 +8,23 @@ from supply_app.auth.guard import api_user, roles
 from supply_app.auth.permissions import (
     ALL_ROLES,
     CASE_RECORDERS,
+    EQUIPMENT_COSTERS,
     FEE_SCHEDULE_EDITORS,
     OVERRIDES_ARE_GLOBAL,
+    PAYER_CHANGERS,
+    REPORT_READERS,
 )
-from supply_app.cases import fees, pricing, service
+from supply_app.cases import equipment, fees, pricing, repricing, service
 from supply_app.cases.schemas import (
     CaseIn,
     CaseOut,
     CasePage,
+    CasePayerIn,
     CaseQuery,
+    EquipmentCostIn,
+    EquipmentCostList,
+    EquipmentCostRemove,
+    EquipmentCostSet,
     NerveOut,
     OverrideIn,
     OverrideOut,
@@ -38,7 +46,7 @@ from supply_app.idempotency import write_endpoint
 
 blp = ApiBlueprint("cases", __name__, url_prefix="/api/v1", description="Cases and fee schedules")
 
-CODE_RE = "<any(C9809, '64640', '64624'):code>"
+CODE_RE = "<any(C9809, '64640', '64624', '0441T'):code>"
 SITE_RE = "<any(" + ", ".join(SITES_OF_SERVICE) + "):site>"
 YEAR_RE = "<int(min=2000, max=2100):year>"
 
@@ -106,6 +114,62 @@ class CaseVoid(MethodView):
         return case_out(case)
 
 
+@blp.route("/cases/<int(max=2147483647):case_id>/payer")
+class CasePayer(MethodView):
+    """Change a case's payer category."""
+
+    @roles(*PAYER_CHANGERS)
+    @write_endpoint
+    @blp.arguments(CasePayerIn())
+    @blp.response(200, CaseOut)
+    def post(self, data, case_id):
+        """Give a recorded case another payer and price it under that payer; audited."""
+        case = service.get_case(db.session, api_user(), case_id)
+        repricing.set_case_payer(db.session, case=case, payer_id=data["payer_id"], actor=api_user())
+        return case_out(case)
+
+
+@blp.route("/facilities/<int(max=2147483647):facility_id>/equipment-costs")
+class EquipmentCosts(MethodView):
+    """A facility's equipment cost per case: its own figure and each handpiece's."""
+
+    @roles(*REPORT_READERS)
+    @blp.response(200, EquipmentCostList)
+    def get(self, facility_id):
+        """The facility's figure first, then each handpiece's by serial."""
+        facility = get_facility(db.session, api_user(), facility_id)
+        return {"items": equipment.equipment_costs(db.session, facility)}
+
+    @roles(*EQUIPMENT_COSTERS)
+    @write_endpoint
+    @blp.arguments(EquipmentCostIn())
+    @blp.response(200, EquipmentCostSet)
+    def put(self, data, facility_id):
+        """Set the facility's figure, or a handpiece's (serial); re-costs its recorded cases."""
+        facility = get_facility(db.session, api_user(), facility_id)
+        row, recosted = equipment.set_equipment_cost(
+            db.session, facility=facility, serial=data.get("serial"), data=data, actor=api_user()
+        )
+        return {"equipment_cost": row, "cases_recosted": recosted}
+
+
+@blp.route("/facilities/<int(max=2147483647):facility_id>/equipment-costs/remove")
+class EquipmentCostRemoval(MethodView):
+    """Remove an equipment figure."""
+
+    @roles(*EQUIPMENT_COSTERS)
+    @write_endpoint
+    @blp.arguments(EquipmentCostRemove())
+    @blp.response(200, EquipmentCostSet)
+    def post(self, data, facility_id):
+        """Remove the facility's figure or a handpiece's; its cases fall back (re-costed)."""
+        facility = get_facility(db.session, api_user(), facility_id)
+        recosted = equipment.delete_equipment_cost(
+            db.session, facility=facility, serial=data.get("serial"), actor=api_user()
+        )
+        return {"equipment_cost": None, "cases_recosted": recosted}
+
+
 @blp.route("/cases/reprice")
 class CaseReprice(MethodView):
     """Bring stale case prices up to the current schedule."""
@@ -116,7 +180,7 @@ class CaseReprice(MethodView):
     @blp.response(200, RepriceOut)
     def post(self, data):
         """Reprice every case at your facilities priced under an older schedule version."""
-        report = service.reprice_cases(db.session, user=api_user(), year=data.get("year"))
+        report = repricing.reprice_cases(db.session, user=api_user(), year=data.get("year"))
         return {**vars(report), "versions": {str(k): v for k, v in report.versions.items()}}
 
 

@@ -15,7 +15,7 @@ cases_cli = click.Group("cases", help="Procedure cases.")
 @unit_of_work()
 def reprice(year: int | None) -> list[str]:
     """Reprice every non-void case priced under an older schedule version; commit once."""
-    from supply_app.cases.service import reprice_cases
+    from supply_app.cases.repricing import reprice_cases
     from supply_app.extensions import db
 
     with click.progressbar(length=0, label="repricing", show_pos=True) as bar:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, false, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
 from supply_app.auth.permissions import OVERRIDES_ARE_GLOBAL
 from supply_app.auth.service import record_audit, require_every_facility
-from supply_app.cases.models import FeeOverride
+from supply_app.cases.models import FeeOverride, ProcedureCase
 from supply_app.coding import (
     Claim,
     CodingError,
@@ -22,9 +23,12 @@ from supply_app.coding import (
     price_claim,
 )
 from supply_app.errors import InvalidInput, NotFound
+from supply_app.facilities.models import Facility
 from supply_app.money import format_cents
+from supply_app.payers.models import Payer
 
 OverrideKey = tuple[int, str, str]
+LOCALITY = "medicare_locality"
 
 
 class CodingRejected(InvalidInput):
@@ -85,9 +89,56 @@ def current_schedule(session: Session, year: int) -> FeeSchedule:
         raise coding_error(exc) from exc
 
 
-def current_versions(session: Session) -> dict[int, str]:
-    """The current version of every year's schedule, overrides included."""
-    return {year: current_schedule(session, year).version for year in available_years()}
+@dataclass(frozen=True)
+class PriceVersions:
+    """What a case priced today is priced under: each year's schedule version, each payer's
+    revision, and each facility's wage index (for the payers that adjust by it)."""
+
+    schedules: dict[int, str]
+    payers: dict[int, int] = field(default_factory=dict)
+    locality_payers: frozenset[int] = frozenset()
+    wage_indexes: dict[int, int | None] = field(default_factory=dict)
+
+
+def current_versions(session: Session) -> PriceVersions:
+    """The current schedule versions (overrides included), payer revisions and wage indexes."""
+    payers = session.execute(select(Payer.id, Payer.revision, Payer.basis)).all()
+    return PriceVersions(
+        schedules={year: current_schedule(session, year).version for year in available_years()},
+        payers={pid: revision for pid, revision, _ in payers},
+        locality_payers=frozenset(pid for pid, _, basis in payers if basis == LOCALITY),
+        wage_indexes=dict(session.execute(select(Facility.id, Facility.wage_index)).all()),
+    )
+
+
+def stale_condition(versions: PriceVersions) -> Any:
+    """True for a case priced under another schedule version, payer revision or wage index
+    than today's: repricing would change what it says (void cases included; callers add
+    the status they care about)."""
+    c = ProcedureCase
+    schedule = or_(
+        false(),
+        *(
+            and_(c.schedule_year == year, c.schedule_version == version)
+            for year, version in versions.schedules.items()
+        ),
+    )
+    payer = or_(
+        false(),
+        *(
+            and_(c.payer_id == pid, c.payer_revision == revision)
+            for pid, revision in versions.payers.items()
+        ),
+    )
+    wage = true()
+    if versions.locality_payers:
+        indexes = [
+            and_(c.facility_id == fid, c.wage_index == index)
+            for fid, index in versions.wage_indexes.items()
+            if index is not None
+        ]
+        wage = or_(not_(c.payer_id.in_(sorted(versions.locality_payers))), *indexes)
+    return not_(and_(schedule, payer, wage))
 
 
 def price(session: Session, claim: Claim, schedule: FeeSchedule | None = None) -> PricedClaim:

@@ -23,6 +23,7 @@ from supply_app.clock import utcnow
 from supply_app.db import UTCDateTime
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
+from supply_app.payers.models import Payer
 
 
 class ProcedureCase(db.Model):
@@ -44,7 +45,10 @@ class ProcedureCase(db.Model):
             name="void_fields",
         ),
         CheckConstraint("device_priced = (device_cents IS NOT NULL)", name="device_priced"),
+        CheckConstraint("collection_cents >= 0", name="collection_not_negative"),
+        CheckConstraint("equipment_cents >= 0", name="equipment_not_negative"),
         Index("ix_procedure_case_facility_dos", "facility_id", "date_of_service"),
+        Index("ix_procedure_case_payer_id", "payer_id"),
         Index("ix_procedure_case_dos", "date_of_service"),
     )
 
@@ -72,8 +76,22 @@ class ProcedureCase(db.Model):
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     void_reason: Mapped[str | None] = mapped_column(String(500))
+    #: The payer category (never anything about the patient) and the revision of its terms
+    #: the collection was priced under; the Medicare figures above stay the benchmark.
+    payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id"))
+    payer_revision: Mapped[int] = mapped_column(Integer)
+    billed: Mapped[bool] = mapped_column(Boolean)
+    collection_cents: Mapped[int] = mapped_column(BigInteger)
+    collection_complete: Mapped[bool] = mapped_column(Boolean)
+    collection: Mapped[Any] = mapped_column(JSON)
+    #: The facility's wage index (ten-thousandths) a locality payer's price used.
+    wage_index: Mapped[int | None] = mapped_column(Integer)
+    #: The handpiece used, when the user named it, and its amortised cost for this case.
+    handpiece_serial: Mapped[str | None] = mapped_column(String(20), index=True)
+    equipment_cents: Mapped[int] = mapped_column(BigInteger)
 
     facility: Mapped[Facility] = relationship()
+    payer: Mapped[Payer] = relationship()
     procedures: Mapped[list[CaseProcedure]] = relationship(
         back_populates="case", order_by="CaseProcedure.position", cascade="all, delete-orphan"
     )
@@ -88,7 +106,7 @@ class CaseProcedure(db.Model):
     __tablename__ = "case_procedure"
     __table_args__ = (
         UniqueConstraint("case_id", "position"),
-        CheckConstraint("code IN ('64640', '64624', 'C9809')", name="code"),
+        CheckConstraint("code IN ('64640', '64624', '0441T', 'C9809')", name="code"),
         CheckConstraint("units BETWEEN 1 AND 99", name="units"),
         Index("ix_case_procedure_code_case", "code", "case_id"),
     )
@@ -142,6 +160,37 @@ class FeeOverride(db.Model):
     code: Mapped[str] = mapped_column(String(5))
     site_of_service: Mapped[str] = mapped_column(String(10))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(String(200))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class EquipmentCost(db.Model):
+    """How a handpiece's cost reaches each case: straight-line over its life and its cases.
+
+    Per case: (acquisition − salvage) ÷ (years of life × cases per year), in cents rounded
+    half up. A row with a serial costs that handpiece; the row with serial "" is the
+    facility's figure for any handpiece it has no row for.
+    """
+
+    __tablename__ = "equipment_cost"
+    __table_args__ = (
+        UniqueConstraint("facility_id", "serial"),
+        CheckConstraint("acquisition_cents >= 0", name="acquisition_not_negative"),
+        CheckConstraint("salvage_cents BETWEEN 0 AND acquisition_cents", name="salvage"),
+        CheckConstraint("life_years BETWEEN 1 AND 30", name="life_years"),
+        CheckConstraint("cases_per_year BETWEEN 1 AND 100000", name="cases_per_year"),
+        CheckConstraint("per_case_cents >= 0", name="per_case_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    serial: Mapped[str] = mapped_column(String(20))
+    acquisition_cents: Mapped[int] = mapped_column(BigInteger)
+    salvage_cents: Mapped[int] = mapped_column(BigInteger)
+    life_years: Mapped[int] = mapped_column(Integer)
+    cases_per_year: Mapped[int] = mapped_column(Integer)
+    per_case_cents: Mapped[int] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(String(200))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

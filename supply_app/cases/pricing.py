@@ -4,22 +4,43 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from supply_app.auth.models import User
-from supply_app.cases.fees import price, schedule_year
+from supply_app.cases.fees import (
+    CodingRejected,
+    coding_error,
+    current_schedule,
+    price,
+    schedule_year,
+)
 from supply_app.cases.models import ProcedureCase
 from supply_app.clock import utcnow
-from supply_app.coding import Claim, ClaimLine, PricedClaim, to_cents
+from supply_app.coding import (
+    Basis,
+    Claim,
+    ClaimLine,
+    CodingError,
+    FeeSchedule,
+    PricedClaim,
+    price_claim,
+    to_cents,
+)
 from supply_app.errors import InvalidInput, NotFound
+from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_facility
+from supply_app.payers.models import Payer
+from supply_app.payers.service import terms, usable_payer
 
 # A case's laterality as the modifier its procedure lines carry unless a line names its own.
 LINE_LATERALITY = {"RT": "RT", "LT": "LT", "bilateral": "50"}
-DEVICE_CODES = ("C9809",)  # device lines are not sided: modifier 50 does not apply to them
+# Device lines are not sided: modifier 50 does not apply to them.
+DEVICE_CODES = ("C9809",)
+NERVE_CODES = ("64640", "64624", "0441T")
 
 
 def case_claim(
@@ -74,11 +95,74 @@ def case_warnings(priced: PricedClaim, on: date) -> list[str]:
     return warnings
 
 
-def pricing_columns(priced: PricedClaim, on: date) -> dict[str, Any]:
-    """A priced claim as the case columns that snapshot it (cents, version, warnings, JSON).
+@dataclass(frozen=True)
+class CasePrice:
+    """A case's claim priced twice: Medicare national (the benchmark) and for its payer."""
+
+    benchmark: PricedClaim
+    collection: PricedClaim  # the benchmark itself when the payer is Medicare national
+    payer: Payer
+    wage_index: int | None  # the facility's, when the payer adjusts by it
+
+
+def price_case(
+    session: Session,
+    claim: Claim,
+    *,
+    payer: Payer,
+    facility: Facility,
+    schedule: FeeSchedule | None = None,
+) -> CasePrice:
+    """Price a claim as the benchmark and as the payer's expected collection.
+
+    :raises CodingRejected: the claim, or the payer's terms for it, cannot be priced
+        (a locality payer at a facility with no wage index names the payer).
+    """
+    if schedule is None:
+        try:
+            schedule = current_schedule(session, claim.date_of_service.year)
+        except NotFound as exc:
+            raise CodingRejected(exc.detail, field="date_of_service") from exc
+    benchmark = price(session, claim, schedule)
+    if payer.basis == Basis.MEDICARE_NATIONAL:
+        return CasePrice(benchmark, benchmark, payer, None)
+    wage_index = facility.wage_index if payer.basis == Basis.MEDICARE_LOCALITY else None
+    if payer.basis == Basis.MEDICARE_LOCALITY and wage_index is None:
+        raise CodingRejected(
+            f"{payer.name} adjusts Medicare by the wage index, and {facility.code} has none "
+            "set: set the facility's wage index, or choose another payer.",
+            field="payer_id",
+        )
+    try:
+        collection = price_claim(claim, schedule=schedule, payer=terms(payer, wage_index))
+    except CodingError as exc:
+        raise coding_error(exc) from exc
+    return CasePrice(benchmark, collection, payer, wage_index)
+
+
+def pricing_columns(priced: CasePrice, on: date) -> dict[str, Any]:
+    """A priced case as the columns that snapshot it (cents, versions, warnings, JSON).
 
     `on` is the facility's today, against which the filing limit is judged.
     """
+    benchmark, collection = priced.benchmark, priced.collection
+    return {
+        **_benchmark_columns(benchmark),
+        "warnings": list(
+            dict.fromkeys(case_warnings(benchmark, on) + case_warnings(collection, on))
+        ),
+        "payer_id": priced.payer.id,
+        "payer_revision": priced.payer.revision,
+        "billed": collection.billed,
+        "collection_cents": to_cents(collection.total),
+        "collection_complete": collection.complete,
+        "collection": collection.to_dict(),
+        "wage_index": priced.wage_index,
+        "priced_at": utcnow(),
+    }
+
+
+def _benchmark_columns(priced: PricedClaim) -> dict[str, Any]:
     return {
         "schedule_year": priced.schedule_year,
         "schedule_version": priced.schedule_version,
@@ -88,13 +172,11 @@ def pricing_columns(priced: PricedClaim, on: date) -> dict[str, Any]:
         "device_priced": priced.device_priced,
         "reimbursement_cents": to_cents(priced.total),
         "code_mix": code_mix(priced),
-        "warnings": case_warnings(priced, on),
         "pricing": priced.to_dict(),
-        "priced_at": utcnow(),
     }
 
 
-def apply_pricing(case: ProcedureCase, priced: PricedClaim, on: date) -> None:
+def apply_pricing(case: ProcedureCase, priced: CasePrice, on: date) -> None:
     """Store a priced claim on the case as its snapshot."""
     for column, value in pricing_columns(priced, on).items():
         setattr(case, column, value)
@@ -103,7 +185,7 @@ def apply_pricing(case: ProcedureCase, priced: PricedClaim, on: date) -> None:
 def check_nerves(procedures: list[dict[str, Any]]) -> None:
     """64640 and 64624 must name the nerves treated; the nerves make the units."""
     for index, procedure in enumerate(procedures):
-        if procedure["code"] != "C9809" and not procedure.get("nerves"):
+        if procedure["code"] in NERVE_CODES and not procedure.get("nerves"):
             raise InvalidInput(
                 f"{procedure['code']} must name the nerves treated.",
                 field=f"procedures[{index}].nerves",
@@ -116,6 +198,7 @@ def what_if(session: Session, *, user: User, data: dict[str, Any]) -> dict[str, 
     :raises NotFound: a facility the user does not belong to.
     :raises CodingRejected: the claim cannot be priced (422, field named).
     """
+    facility = None
     if "facility_id" in data:
         facility = get_facility(session, user, data["facility_id"])
         site, track, on = facility.site_of_service, facility.cf_track, facility.today()
@@ -136,5 +219,25 @@ def what_if(session: Session, *, user: User, data: dict[str, Any]) -> dict[str, 
             schedule = schedule_year(claim.date_of_service.year)
         except NotFound as exc:
             raise InvalidInput(exc.detail, field="date_of_service") from exc
-    priced = price(session, claim, schedule)
-    return {"priced": priced.to_dict(), "warnings": case_warnings(priced, on)}
+    if "payer_id" not in data:
+        priced = price(session, claim, schedule)
+        return {"priced": priced.to_dict(), "warnings": case_warnings(priced, on)}
+    if facility is None:
+        raise InvalidInput(
+            "A payer's price needs the facility it is billed from: give facility_id.",
+            field="payer_id",
+        )
+    both = price_case(
+        session,
+        claim,
+        payer=usable_payer(session, data["payer_id"], "payer_id"),
+        facility=facility,
+        schedule=schedule,
+    )
+    return {
+        "priced": both.benchmark.to_dict(),
+        "collection": both.collection.to_dict(),
+        "warnings": list(
+            dict.fromkeys(case_warnings(both.benchmark, on) + case_warnings(both.collection, on))
+        ),
+    }

@@ -29,6 +29,7 @@ PROCEDURE_CODE = Choice(
         ("64640", "64640 · nerve destruction, per nerve"),
         ("64624", "64624 · genicular nerves"),
         ("C9809", "C9809 · cryoablation device"),
+        ("0441T", "0441T · cryoablation, lower extremity (where the contractor requires it)"),
     ),
 )
 NERVE = Choice(
@@ -47,3 +48,7 @@ PICK_EACHES = WholeNumber("eaches", 0, SUPPLY_EACHES.maximum)
 VOID_REASON = Text("reason for voiding", 150)
 SCHEDULE_YEAR = WholeNumber("calendar year", 2000, 2100)
 OVERRIDE_NOTE = Text("note", 200, min_length=0)
+#: Straight-line equipment costing: a handpiece's years of life and its cases a year.
+LIFE_YEARS = WholeNumber("years of life", 1, 30)
+CASES_PER_YEAR = WholeNumber("cases per year", 1, 100_000)
+EQUIPMENT_NOTE = Text("note", 200, min_length=0)

@@ -7,10 +7,10 @@ from marshmallow import validate
 
 from supply_app.cases import rules
 from supply_app.coding import NERVE_LABELS
-from supply_app.facilities.rules import CF_TRACK, SITE_OF_SERVICE
+from supply_app.facilities.rules import CF_TRACK, SITE_OF_SERVICE, WAGE_INDEX
 from supply_app.fields import Money, id_field, query_id, rule_field
 from supply_app.http import PageArgs, page_envelope
-from supply_app.inventory.rules import LOT_NUMBER, SCAN
+from supply_app.inventory.rules import LOT_NUMBER, SCAN, SERIAL
 from supply_app.money import PRICE
 
 
@@ -65,6 +65,18 @@ class CaseIn(ma.Schema):
     supplies = ma.fields.List(
         ma.fields.Nested(SupplyIn), load_default=list, validate=validate.Length(max=20)
     )
+    payer_id = id_field(
+        metadata={"description": "The payer category; default: the facility's default payer"}
+    )
+    handpiece_serial = rule_field(
+        SERIAL, metadata={"description": "The handpiece used (costs the case and traces it)"}
+    )
+
+
+class CasePayerIn(ma.Schema):
+    """Another payer category for a recorded case; it is repriced under that payer."""
+
+    payer_id = id_field(required=True)
 
 
 class VoidIn(ma.Schema):
@@ -105,12 +117,29 @@ class CaseSummary(ma.Schema):
     code_mix = ma.fields.String()
     status = ma.fields.String()
     schedule_version = ma.fields.String()
+    payer_id = ma.fields.Integer()
+    payer_name = ma.fields.Function(lambda case: case.payer.name)
+    billed = ma.fields.Boolean()
+    expected_collection = Money(
+        attribute="collection_cents",
+        metadata={"description": "What the payer is expected to pay; 0.00 when not billed"},
+    )
+    collection_complete = ma.fields.Boolean()
     facility_reimbursement = Money(attribute="facility_cents")
     professional_reimbursement = Money(attribute="professional_cents")
     device_reimbursement = Money(attribute="device_cents", allow_none=True)
-    expected_reimbursement = Money(attribute="reimbursement_cents")
+    medicare_benchmark = Money(
+        attribute="reimbursement_cents",
+        metadata={"description": "Medicare national: the benchmark beside every payer"},
+    )
     device_unpriced = ma.fields.Function(lambda case: not case.device_priced)
     reimbursement_complete = ma.fields.Boolean(attribute="device_priced")
+    estimated = ma.fields.Function(
+        lambda case: bool(case.pricing.get("estimated") or case.collection.get("estimated")),
+        metadata={"description": "An amount is the contractor's to set (PFS modifier 52)"},
+    )
+    equipment_cost = Money(attribute="equipment_cents")
+    handpiece_serial = ma.fields.String(allow_none=True)
 
 
 class CaseOut(CaseSummary):
@@ -121,7 +150,12 @@ class CaseOut(CaseSummary):
     supplies = ma.fields.List(ma.fields.Nested(SupplyOut))
     supply_cost = Money(allow_none=True)
     warnings = ma.fields.List(ma.fields.String())
-    pricing = ma.fields.Dict()
+    pricing = ma.fields.Dict(metadata={"description": "The Medicare national benchmark, explained"})
+    collection = ma.fields.Dict(metadata={"description": "The payer's price, explained"})
+    wage_index = ma.fields.Function(
+        lambda case: None if case.wage_index is None else WAGE_INDEX.format(case.wage_index),
+        metadata={"type": "string", "nullable": True},
+    )
     priced_at = ma.fields.DateTime()
     recorded_by_id = ma.fields.Integer(allow_none=True)
     created_at = ma.fields.DateTime()
@@ -215,6 +249,7 @@ class PriceIn(ma.Schema):
         ma.fields.Nested(ProcedureIn), required=True, validate=validate.Length(1, 10)
     )
     use_overrides = ma.fields.Boolean(load_default=True)
+    payer_id = id_field(metadata={"description": "Also price for this payer (needs facility_id)"})
 
     @ma.validates_schema
     def setting(self, data: dict, **_kwargs: object) -> None:
@@ -229,6 +264,7 @@ class PricedOut(ma.Schema):
     """A priced claim as the coding module returns it, plus timely-filing warnings."""
 
     priced = ma.fields.Dict()
+    collection = ma.fields.Dict(metadata={"description": "For the payer asked about"})
     warnings = ma.fields.List(ma.fields.String())
 
 
@@ -238,3 +274,46 @@ def nerve_list(code: str, slugs: tuple[str, ...]) -> list[dict[str, str]]:
 
 
 CasePage = page_envelope(CaseSummary, "CasePage")
+
+
+class EquipmentCostIn(ma.Schema):
+    """A handpiece's cost spread over its life and cases (no serial: the facility's figure)."""
+
+    serial = rule_field(SERIAL, metadata={"description": "The handpiece; omit for the facility"})
+    acquisition = Money(PRICE, required=True)
+    salvage = Money(PRICE, load_default=0)
+    life_years = rule_field(rules.LIFE_YEARS, required=True)
+    cases_per_year = rule_field(rules.CASES_PER_YEAR, required=True)
+    note = rule_field(rules.EQUIPMENT_NOTE)
+
+
+class EquipmentCostRemove(ma.Schema):
+    """Which figure to remove (no serial: the facility's own)."""
+
+    serial = rule_field(SERIAL)
+
+
+class EquipmentCostOut(ma.Schema):
+    """A figure and what it costs each case."""
+
+    serial = ma.fields.Function(lambda row: row.serial or None)
+    acquisition = Money(attribute="acquisition_cents")
+    salvage = Money(attribute="salvage_cents")
+    life_years = ma.fields.Integer()
+    cases_per_year = ma.fields.Integer()
+    per_case = Money(attribute="per_case_cents")
+    note = ma.fields.String(allow_none=True)
+    updated_at = ma.fields.DateTime()
+
+
+class EquipmentCostSet(ma.Schema):
+    """A figure set, and how many recorded cases it re-costed."""
+
+    equipment_cost = ma.fields.Nested(EquipmentCostOut)
+    cases_recosted = ma.fields.Integer()
+
+
+class EquipmentCostList(ma.Schema):
+    """A facility's equipment figures: its own first, then each handpiece."""
+
+    items = ma.fields.List(ma.fields.Nested(EquipmentCostOut))

@@ -2,46 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from supply_app.auth.models import User
-from supply_app.auth.service import can_access_facility, facility_ids_for, scoped
-from supply_app.cases.fees import current_schedule, price
+from supply_app.auth.service import can_access_facility, scoped
+from supply_app.cases.equipment import case_equipment_cents
 from supply_app.cases.models import CaseProcedure, CaseSupply, ProcedureCase
-from supply_app.cases.pricing import apply_pricing, case_claim, check_nerves, pricing_columns
+from supply_app.cases.pricing import (
+    CasePrice,
+    case_claim,
+    check_nerves,
+    price_case,
+    pricing_columns,
+)
 from supply_app.catalog.models import Part
 from supply_app.catalog.service import get_part
 from supply_app.clock import utcnow
-from supply_app.coding import FeeSchedule, PricedClaim, available_years
 from supply_app.db import insert_rows
 from supply_app.errors import InvalidInput, InvalidTransition, NotFound
 from supply_app.facilities.models import Facility
 from supply_app.facilities.service import get_active_facility
 from supply_app.inventory import service as inventory
 from supply_app.inventory.models import Lot, StockMovement
+from supply_app.payers.service import usable_payer
 from supply_app.reporting.queries import case_costs
 
 CONSUMABLE_CATEGORIES = ("smart_tip", "cartridge")
-REPRICE_BATCH = 500
-
-
-@dataclass
-class RepriceReport:
-    """What a bulk reprice did: cases examined, re-stamped, and whose amounts changed."""
-
-    examined: int = 0
-    repriced: int = 0
-    changed: int = 0
-    failed: list[dict[str, Any]] = field(default_factory=list)
-    versions: dict[int, str] = field(default_factory=dict)
 
 
 def _check_date(date_of_service: date, facility: Facility) -> None:
@@ -71,7 +63,8 @@ def record_case(
     facility = get_active_facility(session, user, data["facility_id"])
     _check_date(data["date_of_service"], facility)
     check_nerves(data["procedures"])
-    priced = price(
+    payer_id = data.get("payer_id", facility.default_payer_id)
+    priced = price_case(
         session,
         case_claim(
             site=facility.site_of_service,
@@ -80,6 +73,8 @@ def record_case(
             laterality=data["laterality"],
             procedures=data["procedures"],
         ),
+        payer=usable_payer(session, payer_id, "payer_id"),
+        facility=facility,
     )
     case = _insert_case(session, facility, user, data, priced)
     lines = data.get("supplies", ())
@@ -122,7 +117,7 @@ def record_case(
 
 
 def _insert_case(
-    session: Session, facility: Facility, user: User, data: dict[str, Any], priced: PricedClaim
+    session: Session, facility: Facility, user: User, data: dict[str, Any], priced: CasePrice
 ) -> ProcedureCase:
     """Insert the case and its procedure lines; a taken reference is refused by the unique key.
 
@@ -141,6 +136,8 @@ def _insert_case(
         "voided_at": None,
         "voided_by_id": None,
         "void_reason": None,
+        "handpiece_serial": data.get("handpiece_serial"),
+        "equipment_cents": case_equipment_cents(session, facility.id, data.get("handpiece_serial")),
         **pricing_columns(priced, facility.today()),
     }
     try:
@@ -150,6 +147,7 @@ def _insert_case(
             f"Case reference {data['reference']!r} is already used at {facility.code}.",
             field="reference",
         ) from exc
+    set_committed_value(case, "payer", priced.payer)
     procedures = insert_rows(
         session,
         CaseProcedure,
@@ -163,7 +161,7 @@ def _insert_case(
                 "nerves": list(line.nerves),
                 "modifiers": list(line.modifiers),
             }
-            for index, line in enumerate(priced.lines)
+            for index, line in enumerate(priced.benchmark.lines)
         ],
     )
     set_committed_value(case, "procedures", procedures)
@@ -310,12 +308,7 @@ def void_case(session: Session, *, case: ProcedureCase, actor: User, reason: str
 
     :raises InvalidTransition: the case is already voided.
     """
-    session.scalar(
-        select(ProcedureCase)
-        .where(ProcedureCase.id == case.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    lock_case(session, case)
     if case.status != "recorded":
         raise InvalidTransition(f"Case {case.id} is already voided.", case_status=case.status)
     for supply in case.supplies:
@@ -340,83 +333,11 @@ def _reversed(session: Session, movement: StockMovement) -> bool:
     )
 
 
-def _stale(versions: dict[int, str]) -> ColumnElement[bool]:
-    """A recorded (not void) case priced under another version than its year's current one."""
-    return (ProcedureCase.status == "recorded") & or_(
-        *(
-            (ProcedureCase.schedule_year == year) & (ProcedureCase.schedule_version != version)
-            for year, version in versions.items()
-        )
+def lock_case(session: Session, case: ProcedureCase) -> None:
+    """Lock the case row and read it afresh (the state another request left)."""
+    session.scalar(
+        select(ProcedureCase)
+        .where(ProcedureCase.id == case.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-
-
-def stale_cases(versions: dict[int, str], facility_ids: set[int] | None) -> Select:
-    """Ids of non-void cases whose schedule version is not the current one for their year."""
-    stmt = select(ProcedureCase.id).where(_stale(versions))
-    if facility_ids is not None:
-        stmt = stmt.where(ProcedureCase.facility_id.in_(facility_ids))
-    return stmt.order_by(ProcedureCase.id)
-
-
-def reprice_cases(
-    session: Session,
-    *,
-    user: User | None,
-    year: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> RepriceReport:
-    """Reprice every non-void case priced under an older schedule version, in batches.
-
-    Cases keep their recorded site of service and CF track; a case the current schedule
-    can no longer price is left as it was and listed in `failed`. Each batch is locked in
-    id order and checked again under the lock: a case voided (or repriced) since the ids
-    were listed is left alone.
-    """
-    years = [year] if year is not None else list(available_years())
-    schedules = {y: current_schedule(session, y) for y in years}
-    report = RepriceReport(versions={y: s.version for y, s in schedules.items()})
-    allowed = facility_ids_for(session, user) if user is not None else None
-    ids = list(session.scalars(stale_cases(report.versions, allowed)))
-    for start in range(0, len(ids), REPRICE_BATCH):
-        batch = ids[start : start + REPRICE_BATCH]
-        cases = session.scalars(
-            select(ProcedureCase)
-            .where(ProcedureCase.id.in_(batch), _stale(report.versions))
-            .options(selectinload(ProcedureCase.procedures))
-            .order_by(ProcedureCase.id)
-            .with_for_update(of=ProcedureCase)
-            .execution_options(populate_existing=True)
-        ).all()
-        for case in cases:
-            _reprice_one(session, case, schedules[case.schedule_year], report)
-        session.flush()
-        for case in cases:  # written; let them go so a long run keeps memory bounded
-            session.expunge(case)
-        if progress is not None:
-            progress(min(start + REPRICE_BATCH, len(ids)), len(ids))
-    return report
-
-
-def _reprice_one(
-    session: Session, case: ProcedureCase, schedule: FeeSchedule, report: RepriceReport
-) -> None:
-    report.examined += 1
-    claim = case_claim(
-        site=case.site_of_service,
-        cf_track=case.cf_track,
-        date_of_service=case.date_of_service,
-        laterality=case.laterality,
-        procedures=[
-            {"code": p.code, "nerves": p.nerves, "laterality": p.laterality}
-            for p in case.procedures
-        ],
-    )
-    before = (case.facility_cents, case.professional_cents, case.device_cents)
-    try:
-        apply_pricing(case, price(session, claim, schedule), case.facility.today())
-    except InvalidInput as exc:
-        report.failed.append({"case_id": case.id, "detail": exc.detail})
-        return
-    report.repriced += 1
-    if (case.facility_cents, case.professional_cents, case.device_cents) != before:
-        report.changed += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, false
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supply_app.clock import today_in, utcnow
@@ -24,6 +24,7 @@ class Facility(db.Model):
         CheckConstraint("cf_track IN ('non_qualifying', 'qualifying_apm')", name="cf_track"),
         CheckConstraint("expiry_window_days BETWEEN 1 AND 730", name="expiry_window_days"),
         CheckConstraint("lead_time_days BETWEEN 0 AND 365", name="lead_time_days"),
+        CheckConstraint("wage_index BETWEEN 1 AND 99999", name="wage_index"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +43,13 @@ class Facility(db.Model):
     bill_device_by_default: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    #: The payer category a new case here takes unless the user names another.
+    default_payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id"))
+    #: The hospital wage index in ten-thousandths (1.0842 is 10842), for a locality payer.
+    wage_index: Mapped[int | None] = mapped_column(Integer)
+    #: Whether the Medicare contractor here requires 0441T for iovera (CGS, J15) instead of
+    #: 64640 and 64624: the case form then offers 0441T.
+    bills_0441t: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from supply_app.money import Amount
 from supply_app.rules import Choice, Identifier, Text, TimeZoneName, WholeNumber
 
 FACILITY_CODE = Identifier(
@@ -32,3 +33,5 @@ CF_TRACK = Choice(
 EXPIRY_WINDOW_DAYS = WholeNumber("expiry window (days)", 1, 730)
 LEAD_TIME_DAYS = WholeNumber("lead time (days)", 0, 365)
 TIME_ZONE = TimeZoneName("time zone")
+#: The hospital wage index with four decimals (1.0842), kept in ten-thousandths.
+WAGE_INDEX = Amount("wage index", maximum_cents=99_999, minimum_cents=1, places=4, example="1.0842")

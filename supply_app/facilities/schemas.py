@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask import current_app
 
 from supply_app.facilities import rules
-from supply_app.fields import rule_field
+from supply_app.fields import Money, id_field, rule_field
 from supply_app.http import PageArgs, page_envelope
 
 
@@ -34,6 +34,18 @@ class FacilityIn(ma.Schema):
         load_default=False,
         metadata={"description": "Whether new cases here bill the device (C9809) unless unticked"},
     )
+    default_payer_id = id_field(
+        metadata={"description": "The payer new cases take; default: Medicare national"}
+    )
+    wage_index = rule_field(
+        rules.WAGE_INDEX,
+        allow_none=True,
+        metadata={"description": "Hospital wage index, such as 1.0842, for locality payers"},
+    )
+    bills_0441t = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "The Medicare contractor requires 0441T (CGS, J15)"},
+    )
 
 
 class FacilityPatch(ma.Schema):
@@ -49,6 +61,9 @@ class FacilityPatch(ma.Schema):
     time_zone = rule_field(rules.TIME_ZONE)
     active = ma.fields.Boolean()
     bill_device_by_default = ma.fields.Boolean()
+    default_payer_id = id_field()
+    wage_index = rule_field(rules.WAGE_INDEX, allow_none=True)
+    bills_0441t = ma.fields.Boolean()
 
 
 class FacilityOut(ma.Schema):
@@ -66,6 +81,9 @@ class FacilityOut(ma.Schema):
     time_zone = ma.fields.String()
     active = ma.fields.Boolean()
     bill_device_by_default = ma.fields.Boolean()
+    default_payer_id = ma.fields.Integer()
+    wage_index = Money(rules.WAGE_INDEX, allow_none=True)
+    bills_0441t = ma.fields.Boolean()
 
 
 class FacilityQuery(PageArgs):

@@ -19,6 +19,7 @@ from supply_app.auth.service import (
 from supply_app.errors import Conflict, InvalidInput, NotFound
 from supply_app.facilities import rules
 from supply_app.facilities.models import Facility
+from supply_app.payers.service import standard_payer, usable_payer
 from supply_app.rules import Rule
 
 #: Every field a facility's record holds, with the rule that checks it at every door.
@@ -32,12 +33,15 @@ FIELD_RULES: dict[str, Rule] = {
     "expiry_window_days": rules.EXPIRY_WINDOW_DAYS,
     "lead_time_days": rules.LEAD_TIME_DAYS,
     "time_zone": rules.TIME_ZONE,
+    "wage_index": rules.WAGE_INDEX,
 }
+#: Settings a facility may leave empty (None).
+OPTIONAL = ("wage_index",)
 #: What a new facility gets for the fields it may leave out.
 FIELD_DEFAULTS = {"cf_track": "non_qualifying", "expiry_window_days": 60, "lead_time_days": 14}
 #: Plain on/off settings (no rule beyond being a flag).
-FLAGS = ("active", "bill_device_by_default")
-AUDITED_FIELDS = (*(name for name in FIELD_RULES if name != "code"), *FLAGS)
+FLAGS = ("active", "bill_device_by_default", "bills_0441t")
+AUDITED_FIELDS = (*(name for name in FIELD_RULES if name != "code"), *FLAGS, "default_payer_id")
 
 
 def _checked(data: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +53,10 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
     for name, value in data.items():
         if name in FLAGS:
             clean[name] = bool(value)
+        elif name == "default_payer_id":
+            clean[name] = value  # checked against the payers by _payer_of
+        elif value is None and name in OPTIONAL:
+            clean[name] = None
         elif name in FIELD_RULES:
             clean[name] = FIELD_RULES[name].check(value, name)
         else:
@@ -126,6 +134,16 @@ def get_active_facility(session: Session, user: User, facility_id: int) -> Facil
     return facility
 
 
+def _payer_of(session: Session, payer_id: int | None) -> int:
+    """The id of an active payer to be a facility's default (Medicare national if None).
+
+    :raises InvalidInput: no such payer, or a deactivated one.
+    """
+    if payer_id is None:
+        return standard_payer(session).id
+    return usable_payer(session, payer_id, "default_payer_id").id
+
+
 def create_facility(session: Session, *, data: dict[str, Any], actor: User | None) -> Facility:
     """Create a facility from validated data (actor None: an operator at the command line).
 
@@ -137,12 +155,13 @@ def create_facility(session: Session, *, data: dict[str, Any], actor: User | Non
     if actor is not None:
         require_every_facility(actor, NEW_FACILITY)
     data = {**FIELD_DEFAULTS, **data}
-    missing = [name for name in FIELD_RULES if name not in data]
+    missing = [name for name in FIELD_RULES if name not in data and name not in OPTIONAL]
     if missing:
         raise InvalidInput(f"Give the facility's {', '.join(missing)}.", field=missing[0])
     data = _checked(data)
     if session.scalar(select(Facility.id).where(Facility.code == data["code"])) is not None:
         raise Conflict(f"Facility code {data['code']!r} is already used.", field="code")
+    data["default_payer_id"] = _payer_of(session, data.get("default_payer_id"))
     facility = Facility(**data, active=True)
     session.add(facility)
     session.flush()
@@ -169,6 +188,8 @@ def update_facility(
     if "code" in changes:
         raise InvalidInput("A facility's code is permanent; create a new facility.", field="code")
     changes = _checked(changes)
+    if "default_payer_id" in changes:
+        changes["default_payer_id"] = _payer_of(session, changes["default_payer_id"])
     before = {k: getattr(facility, k) for k in changes}
     for name, value in changes.items():
         setattr(facility, name, value)

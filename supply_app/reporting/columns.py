@@ -23,16 +23,15 @@ from sqlalchemy import (
     String,
     and_,
     case,
-    false,
     func,
     literal,
-    not_,
     null,
     or_,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from supply_app.cases.fees import PriceVersions, stale_condition
 from supply_app.cases.models import ProcedureCase
 from supply_app.cells import FORMULA_STARTS
 
@@ -59,19 +58,9 @@ class Column:
 
     name: str
     kind: Kind
-    summed: Callable[[dict[int, str]], Any] | None = None
+    summed: Callable[[PriceVersions], Any] | None = None
     derived: Callable[[Figures], Any] | None = None
     nullable: bool = False  # a group's sum stays NULL when every case's value is NULL
-
-
-def stale_expression(versions: dict[int, str]) -> Any:
-    """True for a case priced under a schedule version other than its year's current one."""
-    c = ProcedureCase
-    current = [
-        and_(c.schedule_year == year, c.schedule_version == version)
-        for year, version in versions.items()
-    ]
-    return not_(or_(false(), *current))
 
 
 def percent_of(part: Any, whole: Any) -> Any:
@@ -96,27 +85,65 @@ KEY_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("site_of_service", Kind.TEXT),
         Column("code_mix", Kind.TEXT),
         Column("schedule_version", Kind.TEXT),
+        Column("payer_id", Kind.INTEGER),
+        Column("payer_name", Kind.TEXT),
+        Column("handpiece_serial", Kind.TEXT),
     ),
     "facility": (Column("facility_id", Kind.INTEGER), Column("facility_code", Kind.TEXT)),
     "month": (Column("month", Kind.TEXT),),
     "site_of_service": (Column("site_of_service", Kind.TEXT),),
     "code_mix": (Column("code_mix", Kind.TEXT),),
+    "payer": (Column("payer_id", Kind.INTEGER), Column("payer_name", Kind.TEXT)),
 }
 
 _c = ProcedureCase
+
+
+def _billed(value: Any) -> Any:
+    """A case's value when it is billed, else 0."""
+    return case((_c.billed, value), else_=0)
+
+
+def _when_billed(f: Figures, value: Any) -> Any:
+    """A row's billed figure, NULL when it holds no billed case: never a loss of 0."""
+    return case((f.billed_cases > 0, value), else_=null())
+
+
 FIGURES: tuple[Column, ...] = (
     Column("cases", Kind.INTEGER, summed=lambda _v: literal(1, BigInteger)),
+    Column("billed_cases", Kind.INTEGER, summed=lambda _v: _billed(literal(1, BigInteger))),
     Column("supply_cost", Kind.MONEY),  # from the ledger: the case's issues net of reversals
+    Column("billed_supply_cost", Kind.MONEY),  # the same, of the billed cases only
+    Column("equipment_cost", Kind.MONEY, summed=lambda _v: _c.equipment_cents),
+    Column("billed_equipment_cost", Kind.MONEY, summed=lambda _v: _billed(_c.equipment_cents)),
+    Column("expected_collection", Kind.MONEY, summed=lambda _v: _c.collection_cents),
     Column("facility_reimbursement", Kind.MONEY, summed=lambda _v: _c.facility_cents),
     Column("professional_reimbursement", Kind.MONEY, summed=lambda _v: _c.professional_cents),
     # NULL when no case in the row has a priced device: shown empty, never as $0.
     Column("device_reimbursement", Kind.MONEY, summed=lambda _v: _c.device_cents, nullable=True),
-    Column("expected_reimbursement", Kind.MONEY, summed=lambda _v: _c.reimbursement_cents),
-    Column("margin", Kind.MONEY, derived=lambda f: f.expected_reimbursement - f.supply_cost),
+    Column("medicare_benchmark", Kind.MONEY, summed=lambda _v: _c.reimbursement_cents),
+    # Billed cases only: a case that is not billed is a cost, never a loss against collections.
     Column(
-        "margin_pct", Kind.PERCENT, derived=lambda f: percent_of(f.margin, f.expected_reimbursement)
+        "margin",
+        Kind.MONEY,
+        derived=lambda f: _when_billed(f, f.expected_collection - f.billed_supply_cost),
     ),
-    # An unpriced device leaves the reimbursement covering the priced components only.
+    Column(
+        "margin_pct", Kind.PERCENT, derived=lambda f: percent_of(f.margin, f.expected_collection)
+    ),
+    Column(
+        "margin_after_equipment",
+        Kind.MONEY,
+        derived=lambda f: _when_billed(f, f.margin - f.billed_equipment_cost),
+    ),
+    Column(
+        "not_billed_cost",
+        Kind.MONEY,
+        derived=lambda f: (
+            f.supply_cost - f.billed_supply_cost + f.equipment_cost - f.billed_equipment_cost
+        ),
+    ),
+    # An unpriced device leaves the benchmark covering the priced components only.
     Column("reimbursement_complete", Kind.FLAG, derived=lambda f: f.device_unpriced_cases == 0),
     Column("device_unpriced", Kind.FLAG, derived=lambda f: f.device_unpriced_cases > 0),
     Column(
@@ -124,11 +151,18 @@ FIGURES: tuple[Column, ...] = (
         Kind.INTEGER,
         summed=lambda _v: case((_c.device_priced, 0), else_=1),
     ),
+    # A payer's table that lacks a code leaves the collection covering the priced part.
+    Column("collection_complete", Kind.FLAG, derived=lambda f: f.collection_unpriced_cases == 0),
+    Column(
+        "collection_unpriced_cases",
+        Kind.INTEGER,
+        summed=lambda _v: case((_c.collection_complete, 0), else_=1),
+    ),
     Column("stale_price", Kind.FLAG, derived=lambda f: f.stale_price_cases > 0),
     Column(
         "stale_price_cases",
         Kind.INTEGER,
-        summed=lambda versions: case((stale_expression(versions), 1), else_=0),
+        summed=lambda versions: case((stale_condition(versions), 1), else_=0),
     ),
 )
 SUMMED = tuple(column for column in FIGURES if column.summed is not None)
@@ -142,20 +176,32 @@ LABELS = {
     "site_of_service": "Site of service",
     "code_mix": "Codes billed",
     "schedule_version": "Fee schedule version",
+    "payer_id": "Payer ID",
+    "payer_name": "Payer",
+    "handpiece_serial": "Handpiece serial",
     "month": "Month of service",
     "cases": "Cases",
+    "billed_cases": "Billed cases",
     "supply_cost": "Supply cost",
-    "facility_reimbursement": "Facility payment",
-    "professional_reimbursement": "Professional payment",
-    "device_reimbursement": "Device payment (C9809)",
-    "expected_reimbursement": "Expected reimbursement",
-    "margin": "Margin",
+    "billed_supply_cost": "Supply cost of billed cases",
+    "equipment_cost": "Equipment cost",
+    "billed_equipment_cost": "Equipment cost of billed cases",
+    "expected_collection": "Expected collection",
+    "facility_reimbursement": "Medicare facility payment",
+    "professional_reimbursement": "Medicare professional payment",
+    "device_reimbursement": "Medicare device payment (C9809)",
+    "medicare_benchmark": "Medicare national benchmark",
+    "margin": "Margin (billed cases)",
     "margin_pct": "Margin %",
-    "reimbursement_complete": "Reimbursement complete",
+    "margin_after_equipment": "Margin after equipment",
+    "not_billed_cost": "Cost of cases not billed",
+    "reimbursement_complete": "Benchmark complete",
     "device_unpriced": "Device not priced",
     "device_unpriced_cases": "Cases with the device not priced",
-    "stale_price": "Priced under an older schedule",
-    "stale_price_cases": "Cases priced under an older schedule",
+    "collection_complete": "Collection complete",
+    "collection_unpriced_cases": "Cases with a collection not fully priced",
+    "stale_price": "Priced under an older schedule or payer terms",
+    "stale_price_cases": "Cases to reprice",
 }
 _BY_NAME = {column.name: column for column in FIGURES}
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    case,
     cast,
     exists,
     func,
@@ -22,9 +23,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
+from supply_app.cases.fees import PriceVersions
 from supply_app.cases.models import CaseProcedure, ProcedureCase
 from supply_app.facilities.models import Facility
 from supply_app.inventory.models import StockMovement
+from supply_app.payers.models import Payer
 from supply_app.reporting.columns import SUMMED, Column
 from supply_app.reporting.rules import GROUPING
 
@@ -58,11 +61,17 @@ class MarginFilter:
     date_to: date | None = None
     site_of_service: str | None = None
     code: str | None = None
+    payer_id: int | None = None
+    billed: bool | None = None
 
 
-def _cost_sum(issue: Any, reversal: Any) -> Any:
-    """Cents of issues net of their reversals, as a positive cost (bigint on both databases)."""
-    return cast(-func.sum(issue.value_cents + func.coalesce(reversal.value_cents, 0)), BigInteger)
+def _cost_sum(issue: Any, reversal: Any, billed_only: bool = False) -> Any:
+    """Cents of issues net of their reversals, as a positive cost (bigint on both databases);
+    of billed cases only when asked (the query joins the case)."""
+    value = issue.value_cents + func.coalesce(reversal.value_cents, 0)
+    if billed_only:
+        value = case((ProcedureCase.billed, value), else_=0)
+    return cast(-func.sum(value), BigInteger)
 
 
 def _issues_of(case_id: Any) -> tuple[Any, Any, Any]:
@@ -104,6 +113,10 @@ def _filtered(stmt: Select, filters: MarginFilter) -> Select:
         stmt = stmt.where(c.date_of_service <= filters.date_to)
     if filters.site_of_service is not None:
         stmt = stmt.where(c.site_of_service == filters.site_of_service)
+    if filters.payer_id is not None:
+        stmt = stmt.where(c.payer_id == filters.payer_id)
+    if filters.billed is not None:
+        stmt = stmt.where(c.billed == filters.billed)
     if filters.code is not None:
         stmt = stmt.where(
             exists().where(CaseProcedure.case_id == c.id, CaseProcedure.code == filters.code)
@@ -121,7 +134,11 @@ def _ledger_costs(filters: MarginFilter, keys: list[Any]) -> Select:
     c = ProcedureCase
     issue, reversal, condition = _issues_of(c.id)
     stmt = (
-        select(*keys, _cost_sum(issue, reversal).label("supply_cost"))
+        select(
+            *keys,
+            _cost_sum(issue, reversal).label("supply_cost"),
+            _cost_sum(issue, reversal, billed_only=True).label("billed_supply_cost"),
+        )
         .select_from(c)
         .join(issue, condition)
         .outerjoin(reversal, reversal.reverses_id == issue.id)
@@ -129,9 +146,10 @@ def _ledger_costs(filters: MarginFilter, keys: list[Any]) -> Select:
     return _filtered(stmt, filters).group_by(*keys)
 
 
-def _case_columns(cost: Any, versions: dict[int, str]) -> list[Any]:
-    """A case's keys, its cost and its summed figures' per-case values, by column name."""
+def _case_columns(cost: Any, versions: PriceVersions) -> list[Any]:
+    """A case's keys, its costs and its summed figures' per-case values, by column name."""
     c = ProcedureCase
+    cost = func.coalesce(cost, 0)
     return [
         c.id.label("case_id"),
         c.reference,
@@ -141,12 +159,22 @@ def _case_columns(cost: Any, versions: dict[int, str]) -> list[Any]:
         c.site_of_service,
         c.code_mix,
         c.schedule_version,
-        func.coalesce(cost, 0).label("supply_cost"),
+        c.payer_id,
+        Payer.name.label("payer_name"),
+        c.handpiece_serial,
+        cost.label("supply_cost"),
+        case((c.billed, cost), else_=0).label("billed_supply_cost"),
         *(column.summed(versions).label(column.name) for column in SUMMED),
     ]
 
 
-def case_page(filters: MarginFilter, versions: dict[int, str]) -> Select:
+def _with_names(stmt: Select) -> Select:
+    """Join the facility and payer a case row names."""
+    c = ProcedureCase
+    return stmt.join(Facility, Facility.id == c.facility_id).join(Payer, Payer.id == c.payer_id)
+
+
+def case_page(filters: MarginFilter, versions: PriceVersions) -> Select:
     """One row per non-void case, oldest first, each cost looked up by index (for pages).
 
     Used with LIMIT/OFFSET: the correlated cost subquery runs only for the rows returned,
@@ -161,11 +189,11 @@ def case_page(filters: MarginFilter, versions: dict[int, str]) -> Select:
         .where(condition)
         .scalar_subquery()
     )
-    stmt = select(*_case_columns(cost, versions)).join(Facility, Facility.id == c.facility_id)
+    stmt = _with_names(select(*_case_columns(cost, versions)))
     return _filtered(stmt, filters).order_by(c.date_of_service, c.id)
 
 
-def case_rows(filters: MarginFilter, versions: dict[int, str]) -> Select:
+def case_rows(filters: MarginFilter, versions: PriceVersions) -> Select:
     """Every non-void case of the filter, oldest first, costs joined from one aggregate.
 
     The same rows and figures as case_page; for exports, where a subquery per case would
@@ -173,10 +201,8 @@ def case_rows(filters: MarginFilter, versions: dict[int, str]) -> Select:
     """
     c = ProcedureCase
     costs = _ledger_costs(filters, [c.id.label("case_id")]).subquery("costs")
-    stmt = (
-        select(*_case_columns(costs.c.supply_cost, versions))
-        .join(Facility, Facility.id == c.facility_id)
-        .outerjoin(costs, costs.c.case_id == c.id)
+    stmt = _with_names(select(*_case_columns(costs.c.supply_cost, versions))).outerjoin(
+        costs, costs.c.case_id == c.id
     )
     return _filtered(stmt, filters).order_by(c.date_of_service, c.id)
 
@@ -188,16 +214,17 @@ def _group_keys(group_by: list[str]) -> list[Any]:
         "month": service_month(c.date_of_service).label("month"),
         "site_of_service": c.site_of_service.label("site_of_service"),
         "code_mix": c.code_mix.label("code_mix"),
+        "payer": c.payer_id.label("payer_id"),
     }
     return [keys[name] for name in group_by]
 
 
-def _sum(column: Column, versions: dict[int, str]) -> Any:
+def _sum(column: Column, versions: PriceVersions) -> Any:
     total = cast(func.sum(column.summed(versions)), BigInteger)  # type: ignore[misc]
     return (total if column.nullable else func.coalesce(total, 0)).label(column.name)
 
 
-def grouped(filters: MarginFilter, versions: dict[int, str], group_by: list[str]) -> Select:
+def grouped(filters: MarginFilter, versions: PriceVersions, group_by: list[str]) -> Select:
     """Margin figures per group (any mix of facility, month, site, code mix), or in total.
 
     Two aggregates joined on the group keys: the cases' summed figures, and the ledger's
@@ -216,11 +243,16 @@ def grouped(filters: MarginFilter, versions: dict[int, str], group_by: list[str]
     stmt = select(
         *(snapshots.c[name] for name in names),
         func.coalesce(ledger.c.supply_cost, 0).label("supply_cost"),
+        func.coalesce(ledger.c.billed_supply_cost, 0).label("billed_supply_cost"),
         *(snapshots.c[column.name] for column in SUMMED),
     ).select_from(snapshots.outerjoin(ledger, on))
     if "facility" in group_by:
         stmt = stmt.add_columns(Facility.code.label("facility_code")).join(
             Facility, Facility.id == snapshots.c.facility_id
+        )
+    if "payer" in group_by:
+        stmt = stmt.add_columns(Payer.name.label("payer_name")).join(
+            Payer, Payer.id == snapshots.c.payer_id
         )
     return stmt.order_by(*(snapshots.c[name] for name in names))
 

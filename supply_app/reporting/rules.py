@@ -12,6 +12,7 @@ GROUPING = Choice(
         ("month", "Month of service"),
         ("site_of_service", "Site of service"),
         ("code_mix", "Code mix"),
+        ("payer", "Payer"),
     ),
 )
 EXPORT_FORMAT = Choice("format", (("csv", "CSV"), ("xlsx", "Excel (XLSX)")))

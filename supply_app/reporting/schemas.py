@@ -23,6 +23,8 @@ class MarginQuery(PageArgs):
     date_to = rule_field(DATE_OF_SERVICE)
     site_of_service = rule_field(SITE_OF_SERVICE)
     code = rule_field(PROCEDURE_CODE)
+    payer_id = query_id()
+    billed = ma.fields.Boolean(metadata={"description": "Billed cases only (true) or not (false)"})
     group_by = DelimitedList(
         rule_field(GROUPING),
         load_default=lambda: ["case"],

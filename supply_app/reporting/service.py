@@ -42,6 +42,8 @@ def margin_filter(session: Session, user: User, args: dict[str, Any]) -> MarginF
         date_to=args.get("date_to"),
         site_of_service=args.get("site_of_service"),
         code=args.get("code"),
+        payer_id=args.get("payer_id"),
+        billed=args.get("billed"),
     )
 
 

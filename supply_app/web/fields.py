@@ -14,7 +14,7 @@ from wtforms import DateField, Field, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
-from supply_app.money import Amount, format_cents
+from supply_app.money import Amount
 from supply_app.rules import Choice, Day, Identifier, Rule, RuleBroken, Text, WholeNumber
 
 
@@ -121,7 +121,7 @@ class AmountField(_Ruled, StringField):
 
     def _value(self) -> str:
         if isinstance(self.data, int):
-            return format_cents(self.data)
+            return self.rule.format(self.data)  # type: ignore[attr-defined]
         return self.data or ""
 
 

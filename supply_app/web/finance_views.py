@@ -15,8 +15,7 @@ from supply_app.auth.permissions import (
     OVERRIDES_ARE_GLOBAL,
     REPORT_READERS,
 )
-from supply_app.cases import fees
-from supply_app.cases import service as cases
+from supply_app.cases import fees, repricing
 from supply_app.cases.rules import DATE_OF_SERVICE, PROCEDURE_CODE, SCHEDULE_YEAR
 from supply_app.coding import available_years
 from supply_app.extensions import db
@@ -109,7 +108,7 @@ def _charts(args: dict[str, Any]) -> list:
                 Series("Supply cost", [r["supply_cost"] for r in by_month], "#b3261e"),
                 Series(
                     "Expected reimbursement",
-                    [r["expected_reimbursement"] for r in by_month],
+                    [r["medicare_benchmark"] for r in by_month],
                     "#0b5cad",
                 ),
             ],
@@ -238,7 +237,7 @@ def fee_reprice():
     form = ActionForm()
     year = _year_arg()
     if form.validate_on_submit():
-        report = run_write(form, lambda: cases.reprice_cases(db.session, user=me()))
+        report = run_write(form, lambda: repricing.reprice_cases(db.session, user=me()))
         if report is not None:
             flash(
                 f"Repriced {report.repriced} of {report.examined} stale case(s); "

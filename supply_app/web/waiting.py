@@ -25,7 +25,7 @@ from supply_app.auth.permissions import (
 )
 from supply_app.auth.service import facility_ids_for, scoped
 from supply_app.cases.fees import current_schedule
-from supply_app.cases.service import stale_cases
+from supply_app.cases.repricing import stale_cases
 from supply_app.coding import available_years
 from supply_app.extensions import db
 from supply_app.notifications.digest import build_digest

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from supply_app.cases import fees
 from supply_app.cases.models import ProcedureCase
-from supply_app.cases.service import reprice_cases
+from supply_app.cases.repricing import reprice_cases
 from supply_app.extensions import db
 from tests.cases.support import case_body
 from tests.factories import make_actor, make_facility
@@ -54,7 +54,7 @@ def test_reprice_in_batches_reports_progress(app, monkeypatch):
     fees.set_override(
         db.session, year=2026, code="C9809", site="HOPD", amount_cents=9_900, note=None, actor=None
     )
-    monkeypatch.setattr("supply_app.cases.service.REPRICE_BATCH", 2)
+    monkeypatch.setattr("supply_app.cases.repricing.REPRICE_BATCH", 2)
     seen = []
     report = reprice_cases(
         db.session, user=None, progress=lambda done, total: seen.append((done, total))

@@ -60,7 +60,7 @@ def test_record_prices_and_consumes(hopd):
     assert case["facility_reimbursement"] == str(opps)
     assert case["professional_reimbursement"] == str(pfs)
     assert case["device_reimbursement"] == "0.00"
-    assert case["expected_reimbursement"] == str(opps + pfs)
+    assert case["medicare_benchmark"] == str(opps + pfs)
     assert case["reimbursement_complete"] is True
     assert case["supply_cost"] == "530.00"  # 2 tips at $250.00 + 1 cartridge at $30.00
     assert case["code_mix"] == "64640x2"

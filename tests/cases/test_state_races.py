@@ -21,7 +21,8 @@ from sqlalchemy import text
 from supply_app.auth.models import User
 from supply_app.cases import fees
 from supply_app.cases.models import ProcedureCase
-from supply_app.cases.service import record_case, reprice_cases, void_case
+from supply_app.cases.repricing import reprice_cases
+from supply_app.cases.service import record_case, void_case
 from supply_app.extensions import db
 from tests.cases.support import case_body, receive_packs
 from tests.conftest import make_test_app

@@ -69,7 +69,7 @@ def test_override_audited_and_reprice_counts_changes(app):
     plain = clinician.post("/api/v1/cases", json=case_body(facility, "P-2")).json
     assert first["device_unpriced"] is True
     assert first["device_reimbursement"] is None
-    assert first["expected_reimbursement"] == "1015.19"  # 903.63 + 111.56, device unpriced
+    assert first["medicare_benchmark"] == "1015.19"  # 903.63 + 111.56, device unpriced
     assert any("unpriced" in w for w in first["warnings"])
 
     assert (
@@ -94,11 +94,11 @@ def test_override_audited_and_reprice_counts_changes(app):
     assert (result.json["repriced"], result.json["changed"]) == (2, 1)
     repriced = finance.get(f"/api/v1/cases/{first['id']}").json
     assert repriced["device_reimbursement"] == "250.00"
-    assert repriced["expected_reimbursement"] == "1265.19"
+    assert repriced["medicare_benchmark"] == "1265.19"
     assert repriced["reimbursement_complete"] is True
     assert (
-        finance.get(f"/api/v1/cases/{plain['id']}").json["expected_reimbursement"]
-        == (plain["expected_reimbursement"])
+        finance.get(f"/api/v1/cases/{plain['id']}").json["medicare_benchmark"]
+        == (plain["medicare_benchmark"])
     )
     report = finance.get("/api/v1/reports/case-margin").json
     assert report["totals"]["stale_price_cases"] == 0

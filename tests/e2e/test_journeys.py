@@ -278,7 +278,7 @@ def test_finance_filters_margin_and_downloads_xlsx(page: Page, fresh_db, shoot):
     assert sorted(dict(zip(header, r, strict=True))["reference"] for r in body) == ["H-1", "H-2"]
     assert total["case_id"] == "TOTAL"
     assert float(total["supply_cost"]) == 90.00  # three cartridges at $30.00
-    assert round(float(total["expected_reimbursement"]) * 100) == sum(
+    assert round(float(total["medicare_benchmark"]) * 100) == sum(
         c.reimbursement_cents for c in hopd_cases
     )
     page.get_by_label("Group by", exact=True).select_option("month")

@@ -133,7 +133,7 @@ def test_xlsx_has_the_figures_as_numbers_with_currency_percent_and_date_formats(
         got = dict(zip(header, cells, strict=True))
         assert got["date_of_service"].value.date().isoformat() == want["date_of_service"]
         assert got["date_of_service"].number_format == "yyyy\\-mm\\-dd"
-        for name in ("supply_cost", "margin", "expected_reimbursement"):
+        for name in ("supply_cost", "margin", "medicare_benchmark"):
             assert Decimal(str(got[name].value)).quantize(Decimal("0.01")) == Decimal(want[name])
             assert got[name].number_format == '"$"#,##0.00'
         assert Decimal(str(got["margin_pct"].value)) * 100 == Decimal(want["margin_pct"])

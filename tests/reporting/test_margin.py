@@ -82,7 +82,7 @@ def test_margin_per_case_matches_worked_examples(world):
         assert row["facility_reimbursement"] == str(want["facility"]), reference
         assert row["professional_reimbursement"] == str(want["professional"]), reference
         assert row["device_reimbursement"] == str(want["device"]), reference
-        assert row["expected_reimbursement"] == str(want["reimbursement"]), reference
+        assert row["medicare_benchmark"] == str(want["reimbursement"]), reference
         assert row["margin"] == str(want["margin"]), reference
         assert row["margin_pct"] == _pct(want["margin"], want["reimbursement"]), reference
         assert row["reimbursement_complete"] is True
@@ -203,7 +203,7 @@ def test_exports_parse_back_to_the_same_figures(world, group_by):
     """CSV and XLSX exports hold the JSON report's rows and totals, to the cent."""
     finance = world["finance"]
     report = finance.get(f"/api/v1/reports/case-margin?group_by={group_by}&per_page=100").json
-    money = ("supply_cost", "expected_reimbursement", "margin", "facility_reimbursement")
+    money = ("supply_cost", "medicare_benchmark", "margin", "facility_reimbursement")
 
     response = finance.get(f"/api/v1/reports/case-margin/export?group_by={group_by}&format=csv")
     assert response.status_code == 200

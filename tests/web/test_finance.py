@@ -99,7 +99,7 @@ def test_exports_read_back_to_the_same_figures(app):
     assert total["case_id"] == "TOTAL"
     assert float(total["supply_cost"]) == 120.00
     expected = sum(c.reimbursement_cents for c in made) / 100
-    assert float(total["expected_reimbursement"]) == expected
+    assert float(total["medicare_benchmark"]) == expected
 
 
 def test_margin_is_scoped_to_my_facilities(app):

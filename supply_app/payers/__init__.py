@@ -1,0 +1,1 @@
+"""Payers: how a facility is reimbursed, as data the coding module prices with."""
