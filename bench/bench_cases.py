@@ -44,6 +44,8 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 FACILITIES = 20
 CHUNK = 100_000
 TIP_CENTS, CART_CENTS = 25_000, 3_000
+#: A $7,200 handpiece over 5 years of 200 cases: $7.20 a case.
+EQUIPMENT_CENTS = 720
 
 FLOOR_SQL = """
 WITH snapshots AS (
@@ -52,15 +54,20 @@ WITH snapshots AS (
            sum(professional_cents) AS professional_cents,
            sum(device_cents) AS device_cents,
            sum(reimbursement_cents) AS reimbursement_cents,
+           sum(CASE WHEN billed THEN 1 ELSE 0 END) AS billed_cases,
+           sum(collection_cents) AS collection_cents,
+           sum(equipment_cents) AS equipment_cents,
            sum(CASE WHEN device_priced THEN 0 ELSE 1 END) AS device_unpriced_cases,
            sum(CASE WHEN schedule_year = 2026 AND schedule_version = :version
-                    THEN 0 ELSE 1 END) AS stale_cases
+                    AND payer_revision = 1 THEN 0 ELSE 1 END) AS stale_cases
     FROM procedure_case
     WHERE status = 'recorded'
     GROUP BY 1, 2
 ), costs AS (
     SELECT c.facility_id, to_char(c.date_of_service, 'YYYY-MM') AS month,
-           -sum(m.value_cents + coalesce(r.value_cents, 0)) AS supply_cost
+           -sum(m.value_cents + coalesce(r.value_cents, 0)) AS supply_cost,
+           -sum(CASE WHEN c.billed THEN m.value_cents + coalesce(r.value_cents, 0) ELSE 0 END)
+               AS billed_supply_cost
     FROM procedure_case c
     JOIN stock_movement m
       ON m.reference_type = 'case' AND m.reference_id = c.id AND m.reverses_id IS NULL
@@ -68,7 +75,8 @@ WITH snapshots AS (
     WHERE c.status = 'recorded'
     GROUP BY 1, 2
 )
-SELECT s.*, coalesce(k.supply_cost, 0) AS supply_cost, f.code AS facility_code
+SELECT s.*, coalesce(k.supply_cost, 0) AS supply_cost,
+       coalesce(k.billed_supply_cost, 0) AS billed_supply_cost, f.code AS facility_code
 FROM snapshots s
 LEFT JOIN costs k ON k.facility_id = s.facility_id AND k.month = s.month
 JOIN facility f ON f.id = s.facility_id
@@ -116,6 +124,7 @@ def seed(n_cases: int) -> None:
     from supply_app.cases.fees import set_override
     from supply_app.catalog.service import load_catalog_file, sync_catalog
     from supply_app.facilities.service import create_facility
+    from supply_app.payers.service import create_payer
 
     session = db.session
     sync_catalog(session, load_catalog_file(current_app.config["CATALOG_PATH"]))
@@ -133,6 +142,9 @@ def seed(n_cases: int) -> None:
             },
             actor=None,
         )
+    not_billed = create_payer(
+        session, data={"name": "Active duty (bench)", "basis": "not_billed"}, actor=None
+    ).id
     for site in ("HOPD", "ASC"):
         set_override(
             session, year=2026, code="C9809", site=site, amount_cents=25_000, note=None, actor=None
@@ -157,7 +169,8 @@ def seed(n_cases: int) -> None:
     for start in range(1, n_cases + 1, CHUNK):
         end = min(start + CHUNK - 1, n_cases)
         params = {"start": start, "end": end, "tip": tip_lot, "cart": cart_lot}
-        session.execute(text(_cases_sql(tpl)), params)
+        case_params = {"start": start, "end": end, "not_billed": not_billed}
+        session.execute(text(_cases_sql(tpl)), case_params)
         session.execute(text(PROCEDURES_SQL), params)
         session.execute(text(MOVEMENTS_SQL), {**params, "tip_v": TIP_CENTS, "cart_v": CART_CENTS})
         session.execute(text(REVERSALS_SQL), params)
@@ -195,14 +208,19 @@ def _cases_sql(tpl: dict[str, dict[str, Any]]) -> str:
     INSERT INTO procedure_case (id, facility_id, reference, date_of_service, laterality,
         site_of_service, cf_track, code_mix, status, schedule_year, schedule_version,
         facility_cents, professional_cents, device_cents, device_priced, reimbursement_cents,
-        warnings, pricing, priced_at, created_at, voided_at, void_reason)
+        warnings, pricing, priced_at, created_at, voided_at, void_reason,
+        payer_id, payer_revision, billed, collection_cents, collection_complete, collection,
+        equipment_cents)
     SELECT g, f.id, 'B' || g, DATE '2026-01-01' + (g % 330), 'RT', f.site_of_service,
         'non_qualifying', {pick("mix", True)},
         CASE WHEN g % 100 = 0 THEN 'voided' ELSE 'recorded' END, 2026,
         CASE WHEN g % 50 = 1 THEN 'CY2026.0-older' ELSE '{version}' END,
         {pick("facility")}, {pick("professional")}, {pick("device")}, true, {pick("total")},
         '[]', '{{}}', now(), now(),
-        CASE WHEN g % 100 = 0 THEN now() END, CASE WHEN g % 100 = 0 THEN 'bench void' END
+        CASE WHEN g % 100 = 0 THEN now() END, CASE WHEN g % 100 = 0 THEN 'bench void' END,
+        -- every tenth case an active-duty patient: not billed, supply and equipment cost only
+        CASE WHEN g % 10 = 3 THEN :not_billed ELSE f.default_payer_id END, 1, g % 10 <> 3,
+        CASE WHEN g % 10 = 3 THEN 0 ELSE {pick("total")} END, true, '{{}}', {EQUIPMENT_CENTS}
     FROM generate_series(CAST(:start AS integer), CAST(:end AS integer)) AS g
     JOIN facility f ON f.id = 1 + g % {FACILITIES}
     """
@@ -306,7 +324,7 @@ def run(url: str, args: argparse.Namespace) -> int:
         db.session.commit()
         query = {"group_by": ["facility", "month"]}
 
-        version = current_versions(db.session)[2026]
+        version = current_versions(db.session).schedules[2026]
 
         def floor() -> list[Any]:
             rows = db.session.execute(text(FLOOR_SQL), {"version": version}).all()
@@ -362,6 +380,10 @@ def check(floor_rows: list[Any], pages: list[dict[str, Any]]) -> None:
         ("professional_cents", "professional_reimbursement"),
         ("device_cents", "device_reimbursement"),
         ("reimbursement_cents", "medicare_benchmark"),
+        ("billed_cases", "billed_cases"),
+        ("billed_supply_cost", "billed_supply_cost"),
+        ("collection_cents", "expected_collection"),
+        ("equipment_cents", "equipment_cost"),
         ("device_unpriced_cases", "device_unpriced_cases"),
         ("stale_cases", "stale_price_cases"),
     )
@@ -379,8 +401,8 @@ def check(floor_rows: list[Any], pages: list[dict[str, Any]]) -> None:
         raise SystemExit(f"report and floor disagree, e.g. {diff}")
     stale = sum(v[-1] for v in got.values())
     log(
-        f"  {len(got)} groups agree on all 8 figures; {sum(v[0] for v in got.values()):,} "
-        f"non-void cases, {stale:,} priced under an older schedule"
+        f"  {len(got)} groups agree on all {len(names)} figures; "
+        f"{sum(v[0] for v in got.values()):,} non-void cases, {stale:,} to reprice"
     )
 
 

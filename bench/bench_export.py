@@ -56,6 +56,7 @@ from bench_cases import DEFAULT_URL, log, seed  # noqa: E402
 from supply_app import create_app  # noqa: E402
 from supply_app.extensions import db  # noqa: E402
 from supply_app.money import format_cents  # noqa: E402
+from supply_app.reporting.columns import columns_for  # noqa: E402
 from supply_app.reporting.export import POSTGRES_SETTINGS, check_csv  # noqa: E402
 from tests.hardening.load import Gunicorn, running  # noqa: E402
 from tests.support.databases import create_database, drop_database  # noqa: E402
@@ -65,6 +66,14 @@ TENTH = {"date_from": "2026-01-01", "date_to": "2026-02-02"}
 GUARD = (
     "CASE WHEN left({0}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || {0} ELSE {0} END"
 )
+MONEY = "CAST(({0}) * 0.01 AS text)"
+FLAG = "CASE WHEN {0} THEN 'true' ELSE 'false' END"
+# percent_of(part, whole) in hundredths, half away from zero, NULL when whole is 0.
+PERCENT = (
+    "CASE WHEN {1} <> 0 THEN CAST("
+    "CASE WHEN ({0} < 0) <> ({1} < 0) AND {0} <> 0 THEN -1 ELSE 1 END"
+    " * ((abs({0}) * 20000 + abs({1})) / (2 * abs({1}))) * 0.01 AS text) END"
+)
 FLOOR_SQL = f"""
 WITH costs AS (
     SELECT m.reference_id AS case_id, -sum(m.value_cents + coalesce(r.value_cents, 0)) AS cost
@@ -72,28 +81,37 @@ WITH costs AS (
     WHERE m.reference_type = 'case' AND m.reverses_id IS NULL
     GROUP BY m.reference_id
 ), cases AS (
-    SELECT c.*, f.code AS facility_code, CAST(coalesce(k.cost, 0) AS bigint) AS cost,
-           c.reimbursement_cents - CAST(coalesce(k.cost, 0) AS bigint) AS margin,
-           NOT (c.schedule_year = 2026 AND c.schedule_version = %(version)s) AS stale
+    SELECT c.*, f.code AS facility_code, p.name AS payer_name,
+           CAST(coalesce(k.cost, 0) AS bigint) AS cost,
+           CASE WHEN c.billed THEN CAST(coalesce(k.cost, 0) AS bigint) ELSE 0 END AS billed_cost,
+           CASE WHEN c.billed THEN c.equipment_cents ELSE 0 END AS billed_equipment,
+           CASE WHEN c.billed THEN c.collection_cents - CAST(coalesce(k.cost, 0) AS bigint)
+           END AS margin,
+           NOT (c.schedule_year = 2026 AND c.schedule_version = %(version)s
+                AND c.payer_revision = p.revision) AS stale
     FROM procedure_case c
     JOIN facility f ON f.id = c.facility_id
+    JOIN payer p ON p.id = c.payer_id
     LEFT JOIN costs k ON k.case_id = c.id
     WHERE c.status = 'recorded' {{where}}
 )
 SELECT id, {GUARD.format("reference")}, to_char(date_of_service, 'YYYY-MM-DD'), facility_id,
     {GUARD.format("facility_code")}, {GUARD.format("site_of_service")},
-    {GUARD.format("code_mix")}, {GUARD.format("schedule_version")}, 1,
-    CAST(cost * 0.01 AS text), CAST(facility_cents * 0.01 AS text),
-    CAST(professional_cents * 0.01 AS text), CAST(device_cents * 0.01 AS text),
-    CAST(reimbursement_cents * 0.01 AS text), CAST(margin * 0.01 AS text),
-    CASE WHEN reimbursement_cents <> 0 THEN CAST(
-        CASE WHEN (margin < 0) <> (reimbursement_cents < 0) AND margin <> 0 THEN -1 ELSE 1 END
-        * ((abs(margin) * 20000 + abs(reimbursement_cents)) / (2 * abs(reimbursement_cents)))
-        * 0.01 AS text) END,
-    CASE WHEN device_priced THEN 'true' ELSE 'false' END,
-    CASE WHEN device_priced THEN 'false' ELSE 'true' END,
+    {GUARD.format("code_mix")}, {GUARD.format("schedule_version")}, payer_id,
+    {GUARD.format("payer_name")}, {GUARD.format("handpiece_serial")},
+    1, CASE WHEN billed THEN 1 ELSE 0 END,
+    {MONEY.format("cost")}, {MONEY.format("billed_cost")},
+    {MONEY.format("equipment_cents")}, {MONEY.format("billed_equipment")},
+    {MONEY.format("collection_cents")}, {MONEY.format("facility_cents")},
+    {MONEY.format("professional_cents")}, {MONEY.format("device_cents")},
+    {MONEY.format("reimbursement_cents")}, {MONEY.format("margin")},
+    {PERCENT.format("margin", "collection_cents")},
+    {MONEY.format("margin - billed_equipment")},
+    {MONEY.format("cost - billed_cost + equipment_cents - billed_equipment")},
+    {FLAG.format("device_priced")}, {FLAG.format("NOT device_priced")},
     CASE WHEN device_priced THEN 0 ELSE 1 END,
-    CASE WHEN stale THEN 'true' ELSE 'false' END, CASE WHEN stale THEN 1 ELSE 0 END
+    {FLAG.format("collection_complete")}, CASE WHEN collection_complete THEN 0 ELSE 1 END,
+    {FLAG.format("stale")}, CASE WHEN stale THEN 1 ELSE 0 END
 FROM cases
 ORDER BY date_of_service, id
 """
@@ -228,6 +246,16 @@ def check_csv_export(text: str, want: dict[str, str], rows_header: int) -> list[
     return problems
 
 
+def column_letter(index: int) -> str:
+    """A spreadsheet's letters for a 0-based column: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def check_xlsx_export(body: bytes, want: dict[str, str]) -> list[str]:
     """Problems with an XLSX export: a whole zip, every row, a TOTAL row with the SQL sums."""
     archive = zipfile.ZipFile(io.BytesIO(body))
@@ -241,9 +269,8 @@ def check_xlsx_export(body: bytes, want: dict[str, str]) -> list[str]:
     last = tail[tail.rindex(b"<row ") :].decode()
     cell = r'<c r="([A-Z]+)\d+"[^>]*>(?:<v>([^<]*)</v>|<is><t>[^<]*</t></is>)'
     cells = dict(re.findall(cell, last))
-    columns = {"cases": "I", "supply_cost": "J", "facility_reimbursement": "K",
-               "professional_reimbursement": "L", "device_reimbursement": "M",
-               "medicare_benchmark": "N"}  # fmt: skip
+    names = [column.name for column in columns_for(["case"])]
+    columns = {name: column_letter(names.index(name)) for name in TOTAL_NAMES}
     problems = []
     if rows != int(want["cases"]) + 2:
         problems.append(f"sheet rows {rows} != SQL {want['cases']} + header + TOTAL")
@@ -306,7 +333,7 @@ def run(url: str, args: argparse.Namespace) -> int:
         )
         token = issue_token(db.session, user=admin, name="bench", days=1)[1]
         db.session.commit()
-        version = current_versions(db.session)[2026]
+        version = current_versions(db.session).schedules[2026]
         db.engine.dispose()
 
     logs = Path(tempfile.mkdtemp(prefix="bench-export-"))

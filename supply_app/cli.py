@@ -109,6 +109,7 @@ def register_commands(app: Flask) -> None:
     from supply_app.inventory.cli import inventory_cli
     from supply_app.notifications.cli import notify_cli
     from supply_app.ordering.cli import orders_cli
+    from supply_app.payers.cli import payers_cli
 
     for command in (
         catalog_cli,
@@ -119,6 +120,7 @@ def register_commands(app: Flask) -> None:
         inventory_cli,
         orders_cli,
         cases_cli,
+        payers_cli,
         notify_cli,
     ):
         app.cli.add_command(command)

@@ -24,6 +24,7 @@ from supply_app.facilities.models import Facility
 from supply_app.facilities.service import create_facility
 from supply_app.inventory.demo import load_demo_stock
 from supply_app.ordering.demo import load_demo_orders
+from supply_app.payers.demo import load_demo_payers
 
 DEMO_FACILITIES = (
     {
@@ -115,6 +116,7 @@ def load_demo(session: Session) -> list[str]:
     lines.append(f"Contract prices are demo values ({DEMO_PRICE_NOTE}).")
     lines.extend(load_demo_stock(session, [spec["code"] for spec in DEMO_FACILITIES]))
     lines.extend(load_demo_orders(session))
+    lines.extend(load_demo_payers(session, [spec["code"] for spec in DEMO_FACILITIES]))
     lines.extend(load_demo_cases(session))  # last: it consumes the demo stock loaded above
     return lines
 

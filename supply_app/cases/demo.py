@@ -2,7 +2,9 @@
 
 Idempotent: a case whose reference already exists at its facility is left alone. Needs the
 demo stock (inventory's demo) first; without it a case is skipped and the line says so.
-C9809 stays unpriced until finance sets an override, which the margin report flags.
+C9809 stays unpriced until finance sets an override, which the margin report flags. The
+cases name their payers (an active-duty case, a TRICARE case); the rest take the
+facility's default.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from supply_app.catalog.models import Part
 from supply_app.coding import available_years
 from supply_app.errors import DomainError
 from supply_app.facilities.models import Facility
+from supply_app.payers.demo import ACTIVE_DUTY, TRICARE
+from supply_app.payers.models import Payer
 
 GENICULAR = ["superolateral", "superomedial", "inferomedial"]
 DEMO_CASES: tuple[dict[str, Any], ...] = (
@@ -41,6 +45,24 @@ DEMO_CASES: tuple[dict[str, Any], ...] = (
         "laterality": "LT",
         "procedures": [{"code": "64624", "nerves": GENICULAR}, {"code": "C9809"}],
         "supplies": [("STT2309-5", 1), ("CRX2111-10", 1)],
+    },
+    {
+        "facility": "DEMO-HOPD",
+        "reference": "DEMO-H-002",
+        "days_ago": 2,
+        "laterality": "LT",
+        "payer": ACTIVE_DUTY,
+        "procedures": [{"code": "64640", "nerves": ["afcn", "isn_superior"]}],
+        "supplies": [("STT2190-5", 1), ("CRX2111-10", 1)],
+    },
+    {
+        "facility": "DEMO-HOPD",
+        "reference": "DEMO-H-003",
+        "days_ago": 1,
+        "laterality": "RT",
+        "payer": TRICARE,
+        "procedures": [{"code": "64640", "nerves": ["afcn", "isn_superior"]}],
+        "supplies": [("STT2190-5", 1), ("CRX2111-10", 1)],
     },
     {
         "facility": "DEMO-CLINIC",
@@ -107,6 +129,8 @@ def _demo_case(session: Session, recorder: User, spec: dict[str, Any]) -> str | 
         "procedures": spec["procedures"],
         "supplies": [{"part_id": parts[n], "eaches": e} for n, e in spec["supplies"]],
     }
+    if "payer" in spec:
+        data["payer_id"] = session.scalar(select(Payer.id).where(Payer.name == spec["payer"]))
     savepoint = session.begin_nested()
     try:
         record_case(session, user=recorder, data=data)

@@ -149,3 +149,68 @@ def test_0010_rewrites_code_mixes_and_rolls_back_with_its_columns_in_use(databas
         flask_migrate.check()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0011_gives_every_case_medicare_and_refuses_to_drop_0441t(database_factory):
+    """Down below 0011 and up again with a case in place: it comes back under Medicare
+    national with its collection equal to its benchmark; a 0441T line blocks the downgrade."""
+    from supply_app.cases import service as cases
+    from supply_app.cases.models import ProcedureCase
+    from supply_app.facilities.models import Facility
+
+    app = make_test_app(database_factory("migrations-0011"))
+    with app.app_context():
+        flask_migrate.upgrade()
+        facility = make_facility()
+        admin = make_actor(app, "admin", [facility]).user
+        facility_id = facility.id
+        body = {
+            "facility_id": facility_id,
+            "date_of_service": date.today(),
+            "laterality": "RT",
+            "supplies": [],
+        }
+        case = cases.record_case(
+            db.session,
+            user=admin,
+            data={
+                **body,
+                "reference": "MIG-11",
+                "procedures": [{"code": "64640", "nerves": ["afcn"]}],
+            },
+        )
+        db.session.commit()
+        case_id, benchmark = case.id, case.reimbursement_cents
+        db.session.remove()
+        flask_migrate.downgrade(revision="0010_ui")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("procedure_case")}
+        assert "payer_id" not in columns
+        assert "payer" not in set(inspect(db.engine).get_table_names())
+        db.session.remove()
+        flask_migrate.upgrade()
+        flask_migrate.check()
+        case = db.session.get(ProcedureCase, case_id)
+        assert (case.payer.name, case.billed, case.collection_cents) == (
+            "Medicare national",
+            True,
+            benchmark,
+        )
+        facility = db.session.get(Facility, facility_id)
+        assert facility.default_payer_id == case.payer_id
+        cases.record_case(
+            db.session,
+            user=make_actor(app, "admin", [facility]).user,
+            data={
+                **body,
+                "reference": "MIG-0441T",
+                "procedures": [{"code": "0441T", "nerves": ["afcn", "superomedial"]}],
+            },
+        )
+        db.session.commit()
+        db.session.remove()
+        with pytest.raises(SystemExit):  # flask_migrate logs the RuntimeError and exits 1
+            flask_migrate.downgrade(revision="0010_ui")
+        db.session.remove()
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0011_payers"
+        db.session.remove()
+        db.engine.dispose()
