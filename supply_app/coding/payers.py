@@ -123,17 +123,23 @@ class Base:
     modifier_priced: str | None = None  # the table's amount already reflects this modifier
 
 
+@dataclass(frozen=True)
+class Slot:
+    """What one line is paid for in one system: code, site, component, modifiers, date."""
+
+    code: str
+    site: SiteOfService
+    component: str
+    label: str  # how explanations name the amount, e.g. "hospital outpatient payment"
+    modifiers: frozenset[str]
+    on: date
+
+
 def payer_base(
     payer: Payer,
-    *,
-    code: str,
-    site: SiteOfService,
-    component: str,
-    label: str,
-    modifiers: frozenset[str],
+    slot: Slot,
     medicare: Decimal | None,
     labor_share: tuple[Decimal, str] | None,
-    on: date,
 ) -> Base | None:
     """The payer's amount in place of Medicare's (`medicare`); None: Medicare's stands."""
     basis = payer.basis
@@ -149,13 +155,13 @@ def payer_base(
     if basis is Basis.MEDICARE_LOCALITY:
         return Base(
             medicare,
-            f"{payer.name}: the {label} is not adjusted by the wage index (a locality figure "
+            f"{payer.name}: the {slot.label} is not adjusted by the wage index (a locality figure "
             "for it comes from a payer's fee table)",
         )
     if basis is Basis.PERCENT_OF_MEDICARE:
-        return _percent(payer, medicare, label)
+        return _percent(payer, medicare, slot.label)
     if basis is Basis.FEE_TABLE:
-        return _table(payer, code, site, component, label, modifiers, medicare, on)
+        return _table(payer, slot, medicare)
     return None
 
 
@@ -168,26 +174,18 @@ def _percent(payer: Payer, medicare: Decimal | None, label: str) -> Base:
     )
 
 
-def _table(
-    payer: Payer,
-    code: str,
-    site: SiteOfService,
-    component: str,
-    label: str,
-    modifiers: frozenset[str],
-    medicare: Decimal | None,
-    on: date,
-) -> Base:
+def _table(payer: Payer, slot: Slot, medicare: Decimal | None) -> Base:
+    code, site, label, on = slot.code, slot.site, slot.label, slot.on
     rows = {
         row.modifier: row
         for row in payer.fees
         if row.code == code
         and row.site == site
-        and row.component == component
+        and row.component == slot.component
         and row.effective_from <= on
         and (row.effective_to is None or on <= row.effective_to)
     }
-    for modifier in (*(m for m in FEE_MODIFIERS if m in modifiers), None):
+    for modifier in (*(m for m in FEE_MODIFIERS if m in slot.modifiers), None):
         if (row := rows.get(modifier)) is not None:
             tag = code + (f"-{modifier}" if modifier else "")
             since = f"effective {row.effective_from}" + (

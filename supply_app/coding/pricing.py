@@ -20,7 +20,14 @@ from supply_app.coding.claims import (
 )
 from supply_app.coding.errors import ScheduleMismatch, ScheduleNotFound, SiteNotPayable
 from supply_app.coding.money import ZERO, cents, decimal_context, percent, usd
-from supply_app.coding.payers import MEDICARE_NATIONAL, Basis, Payer, check_payer, payer_base
+from supply_app.coding.payers import (
+    MEDICARE_NATIONAL,
+    Basis,
+    Payer,
+    Slot,
+    check_payer,
+    payer_base,
+)
 from supply_app.coding.schedule import (
     COMPONENTS,
     CFTrack,
@@ -237,17 +244,15 @@ class _Pricing:
         amount = self._medicare(system, entry, notes)
         priced_modifier = None
         labor = system.labor_share
-        base = payer_base(
-            self.payer,
-            code=entry.code,
-            site=self.site,
-            component=system.component,
-            label=system.pays[self.site][1],
-            modifiers=line.modifiers,
-            medicare=amount,
-            labor_share=(labor.value, labor.cite()) if labor else None,
-            on=self.on,
+        slot = Slot(
+            entry.code,
+            self.site,
+            system.component,
+            system.pays[self.site][1],
+            line.modifiers,
+            self.on,
         )
+        base = payer_base(self.payer, slot, amount, (labor.value, labor.cite()) if labor else None)
         if base is not None:
             amount, priced_modifier = base.amount, base.modifier_priced
             notes.append(base.note)
