@@ -41,8 +41,18 @@ def equipment_costs(session: Session, facility: Facility) -> list[EquipmentCost]
     return list(session.scalars(stmt))
 
 
-def case_equipment_cents(session: Session, facility_id: int, serial: str | None) -> int:
-    """What one case at a facility costs in equipment, for the handpiece it names (or none)."""
+def case_equipment_cents(session: Session, facility: Facility, serial: str | None) -> int:
+    """What one case at a facility costs in equipment, for the handpiece it names (or none).
+
+    With no handpiece named the facility's own figure, loaded with it, is the answer.
+    """
+    if serial is None:
+        own = facility.equipment_cost
+        return 0 if own is None else own.per_case_cents
+    return _equipment_cents(session, facility.id, serial)
+
+
+def _equipment_cents(session: Session, facility_id: int, serial: str | None) -> int:
     serials = [FACILITY_WIDE] if serial is None else [serial, FACILITY_WIDE]
     rows = dict(
         session.execute(
@@ -164,16 +174,17 @@ def _find(session: Session, facility: Facility, serial: str) -> EquipmentCost | 
 
 def _recost(session: Session, facility: Facility, serial: str) -> int:
     """Give the recorded cases a figure applies to the cost it now sets."""
+    session.expire(facility, ["equipment_cost"])  # loaded with the facility, now changed
     c = ProcedureCase
     own = select(EquipmentCost.serial).where(
         EquipmentCost.facility_id == facility.id, EquipmentCost.serial != FACILITY_WIDE
     )
     if serial == FACILITY_WIDE:  # cases naming no handpiece, or one without its own figure
         which = c.handpiece_serial.is_(None) | not_(c.handpiece_serial.in_(own))
-        cents = case_equipment_cents(session, facility.id, None)
+        cents = _equipment_cents(session, facility.id, None)
     else:
         which = c.handpiece_serial == serial
-        cents = case_equipment_cents(session, facility.id, serial)
+        cents = _equipment_cents(session, facility.id, serial)
     result = session.execute(
         update(c)
         .where(and_(c.facility_id == facility.id, c.status == "recorded", which))

@@ -137,7 +137,7 @@ def _insert_case(
         "voided_by_id": None,
         "void_reason": None,
         "handpiece_serial": data.get("handpiece_serial"),
-        "equipment_cents": case_equipment_cents(session, facility.id, data.get("handpiece_serial")),
+        "equipment_cents": case_equipment_cents(session, facility, data.get("handpiece_serial")),
         **pricing_columns(priced, facility.today()),
     }
     try:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supply_app.clock import today_in, utcnow
 from supply_app.db import UTCDateTime
 from supply_app.extensions import db
 from supply_app.facilities.rules import SITE_OF_SERVICE
+from supply_app.payers.models import Payer
+
+if TYPE_CHECKING:
+    from supply_app.cases.models import EquipmentCost
 
 SITES_OF_SERVICE = SITE_OF_SERVICE.values
 
@@ -53,6 +58,18 @@ class Facility(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # Loaded with the facility (one statement): recording a case needs both, and a round
+    # trip saved on the hottest write path is worth a join on every facility read.
+    default_payer: Mapped[Payer] = relationship(lazy="joined", innerjoin=True)
+    #: The facility's own equipment figure (serial ""), None when it has none.
+    equipment_cost: Mapped[EquipmentCost | None] = relationship(
+        "EquipmentCost",
+        primaryjoin="and_(EquipmentCost.facility_id == Facility.id, EquipmentCost.serial == '')",
+        lazy="joined",
+        uselist=False,
+        viewonly=True,
+    )
 
     def today(self) -> date:
         """The calendar date it is now at the facility."""

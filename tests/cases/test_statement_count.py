@@ -9,12 +9,12 @@ from tests.cases.support import case_body
 from tests.cases.test_record import hopd  # noqa: F401 - the stocked HOPD fixture
 
 # Two procedures, two supply lines by lot, no Idempotency-Key. PostgreSQL: token+user,
-# facility+scope, the payer, fee overrides, the equipment cost, case, procedures, both
-# lots, one lock of both balances,
+# facility (with its default payer and equipment cost)+scope, fee overrides, case,
+# procedures, both lots, one lock of both balances,
 # two conditional decrements, both ledger rows, both case-supply rows. SQLite also sends
 # BEGIN IMMEDIATE (which ends the token read and so reloads the user) and inserts row by
 # row rather than in batches.
-MAX_STATEMENTS = {"postgresql": 12, "sqlite": 17}
+MAX_STATEMENTS = {"postgresql": 10, "sqlite": 15}
 
 
 def test_record_case_statement_count(hopd):  # noqa: F811 - pytest fixture
