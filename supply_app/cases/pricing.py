@@ -146,17 +146,19 @@ def pricing_columns(priced: CasePrice, on: date) -> dict[str, Any]:
     `on` is the facility's today, against which the filing limit is judged.
     """
     benchmark, collection = priced.benchmark, priced.collection
+    columns = _benchmark_columns(benchmark)
+    same = collection is benchmark  # Medicare national: one explanation serves both
     return {
-        **_benchmark_columns(benchmark),
-        "warnings": list(
-            dict.fromkeys(case_warnings(benchmark, on) + case_warnings(collection, on))
-        ),
+        **columns,
+        "warnings": case_warnings(benchmark, on)
+        if same
+        else list(dict.fromkeys(case_warnings(benchmark, on) + case_warnings(collection, on))),
         "payer_id": priced.payer.id,
         "payer_revision": priced.payer.revision,
         "billed": collection.billed,
         "collection_cents": to_cents(collection.total),
         "collection_complete": collection.complete,
-        "collection": collection.to_dict(),
+        "collection": columns["pricing"] if same else collection.to_dict(),
         "wage_index": priced.wage_index,
         "priced_at": utcnow(),
     }
