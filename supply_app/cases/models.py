@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -194,3 +195,13 @@ class EquipmentCost(db.Model):
     note: Mapped[str | None] = mapped_column(String(200))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# Loaded with the facility in the same statement: recording a case needs both.
+Facility.equipment_cost = relationship(  # type: ignore[assignment]
+    EquipmentCost,
+    primaryjoin=and_(EquipmentCost.facility_id == Facility.id, EquipmentCost.serial == ""),
+    lazy="joined",
+    uselist=False,
+    viewonly=True,
+)

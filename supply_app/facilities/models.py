@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,9 +12,6 @@ from supply_app.db import UTCDateTime
 from supply_app.extensions import db
 from supply_app.facilities.rules import SITE_OF_SERVICE
 from supply_app.payers.models import Payer
-
-if TYPE_CHECKING:
-    from supply_app.cases.models import EquipmentCost
 
 SITES_OF_SERVICE = SITE_OF_SERVICE.values
 
@@ -62,14 +58,8 @@ class Facility(db.Model):
     # Loaded with the facility (one statement): recording a case needs both, and a round
     # trip saved on the hottest write path is worth a join on every facility read.
     default_payer: Mapped[Payer] = relationship(lazy="joined", innerjoin=True)
-    #: The facility's own equipment figure (serial ""), None when it has none.
-    equipment_cost: Mapped[EquipmentCost | None] = relationship(
-        "EquipmentCost",
-        primaryjoin="and_(EquipmentCost.facility_id == Facility.id, EquipmentCost.serial == '')",
-        lazy="joined",
-        uselist=False,
-        viewonly=True,
-    )
+    # `equipment_cost`, the facility's own equipment figure (serial "") or None, is added
+    # by the cases domain, which owns equipment costs (see cases.models).
 
     def today(self) -> date:
         """The calendar date it is now at the facility."""

@@ -8,7 +8,8 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS
+from supply_app.auth.permissions import ALL_ROLES, CASE_RECORDERS, PAYER_CHANGERS
+from supply_app.cases import equipment, repricing
 from supply_app.cases import service as cases
 from supply_app.cases.rules import CASE_STATUS, PICK_EACHES
 from supply_app.catalog.service import parts_query
@@ -28,6 +29,8 @@ from supply_app.web.helpers import (
     status_filter,
     ui_roles,
 )
+from supply_app.web.payer_forms import CasePayerForm
+from supply_app.web.payer_views import payer_choices
 
 CASE_LIST_LIMIT = 100
 
@@ -54,15 +57,21 @@ def _case_form(parts: list) -> CaseForm:
             RuleNumberField(f"{part.part_number} eaches", PICK_EACHES, optional=True),
         )
     form = PickedCaseForm()
-    # Each facility says whether its cases bill the device by default (case.js follows it).
+    # Each facility says whether its cases bill the device by default, which payer they
+    # start with and whether its contractor wants 0441T (case.js follows them).
     form.facility_id.choices = [
         SelectChoice(
             f.id,
             f"{f.code} · {f.name}",
-            render_kw={"data-bill-device": "true" if f.bill_device_by_default else "false"},
+            render_kw={
+                "data-bill-device": "true" if f.bill_device_by_default else "false",
+                "data-default-payer": str(f.default_payer_id),
+                "data-bills-0441t": "true" if f.bills_0441t else "false",
+            },
         )
         for f in my_facilities()
     ]
+    form.payer_id.choices = options(("", "The facility's default payer")) + payer_choices()
     for field, nerves in (("anterior", ANTERIOR_KNEE_NERVES), ("genicular", GENICULAR_NERVES)):
         form[field].choices = options(*((n, NERVE_LABELS[n]) for n in nerves))
         form[f"{field}_left"].choices = options(
@@ -99,6 +108,13 @@ def _procedures(form: CaseForm) -> tuple[list[dict[str, Any]], dict[str, str]]:
     procedures: list[dict[str, Any]] = []
     where: dict[str, str] = {}
     for side, anterior, genicular in TWO_KNEES if left else ONE_SET:
+        if form.as_0441t.data:  # one 0441T line per knee names every nerve treated there
+            nerves = [*(getattr(form, anterior).data or []), *(getattr(form, genicular).data or [])]
+            if nerves:
+                where[f"procedures[{len(procedures)}]"] = anterior
+                line = {"code": "0441T", "nerves": nerves}
+                procedures.append(line | ({"laterality": side} if side else {}))
+            continue
         for code, field in (("64640", anterior), ("64624", genicular)):
             nerves = getattr(form, field).data or []
             if nerves:
@@ -158,8 +174,14 @@ def case_new():
         form.facility_id.data = facility.id
         form.date_of_service.data = facility.today()
         form.device.data = facility.bill_device_by_default
+        form.payer_id.data = facility.default_payer_id
+        form.as_0441t.data = facility.bills_0441t
     if form.validate_on_submit():
-        where: dict[str, str] = {"facility_id": "facility_id"}
+        where: dict[str, str] = {
+            "facility_id": "facility_id",
+            "payer_id": "payer_id",
+            "handpiece_serial": "handpiece_serial",
+        }
 
         def work():
             procedures, procedure_fields = _procedures(form)
@@ -173,13 +195,28 @@ def case_new():
                 "procedures": procedures,
                 "supplies": supplies,
             }
+            if form.payer_id.data is not None:
+                data["payer_id"] = form.payer_id.data
+            if form.handpiece_serial.data:
+                data["handpiece_serial"] = form.handpiece_serial.data
             return cases.record_case(db.session, user=me(), data=data)
 
         case = run_write(form, work, where)
         if case is not None:
             flash(f"Case {case.reference} recorded and priced.", "success")
             return redirect(url_for("web.case", case_id=case.id))
-    return page("cases/new.html", form=form, parts=parts)
+    return page("cases/new.html", form=form, parts=parts, serials=_known_serials())
+
+
+def _known_serials() -> list[str]:
+    """Handpiece serials with an equipment figure at the user's facilities (a datalist)."""
+    serials = {
+        cost.serial
+        for facility in my_facilities()
+        for cost in equipment.equipment_costs(db.session, facility)
+        if cost.serial
+    }
+    return sorted(serials)
 
 
 @bp.route("/cases")
@@ -199,17 +236,26 @@ def cases_list():
     )
 
 
-def _render_case(case, form: VoidForm | None = None, status: int = 200):
+def _render_case(
+    case, form: VoidForm | None = None, status: int = 200, payer_form: CasePayerForm | None = None
+):
     """The case page: codes, priced components, supplies, margin and the explanation."""
     cost = cases.supply_cost_cents(db.session, case)
+    if payer_form is None:
+        payer_form = CasePayerForm(formdata=None)
+        payer_form.payer_id.data = case.payer_id
+    payer_form.payer_id.choices = payer_choices()
     return (
         render_template(
             "cases/detail.html",
             case=case,
             cost=cost,
             supplies=[(s, inventory.get_lot(db.session, s.lot_id)) for s in case.supplies],
-            margin=case.reimbursement_cents - cost,
+            margin=case.collection_cents - cost - case.equipment_cents if case.billed else None,
             pricing=case.pricing or {},
+            collection=case.collection or {},
+            payer_form=payer_form,
+            can_change_payer=me().role in PAYER_CHANGERS,
             nerve_labels=NERVE_LABELS,
             void_form=form or VoidForm(),
             can_void=me().role in CASE_RECORDERS,
@@ -241,3 +287,25 @@ def case_void(case_id: int):
             flash("Case voided; its supplies are back in stock.", "success")
             return redirect(url_for("web.case", case_id=case_id))
     return _render_case(cases.get_case(db.session, me(), case_id), form, 422)
+
+
+@bp.route("/cases/<int(max=2147483647):case_id>/payer", methods=["POST"])
+@ui_roles(*PAYER_CHANGERS)
+def case_payer(case_id: int):
+    """Give a recorded case another payer category; it is priced again under it (audited)."""
+    form = CasePayerForm()
+    form.payer_id.choices = payer_choices()
+    if form.validate_on_submit():
+
+        def work():
+            found = cases.get_case(db.session, me(), case_id)
+            return repricing.set_case_payer(
+                db.session, case=found, payer_id=form.payer_id.data, actor=me()
+            )
+
+        changed = run_write(form, work)
+        if changed is not None:
+            flash(f"Payer changed to {changed.payer.name}; the case was priced again.", "success")
+            return redirect(url_for("web.case", case_id=case_id))
+    found = cases.get_case(db.session, me(), case_id)
+    return _render_case(found, status=422, payer_form=form)

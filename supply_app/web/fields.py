@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_wtf.file import FileField
 from wtforms import DateField, Field, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
@@ -79,6 +80,36 @@ class RuleTextAreaField(_Ruled, TextAreaField):
 
     def _clean(self, text: str) -> str:
         return self.rule.clean(text)
+
+
+class TextFileField(FileField):
+    """An uploaded text file (a CSV) read as UTF-8 and held to a text rule; optional.
+
+    data is the file's text, or None when no file was chosen.
+    """
+
+    def __init__(self, label: str, rule: Text, **kwargs: Any) -> None:
+        self.rule = rule
+        render = {"accept": ".csv,text/csv,text/plain", **kwargs.pop("render_kw", {})}
+        super().__init__(label, render_kw=render, **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        """Read the upload: UTF-8 (a byte-order mark is dropped), within the rule."""
+        upload = self.data
+        if not hasattr(upload, "read"):
+            self.data = None
+            return
+        raw = upload.read(self.rule.max_length * 4 + 1)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise StopValidation(
+                "The file is not UTF-8 text; save it from your spreadsheet as CSV UTF-8."
+            ) from exc
+        try:
+            self.data = self.rule.clean(text) if text.strip() else None
+        except RuleBroken as exc:
+            raise StopValidation(str(exc)) from exc
 
 
 class RuleNumberField(_Ruled, Field):

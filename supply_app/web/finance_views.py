@@ -7,6 +7,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from supply_app.auth.permissions import (
@@ -22,6 +23,7 @@ from supply_app.extensions import db
 from supply_app.facilities.rules import SITE_OF_SERVICE
 from supply_app.http import PAGE
 from supply_app.money import dollars
+from supply_app.payers.service import list_payers
 from supply_app.reporting import service as reporting
 from supply_app.reporting.export import XLSX_DATA_ROWS, export_response, open_export
 from supply_app.reporting.rules import GROUPING
@@ -33,6 +35,10 @@ from supply_app.web.helpers import facility_choices, me, query_number, run_write
 
 ROWS_PER_PAGE = 50
 CHART_ROWS = 120  # ten years of months
+
+
+#: The billed filter: everything, billed cases only, or the cases billed to nobody.
+BILLED_CHOICES = (("", "Billed and not billed"), ("yes", "Billed only"), ("no", "Not billed only"))
 
 
 class MarginFilterForm(FlaskForm):
@@ -49,6 +55,10 @@ class MarginFilterForm(FlaskForm):
     date_to = RuleDateField("Service to", DATE_OF_SERVICE, optional=True)
     site_of_service = RuleSelectField("Site of service", SITE_OF_SERVICE, blank="Any")
     code = RuleSelectField("Code", PROCEDURE_CODE, blank="Any")
+    payer_id = SelectField(
+        "Payer", coerce=optional_id, validators=[Optional()], validate_choice=False
+    )
+    billed = SelectField("Billed", choices=options(*BILLED_CHOICES), default="")
     group_by = RuleSelectField("Group by", GROUPING, default="case")
 
 
@@ -56,6 +66,9 @@ def _filter_form() -> MarginFilterForm:
     """The filter form bound to the query string, with its choices."""
     form = MarginFilterForm(request.args)
     form.facility_id.choices = options(("", "All my facilities")) + facility_choices()
+    form.payer_id.choices = options(("", "Every payer")) + [
+        SelectChoice(p.id, p.name) for p in list_payers(db.session)
+    ]
     return form
 
 
@@ -67,6 +80,8 @@ def _report_args(form: MarginFilterForm) -> dict[str, Any]:
         "date_to": form.date_to.data,
         "site_of_service": form.site_of_service.data or None,
         "code": form.code.data or None,
+        "payer_id": form.payer_id.data,
+        "billed": {"yes": True, "no": False}.get(form.billed.data or ""),
         "group_by": [form.group_by.data or "case"],
     }
 
@@ -80,36 +95,58 @@ def _valid(form: MarginFilterForm) -> bool:
     return ok
 
 
+def _cents(value: int | None) -> int:
+    """A figure for a bar: a group with no billed case has no margin, drawn as none."""
+    return value or 0
+
+
 def _charts(args: dict[str, Any]) -> list:
-    """Margin by month, margin by site of service, and supply cost against reimbursement."""
+    """Margin by month and by payer (billed cases), and cost against collection by month."""
     by_month = reporting.margin_page(
         db.session, me(), {**args, "group_by": ["month"]}, 1, CHART_ROWS
     )["items"]
-    by_site = reporting.margin_page(
-        db.session, me(), {**args, "group_by": ["site_of_service"]}, 1, CHART_ROWS
+    by_payer = reporting.margin_page(
+        db.session, me(), {**args, "group_by": ["payer"]}, 1, CHART_ROWS
     )["items"]
     months = [str(row["month"])[:7] for row in by_month]
     margin_colours = ("#1e6b34", "#b3261e")  # green, red below zero
     charts = [
         (
-            "Margin by month of service",
-            months,
-            [Series("Margin", [r["margin"] for r in by_month], *margin_colours)],
-        ),
-        (
-            "Margin by site of service",
-            [row["site_of_service"] for row in by_site],
-            [Series("Margin", [r["margin"] for r in by_site], *margin_colours)],
-        ),
-        (
-            "Supply cost against expected reimbursement, by month",
+            "Margin after equipment by month of service (billed cases)",
             months,
             [
-                Series("Supply cost", [r["supply_cost"] for r in by_month], "#b3261e"),
                 Series(
-                    "Expected reimbursement",
-                    [r["medicare_benchmark"] for r in by_month],
-                    "#0b5cad",
+                    "Margin after equipment",
+                    [_cents(r["margin_after_equipment"]) for r in by_month],
+                    *margin_colours,
+                )
+            ],
+        ),
+        (
+            "Margin after equipment by payer (billed cases)",
+            [row["payer_name"] for row in by_payer],
+            [
+                Series(
+                    "Margin after equipment",
+                    [_cents(r["margin_after_equipment"]) for r in by_payer],
+                    *margin_colours,
+                )
+            ],
+        ),
+        (
+            "Cost against expected collection and the Medicare benchmark, by month",
+            months,
+            [
+                Series(
+                    "Supply and equipment cost",
+                    [r["supply_cost"] + r["equipment_cost"] for r in by_month],
+                    "#b3261e",
+                ),
+                Series(
+                    "Expected collection", [r["expected_collection"] for r in by_month], "#0b5cad"
+                ),
+                Series(
+                    "Medicare benchmark", [r["medicare_benchmark"] for r in by_month], "#7a5195"
                 ),
             ],
         ),

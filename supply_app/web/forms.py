@@ -321,6 +321,16 @@ class CaseForm(FlaskForm):
     anterior_left = RuleCheckboxList("Left knee: anterior-knee nerves (64640)", case_rules.NERVE)
     genicular_left = RuleCheckboxList("Left knee: genicular nerves (64624)", case_rules.NERVE)
     device = BooleanField("Bill the device (C9809)")
+    as_0441t = BooleanField(
+        "Bill the nerves as 0441T (the Medicare contractor here requires it instead of "
+        "64640 and 64624)"
+    )
+    payer_id = IdSelectField(
+        "Payer (a category such as TRICARE or active duty, never a name)", blank=True
+    )
+    handpiece_serial = RuleTextField(
+        "Handpiece serial number (optional)", stock_rules.SERIAL, optional=True
+    )
     scans = RuleTextAreaField(
         "Scanned supplies (one barcode per line, one each per scan)",
         case_rules.SCANNED_SUPPLIES,

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 #: A citation the coding module appends, e.g. "[confirmed: seed]" or "[uncertain: mai]".
-CITATION = re.compile(r"\s*\[(?:confirmed|derived|uncertain|not_found|estimate)\b[^\]]*\]")
+CITATION = re.compile(
+    r"\s*\[(?:confirmed|derived|uncertain|not_found|estimate)\b[^\]]*\]|\s*\[[a-z][a-z0-9_]*\]"
+)
 #: A line of a list in an API body, e.g. "supplies[1]" or "lines.0".
 LIST_ITEM = re.compile(r"\b(supplies|procedures|lines)(?:\[(\d+)\]|\.(\d+))\.?")
 LIST_WORDS = {"supplies": "supply line", "procedures": "procedure line", "lines": "line"}

@@ -16,6 +16,7 @@ from supply_app.db import begin_write
 from supply_app.extensions import db
 from supply_app.facilities.service import get_facility, update_facility
 from supply_app.inventory.service import value_at_pack_price
+from supply_app.payers.service import list_payers
 from supply_app.web import bp
 from supply_app.web.forms import FacilitySettingsForm, LoginForm
 from supply_app.web.helpers import (
@@ -120,6 +121,7 @@ def facilities():
         "facilities/index.html",
         facilities=my_facilities(),
         settings_form=FacilitySettingsForm(),
+        payer_names={p.id: p.name for p in list_payers(db.session)},
         can_edit=me().role in FACILITY_ADMINS,
     )
 

@@ -24,9 +24,8 @@ from supply_app.auth.permissions import (
     ORDER_RECEIVERS,
 )
 from supply_app.auth.service import facility_ids_for, scoped
-from supply_app.cases.fees import current_schedule
+from supply_app.cases.fees import current_versions
 from supply_app.cases.repricing import stale_cases
-from supply_app.coding import available_years
 from supply_app.extensions import db
 from supply_app.notifications.digest import build_digest
 from supply_app.ordering.models import PurchaseOrder
@@ -107,13 +106,14 @@ def orders_to_receive(session: Session, user: User) -> list[Waiting]:
 
 
 def stale_prices(session: Session, user: User) -> list[Waiting]:
-    """Cases priced under an older fee schedule version, to reprice."""
-    versions = {year: current_schedule(session, year).version for year in available_years()}
-    ids = stale_cases(versions, facility_ids_for(session, user)).subquery()
+    """Cases priced under an older fee schedule version or payer terms, to reprice."""
+    ids = stale_cases(current_versions(session), facility_ids_for(session, user)).subquery()
     count = session.scalar(select(func.count()).select_from(ids))
     if not count:
         return []
-    text = f"{count} case{'s' if count != 1 else ''} priced under an older fee schedule"
+    text = (
+        f"{count} case{'s' if count != 1 else ''} priced under an older fee schedule or payer terms"
+    )
     return [Waiting("All", text, url_for("web.fee_schedules"), "Reprice")]
 
 

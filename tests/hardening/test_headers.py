@@ -35,6 +35,7 @@ UI_VALUES: dict[str, str | int] = {
     "movement_id": "SELECT min(id) FROM stock_movement WHERE kind = 'receipt'",
     "link_id": "SELECT min(id) FROM part_gtin",
     "facility_id": "SELECT min(id) FROM facility",
+    "payer_id": "SELECT min(id) FROM payer",
 }
 STATIC_FILES = {"web.static": "app.css", "swagger_ui_asset": "swagger-ui.css", "static": "x.css"}
 

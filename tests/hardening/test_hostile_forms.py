@@ -29,7 +29,7 @@ from supply_app.clock import utcnow
 from supply_app.demo import demo_password
 from supply_app.extensions import db
 from supply_app.rules import Text
-from supply_app.web import forms
+from supply_app.web import forms, payer_forms
 from supply_app.web.fields import RuleTextAreaField, RuleTextField
 from tests.hardening.test_hostile_input import HOSTILE, NEVER, row_counts
 from tests.web.helpers import forget_cached_user
@@ -103,6 +103,7 @@ def ui(seeded_app) -> dict[str, Any]:
             ),
             "case": _scalar("SELECT min(id) FROM procedure_case WHERE status = 'recorded'"),
             "viewer": _scalar("SELECT id FROM app_user WHERE username = 'viewer'"),
+            "payer": _scalar("SELECT min(id) FROM payer WHERE active"),
         }
         db.session.remove()
         world = {"app": seeded_app, "ids": ids, "admin": _signed_in(seeded_app, "admin")}
@@ -364,7 +365,75 @@ FORMS: dict[str, tuple[str, str, str, type, Callable[[dict[str, Any]], dict[str,
             "laterality": "RT",
             "anterior": ["afcn"],
             "scans": i["lot"],
+            "payer_id": i["payer"],
+            "handpiece_serial": "HP-0001",
         },
+    ),
+    "payer_new": (
+        "admin",
+        "/payers/new",
+        "/payers/new",
+        payer_forms.PayerForm,
+        lambda i: {
+            "name": f"Form payer {next(_unique)}",
+            "basis": "percent_of_medicare",
+            "percent": "120.00",
+            "medicare_rules": "y",
+            "note": "hostile",
+            "active": "y",
+        },
+    ),
+    "payer_edit": (
+        "admin",
+        "/payers/{payer}",
+        "/payers/{payer}",
+        payer_forms.PayerForm,
+        lambda i: {
+            "name": "Medicare national",
+            "basis": "medicare_national",
+            "percent": "",
+            "medicare_rules": "y",
+            "note": "The benchmark",
+            "active": "y",
+        },
+    ),
+    "payer_fees": (
+        "admin",
+        "/payers/{payer}",
+        "/payers/{payer}/fees",
+        payer_forms.FeeTableForm,
+        lambda i: {
+            "csv": "code,site_of_service,component,modifier,amount,effective_from,"
+            "effective_to\n64640,HOPD,facility,,850.00,2026-01-01,\n"
+        },
+    ),
+    "facility_billing_save": (
+        "admin",
+        "/facilities/{hopd}/billing",
+        "/facilities/{hopd}/billing",
+        payer_forms.FacilityBillingForm,
+        lambda i: {"default_payer_id": i["payer"], "wage_index": "1.0842", "bills_0441t": "y"},
+    ),
+    "equipment_cost_set": (
+        "admin",
+        "/facilities/{hopd}/billing",
+        "/facilities/{hopd}/equipment",
+        payer_forms.EquipmentCostForm,
+        lambda i: {
+            "serial": f"HP-{next(_unique)}",
+            "acquisition": "15000.00",
+            "salvage": "1000.00",
+            "life_years": 5,
+            "cases_per_year": 200,
+            "note": "hostile",
+        },
+    ),
+    "case_payer": (
+        "admin",
+        "/cases/{case}",
+        "/cases/{case}/payer",
+        payer_forms.CasePayerForm,
+        lambda i: {"payer_id": i["payer"]},
     ),
     "case_void": (
         "admin",
@@ -475,6 +544,8 @@ BUTTONS = {
     "barcode_remove",
     "facility_switch",
     "facility_settings",
+    # Its one field is the hidden serial of the figure shown beside the button.
+    "equipment_cost_remove",
 }
 # The reorder-suggestion form posts the order header, whose fields order_new covers.
 SAME_FIELDS_AS = {

@@ -57,7 +57,7 @@ def test_record_case_by_scan_and_pick_list_shows_priced_result(app):
     assert response.status_code == 302, response.get_data(as_text=True)
     page = clinician.get(response.headers["Location"]).get_data(as_text=True)
     assert "64640x2" in page
-    assert "Expected reimbursement" in page
+    assert "Medicare national benchmark" in page
     assert "How it was priced" in page
     assert "lateral femoral cutaneous nerve" in page
     assert "$280.00" in page  # supply cost: one tip $250.00 + one cartridge $30.00

@@ -61,7 +61,7 @@ def test_margin_table_filters_and_totals(app):
     assert "H-A" in html
     assert "H-B" in html
     assert "A-A" not in html
-    assert "Total (2 cases)" in html
+    assert "Total (2 cases; 2 billed)" in html
     assert "$90.00" in html  # supply cost of the two HOPD cases: 3 cartridges
     hopd_total = sum(c.reimbursement_cents for c in made[:2])
     assert f"${hopd_total // 100:,}.{hopd_total % 100:02d}" in html

@@ -13,6 +13,11 @@
   var side = form.querySelector('select[name="laterality"]');
   var leftKnee = document.getElementById("left-knee");
   var deviceTouched = false;
+  var payer = form.querySelector('select[name="payer_id"]');
+  var payerTouched = false;
+  var as0441t = form.querySelector('input[name="as_0441t"]');
+  var box0441t = document.getElementById("as-0441t");
+  var touched0441t = false;
 
   function ticked(name) {
     return form.querySelectorAll('input[name="' + name + '"]:checked').length;
@@ -20,6 +25,10 @@
 
   function knee(anterior, genicular, label) {
     var codes = [];
+    if (as0441t && as0441t.checked) {
+      if (anterior + genicular) codes.push("0441T" + label + " × " + (anterior + genicular));
+      return codes;
+    }
     if (anterior) codes.push("64640" + label + " × " + anterior);
     if (genicular) codes.push("64624" + label + " × 1" + (genicular < 3 ? " (modifier 52: " + genicular + " of 3 nerves)" : ""));
     return codes;
@@ -38,6 +47,16 @@
   function followFacility() {
     var option = facility.options[facility.selectedIndex];
     if (!deviceTouched && option) device.checked = option.getAttribute("data-bill-device") === "true";
+    if (!payerTouched && option && payer) {
+      var wanted = option.getAttribute("data-default-payer");
+      if (payer.querySelector('option[value="' + wanted + '"]')) payer.value = wanted;
+    }
+    if (option && as0441t) {
+      var bills = option.getAttribute("data-bills-0441t") === "true";
+      if (!touched0441t) as0441t.checked = bills;
+      box0441t.hidden = !bills && !as0441t.checked;
+    }
+    update();
   }
 
   function showLeftKnee() {
@@ -46,9 +65,15 @@
   }
 
   device.addEventListener("change", function () { deviceTouched = true; });
+  if (payer) payer.addEventListener("change", function () { payerTouched = true; });
+  if (as0441t) as0441t.addEventListener("change", function () { touched0441t = true; });
   facility.addEventListener("change", followFacility);
   side.addEventListener("change", showLeftKnee);
   form.addEventListener("change", update);
   showLeftKnee();
+  if (as0441t) {
+    var first = facility.options[facility.selectedIndex];
+    box0441t.hidden = !as0441t.checked && !(first && first.getAttribute("data-bills-0441t") === "true");
+  }
   update();
 })();
