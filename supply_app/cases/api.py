@@ -52,8 +52,9 @@ YEAR_RE = "<int(min=2000, max=2100):year>"
 
 
 def case_out(case):
-    """A case with its supply cost attached for the CaseOut schema."""
+    """A case with its supply cost and stale flag attached for the CaseOut schema."""
     case.supply_cost = service.supply_cost_cents(db.session, case)
+    repricing.mark_stale(db.session, [case])
     return case
 
 
@@ -77,7 +78,9 @@ class Cases(MethodView):
             date_from=args.get("date_from"),
             date_to=args.get("date_to"),
         )
-        return paginate(db.session, stmt, args["page"], args["per_page"])
+        page = paginate(db.session, stmt, args["page"], args["per_page"])
+        repricing.mark_stale(db.session, list(page["items"]))
+        return page
 
     @roles(*CASE_RECORDERS)
     @write_endpoint

@@ -49,6 +49,23 @@ def stale_cases(versions: PriceVersions, facility_ids: set[int] | None) -> Selec
     return stmt.order_by(ProcedureCase.id)
 
 
+def mark_stale(session: Session, cases: list[ProcedureCase]) -> list[ProcedureCase]:
+    """Set `stale_price` on each case: recorded and priced under an older schedule version,
+    payer revision or wage index (one query for the lot)."""
+    ids = [case.id for case in cases]
+    stale: set[int] = set()
+    if ids:
+        versions = current_versions(session)
+        stale = set(
+            session.scalars(
+                select(ProcedureCase.id).where(ProcedureCase.id.in_(ids), _stale(versions))
+            )
+        )
+    for case in cases:
+        case.stale_price = case.id in stale
+    return cases
+
+
 def reprice_cases(
     session: Session,
     *,

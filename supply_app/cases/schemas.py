@@ -140,6 +140,15 @@ class CaseSummary(ma.Schema):
     )
     equipment_cost = Money(attribute="equipment_cents")
     handpiece_serial = ma.fields.String(allow_none=True)
+    # A case just priced (recorded, or given another payer) is current by construction.
+    stale_price = ma.fields.Function(
+        lambda case: getattr(case, "stale_price", False),
+        metadata={
+            "type": "boolean",
+            "description": "Priced under an older schedule, payer terms or wage index: "
+            "POST /cases/reprice brings it up to date",
+        },
+    )
 
 
 class CaseOut(CaseSummary):
@@ -309,7 +318,7 @@ class EquipmentCostOut(ma.Schema):
 class EquipmentCostSet(ma.Schema):
     """A figure set, and how many recorded cases it re-costed."""
 
-    equipment_cost = ma.fields.Nested(EquipmentCostOut)
+    equipment_cost = ma.fields.Nested(EquipmentCostOut, allow_none=True)
     cases_recosted = ma.fields.Integer()
 
 

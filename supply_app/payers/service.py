@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from supply_app.auth.models import User
 from supply_app.auth.permissions import PAYERS_ARE_GLOBAL
@@ -58,12 +58,42 @@ def get_payer(session: Session, payer_id: int, *, field: str | None = None) -> P
     return payer
 
 
+def _lock(session: Session, payer: Payer) -> None:
+    """Lock the payer row (FOR UPDATE on PostgreSQL) and read it afresh before changing it.
+
+    Two changes to one payer take their turns: each gets a revision of its own, and two
+    fee tables' rows are never mixed (SQLite's one writer at a time gives the same).
+    """
+    session.scalar(
+        select(Payer)
+        .where(Payer.id == payer.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    session.expire(payer, ["fees"])
+
+
+def _with_table(session: Session, payer_id: int) -> Payer | None:
+    """The payer and its fee table read afresh in one statement, so the revision a case
+    is stamped with is the one whose table priced it, even while the table is replaced."""
+    stmt = (
+        select(Payer)
+        .where(Payer.id == payer_id)
+        .options(joinedload(Payer.fees))
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).unique().one_or_none()
+
+
 def usable_payer(session: Session, payer_id: int, field: str) -> Payer:
-    """An active payer a case or facility may name.
+    """An active payer a case or facility may name (with its table, when it prices by more
+    than Medicare national).
 
     :raises InvalidInput: no such payer, or one that is deactivated.
     """
     payer = get_payer(session, payer_id, field=field)
+    if payer.basis != Basis.MEDICARE_NATIONAL:
+        payer = _with_table(session, payer_id) or payer
     if not payer.active:
         raise InvalidInput(f"The payer {payer.name!r} is deactivated; choose another.", field=field)
     return payer
@@ -161,6 +191,7 @@ def update_payer(
     if not changes:
         raise InvalidInput("Send at least one field to change.")
     changes = _checked(changes)
+    _lock(session, payer)
     if "name" in changes:
         _check_name(session, changes["name"], payer.id)
     if changes.get("active") is False:
@@ -224,6 +255,7 @@ def replace_fees(
             field="csv",
             problems=[p.as_dict() for p in refused.problems],
         ) from None
+    _lock(session, payer)
     before = len(payer.fees)
     session.execute(delete(PayerFee).where(PayerFee.payer_id == payer.id))
     session.expire(payer, ["fees"])
@@ -262,8 +294,13 @@ def current_revisions(session: Session) -> dict[int, tuple[int, bool]]:
 
 def payers_with_fees(session: Session, ids: set[int]) -> dict[int, Payer]:
     """The payers named, each with its fee table loaded (for pricing many cases)."""
-    stmt = select(Payer).where(Payer.id.in_(ids)).options(selectinload(Payer.fees))
-    return {payer.id: payer for payer in session.scalars(stmt)}
+    stmt = (
+        select(Payer)
+        .where(Payer.id.in_(ids))
+        .options(joinedload(Payer.fees))  # one statement: each revision with its own table
+        .execution_options(populate_existing=True)
+    )
+    return {payer.id: payer for payer in session.scalars(stmt).unique()}
 
 
 def terms(payer: Payer, wage_index: int | None) -> PayerTerms:

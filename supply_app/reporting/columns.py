@@ -60,7 +60,9 @@ class Column:
     kind: Kind
     summed: Callable[[PriceVersions], Any] | None = None
     derived: Callable[[Figures], Any] | None = None
-    nullable: bool = False  # a group's sum stays NULL when every case's value is NULL
+    # A group's sum stays NULL when every case's value is NULL; a key or derived figure
+    # that may be NULL (a case naming no handpiece, a margin with no billed case).
+    nullable: bool = False
 
 
 def percent_of(part: Any, whole: Any) -> Any:
@@ -87,7 +89,7 @@ KEY_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("schedule_version", Kind.TEXT),
         Column("payer_id", Kind.INTEGER),
         Column("payer_name", Kind.TEXT),
-        Column("handpiece_serial", Kind.TEXT),
+        Column("handpiece_serial", Kind.TEXT, nullable=True),
     ),
     "facility": (Column("facility_id", Kind.INTEGER), Column("facility_code", Kind.TEXT)),
     "month": (Column("month", Kind.TEXT),),
@@ -127,6 +129,7 @@ FIGURES: tuple[Column, ...] = (
         "margin",
         Kind.MONEY,
         derived=lambda f: _when_billed(f, f.expected_collection - f.billed_supply_cost),
+        nullable=True,
     ),
     Column(
         "margin_pct", Kind.PERCENT, derived=lambda f: percent_of(f.margin, f.expected_collection)
@@ -135,6 +138,7 @@ FIGURES: tuple[Column, ...] = (
         "margin_after_equipment",
         Kind.MONEY,
         derived=lambda f: _when_billed(f, f.margin - f.billed_equipment_cost),
+        nullable=True,
     ),
     Column(
         "not_billed_cost",
@@ -199,8 +203,8 @@ LABELS = {
     "device_unpriced": "Device not priced",
     "device_unpriced_cases": "Cases with the device not priced",
     "collection_complete": "Collection complete",
-    "collection_unpriced_cases": "Cases with a collection not fully priced",
-    "stale_price": "Priced under an older schedule or payer terms",
+    "collection_unpriced_cases": "Cases with a collection part unpriced",
+    "stale_price": "Stale: older schedule or payer terms",
     "stale_price_cases": "Cases to reprice",
 }
 _BY_NAME = {column.name: column for column in FIGURES}

@@ -62,8 +62,8 @@ def report_field(column: Column) -> ma.fields.Field:
     if column.kind is Kind.DATE:
         return ma.fields.Date()
     if column.kind is Kind.INTEGER:
-        return ma.fields.Integer()
-    return ma.fields.String()
+        return ma.fields.Integer(allow_none=column.nullable)
+    return ma.fields.String(allow_none=column.nullable)
 
 
 # Both come from the column list, so a new figure reaches the API (and its spec) as it

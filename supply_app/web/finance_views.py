@@ -101,13 +101,12 @@ def _cents(value: int | None) -> int:
 
 
 def _charts(args: dict[str, Any]) -> list:
-    """Margin by month and by payer (billed cases), and cost against collection by month."""
-    by_month = reporting.margin_page(
-        db.session, me(), {**args, "group_by": ["month"]}, 1, CHART_ROWS
-    )["items"]
-    by_payer = reporting.margin_page(
-        db.session, me(), {**args, "group_by": ["payer"]}, 1, CHART_ROWS
-    )["items"]
+    """Margin after equipment by month, site and payer (billed cases), and cost against
+    collection and the benchmark by month."""
+    by_month, by_site, by_payer = (
+        reporting.margin_page(db.session, me(), {**args, "group_by": [key]}, 1, CHART_ROWS)["items"]
+        for key in ("month", "site_of_service", "payer")
+    )
     months = [str(row["month"])[:7] for row in by_month]
     margin_colours = ("#1e6b34", "#b3261e")  # green, red below zero
     charts = [
@@ -118,6 +117,17 @@ def _charts(args: dict[str, Any]) -> list:
                 Series(
                     "Margin after equipment",
                     [_cents(r["margin_after_equipment"]) for r in by_month],
+                    *margin_colours,
+                )
+            ],
+        ),
+        (
+            "Margin after equipment by site of service (billed cases)",
+            [row["site_of_service"] for row in by_site],
+            [
+                Series(
+                    "Margin after equipment",
+                    [_cents(r["margin_after_equipment"]) for r in by_site],
                     *margin_colours,
                 )
             ],

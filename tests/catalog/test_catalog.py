@@ -195,7 +195,8 @@ def test_prices_cli(app):
     assert ok.exit_code == 0, ok.output
     bad = runner.invoke(args=["prices", "set", "IST2221", "12.345"])
     assert bad.exit_code == 2  # a usage error: the amount rule refuses it before any work
-    assert "at most two decimals" in bad.output
+    assert "digits 0-9 and at most 2 decimals" in bad.output
+    assert '"1250.00" (no $, %, commas or spaces)' in bad.output
     unknown = runner.invoke(args=["prices", "set", "NOPE", "1.00"])
     assert unknown.exit_code == 1
     assert make_facility() is not None

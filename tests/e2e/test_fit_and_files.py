@@ -100,7 +100,9 @@ def test_the_margin_page_fits_its_charts_read_and_its_files_open_in_excel(
 
     page.get_by_label("Group by", exact=True).select_option("site_of_service")
     page.get_by_role("button", name="Apply filters").click()
-    site_chart = page.locator("figure.chart").filter(has_text="Margin by site of service")
+    site_chart = page.locator("figure.chart").filter(
+        has_text="Margin after equipment by site of service"
+    )
     ticks = site_chart.locator("svg > text[text-anchor=end]").all_text_contents()
     steps = {int(t.replace("−", "-").replace("$", "").replace(",", "")) for t in ticks}
     step = sorted(steps)[1] - sorted(steps)[0]
@@ -121,12 +123,17 @@ def test_the_margin_page_fits_its_charts_read_and_its_files_open_in_excel(
     book = load_workbook(io.BytesIO(download.value.path().read_bytes()))
     sheet = book.active
     header = [cell.value for cell in sheet[1]]
-    assert header[:3] == [LABELS["code_mix"], LABELS["cases"], LABELS["supply_cost"]]
+    assert header[:4] == [
+        LABELS["code_mix"],
+        LABELS["cases"],
+        LABELS["billed_cases"],
+        LABELS["supply_cost"],
+    ]
     assert sheet.freeze_panes == "A2"
     assert re.fullmatch(r"A1:[A-Z]+\d+", sheet.auto_filter.ref)
     assert sheet.auto_filter.ref.endswith(str(sheet.max_row - 1))  # the TOTAL row is outside
-    money = header.index("Margin") + 1
-    percent = header.index("Margin %") + 1
+    money = header.index(LABELS["margin"]) + 1
+    percent = header.index(LABELS["margin_pct"]) + 1
     assert sheet.cell(row=2, column=money).number_format == '"$"#,##0.00'
     assert sheet.cell(row=2, column=percent).number_format == "0.00%"
     assert {sheet.cell(row=r, column=1).value for r in range(2, sheet.max_row)} >= {

@@ -266,7 +266,7 @@ def test_finance_filters_margin_and_downloads_xlsx(page: Page, fresh_db, shoot):
     page.get_by_label("Site of service", exact=True).select_option("HOPD")
     page.get_by_role("button", name="Apply filters").click()
     expect(page.get_by_role("link", name="A-1")).to_have_count(0)
-    expect(page.get_by_text("Total (2 cases)")).to_be_visible()
+    expect(page.get_by_text("Total (2 cases; 2 billed)")).to_be_visible()
     shoot(page, "margin-report")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download XLSX").click()
@@ -283,5 +283,5 @@ def test_finance_filters_margin_and_downloads_xlsx(page: Page, fresh_db, shoot):
     )
     page.get_by_label("Group by", exact=True).select_option("month")
     page.get_by_role("button", name="Apply filters").click()
-    expect(page.locator("figure.chart svg")).to_have_count(3)
+    expect(page.locator("figure.chart svg")).to_have_count(4)
     shoot(page, "margin-by-month")

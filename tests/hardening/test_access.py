@@ -59,6 +59,9 @@ SHARED: dict[str, str | int] = {
     # A recall is one notice for every facility; what a caller sees of its holders and
     # cases must not name the other facility.
     "recall_id": "SELECT min(id) FROM recall",
+    # A payer is one category for every facility's cases (its fee table with it): reading
+    # one names no facility; changing one is a global change (below).
+    "payer_id": "SELECT min(id) FROM payer",
     "year": 2026,
     "code": "C9809",
     "site": "HOPD",
@@ -201,11 +204,25 @@ def test_every_api_operation_declares_its_roles():
 
 # Changes that apply beyond any one facility, decided in supply_app.auth.permissions: only
 # a user who holds every facility makes them.
+#
+# Payers and their fee tables are global changes: one payer prices every facility's cases,
+# so creating one, changing its terms or replacing its fee table needs every facility
+# (PAYERS_ARE_GLOBAL). Equipment costs are NOT: a facility's figure and its handpieces'
+# figures cost only that facility's cases, so finance or an admin holding that facility
+# sets them (they are facility-scoped: another facility's figures answer 404).
 EVERY_FACILITY_OPERATIONS = {
     ("post", "/api/v1/contract-prices"),
     ("put", "/api/v1/fee-schedules/{year}/overrides/{code}/{site}"),
     ("delete", "/api/v1/fee-schedules/{year}/overrides/{code}/{site}"),
     ("post", "/api/v1/facilities"),
+    ("post", "/api/v1/payers"),
+    ("patch", "/api/v1/payers/{payer_id}"),
+    ("put", "/api/v1/payers/{payer_id}/fees"),
+}
+FACILITY_SCOPED_COSTS = {
+    ("get", "/api/v1/facilities/{facility_id}/equipment-costs"),
+    ("put", "/api/v1/facilities/{facility_id}/equipment-costs"),
+    ("post", "/api/v1/facilities/{facility_id}/equipment-costs/remove"),
 }
 
 
@@ -213,6 +230,14 @@ def test_the_global_changes_are_the_decided_ones():
     """x-every-facility marks exactly the changes that reach every facility."""
     marked = {(m, p) for m, p, op in OPERATIONS if op.get("x-every-facility")}
     assert marked == EVERY_FACILITY_OPERATIONS
+
+
+def test_equipment_costs_are_per_facility_not_global():
+    """Equipment figures are a facility's own: scoped by the path, never x-every-facility."""
+    found = {(m, p): op for m, p, op in OPERATIONS if (m, p) in FACILITY_SCOPED_COSTS}
+    assert set(found) == FACILITY_SCOPED_COSTS
+    assert not any(op.get("x-every-facility") for op in found.values())
+    assert all(path in {p for _, p, _ in SCOPED} for _, path in FACILITY_SCOPED_COSTS)
 
 
 GLOBAL_BY_ROLE = [

@@ -27,6 +27,7 @@ from supply_app.catalog.service import load_catalog_file, sync_catalog
 from supply_app.extensions import db
 from supply_app.facilities.service import create_facility
 from supply_app.inventory.models import Lot, StockMovement
+from supply_app.reporting.columns import columns_for
 from supply_app.reporting.export import check_csv
 from tests.conftest import make_test_app
 from tests.hardening.load import Gunicorn, running
@@ -62,7 +63,8 @@ def big_database(database_factory) -> tuple[str, str]:
         db.session.flush()
         now = datetime.now(UTC)
         db.session.execute(
-            insert(ProcedureCase), [_case(n, facility.id, now) for n in range(CASES)]
+            insert(ProcedureCase),
+            [_case(n, facility.id, facility.default_payer_id, now) for n in range(CASES)],
         )
         ids = db.session.scalars(select(ProcedureCase.id)).all()
         movements = [
@@ -94,9 +96,17 @@ def big_database(database_factory) -> tuple[str, str]:
     return url, token
 
 
-def _case(n: int, facility_id: int, now: datetime) -> dict:
+def _case(n: int, facility_id: int, payer_id: int, now: datetime) -> dict:
     return {
         "facility_id": facility_id,
+        # Billed to Medicare national (revision 1): the collection is the benchmark.
+        "payer_id": payer_id,
+        "payer_revision": 1,
+        "billed": True,
+        "collection_cents": 227_986,
+        "collection_complete": True,
+        "collection": {},
+        "equipment_cents": 0,
         "reference": f"BULK-{n:06d}",
         "date_of_service": date(2026, 1, 1) + timedelta(days=n % 300),
         "laterality": "RT",
@@ -190,7 +200,8 @@ def test_the_shipped_config_outlasts_its_worker_timeout(big_database, tmp_path):
     assert took > 3, f"the download should outlast the timeout several times over ({took:.1f} s)"
     assert check_csv(text) is None
     assert text.count("\n") == expected + 2
-    assert text.splitlines()[-1].split(",")[8] == str(CASES)
+    cases_at = [column.name for column in columns_for(["case"])].index("cases")
+    assert text.splitlines()[-1].split(",")[cases_at] == str(CASES)
 
 
 def test_a_sync_worker_timeout_cuts_visibly(big_database, tmp_path):

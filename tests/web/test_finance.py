@@ -66,7 +66,7 @@ def test_margin_table_filters_and_totals(app):
     hopd_total = sum(c.reimbursement_cents for c in made[:2])
     assert f"${hopd_total // 100:,}.{hopd_total % 100:02d}" in html
     assert "incomplete" in html  # C9809 has no published device payment
-    assert html.count("<svg") == 3
+    assert html.count("<svg") == 4
 
 
 def test_grouping_by_site_and_bad_dates(app):
