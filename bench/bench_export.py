@@ -58,8 +58,8 @@ from supply_app.extensions import db  # noqa: E402
 from supply_app.money import format_cents  # noqa: E402
 from supply_app.reporting.columns import columns_for  # noqa: E402
 from supply_app.reporting.export import POSTGRES_SETTINGS, check_csv  # noqa: E402
-from tests.hardening.load import Gunicorn, running  # noqa: E402
 from tests.support.databases import create_database, drop_database  # noqa: E402
+from tests.support.load import Gunicorn, running  # noqa: E402
 
 # The tenth: the seed spreads cases over 330 days from 2026-01-01.
 TENTH = {"date_from": "2026-01-01", "date_to": "2026-02-02"}

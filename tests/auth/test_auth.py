@@ -11,8 +11,8 @@ from supply_app.clock import utcnow
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.idempotency import IdempotencyRecord
-from tests.factories import make_actor, make_facility
-from tests.web.helpers import sign_in
+from tests.support.factories import make_actor, make_facility
+from tests.support.web import sign_in
 
 FACILITY = {
     "code": "IDEM-1",

@@ -20,8 +20,8 @@ from supply_app.auth.service import LOCKOUT_AFTER_FAILURES, create_user
 from supply_app.clock import utcnow
 from supply_app.extensions import db
 from tests.conftest import make_test_app
-from tests.factories import TEST_PASSWORD
-from tests.live import FormBrowser, at_once, on_postgresql, serving
+from tests.support.factories import TEST_PASSWORD
+from tests.support.live import FormBrowser, at_once, on_postgresql, serving
 
 AT_ONCE = 12
 

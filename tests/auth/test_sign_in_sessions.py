@@ -11,8 +11,8 @@ from supply_app.auth.models import AuditEvent, UserSession
 from supply_app.clock import utcnow
 from supply_app.extensions import db
 from tests.conftest import make_test_app
-from tests.factories import TEST_PASSWORD, make_actor, make_facility
-from tests.web.helpers import Browser, csrf_token, forget_cached_user, sign_in, sign_in_as
+from tests.support.factories import TEST_PASSWORD, make_actor, make_facility
+from tests.support.web import Browser, csrf_token, forget_cached_user, sign_in, sign_in_as
 
 SESSION_COOKIE = "session"
 

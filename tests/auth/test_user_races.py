@@ -19,7 +19,7 @@ from supply_app.auth.service import create_user, issue_token
 from supply_app.extensions import db
 from supply_app.facilities.service import create_facility
 from tests.conftest import make_test_app
-from tests.live import at_once, call, on_postgresql, serving
+from tests.support.live import at_once, call, on_postgresql, serving
 
 THREADS = 12
 

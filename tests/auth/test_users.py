@@ -12,7 +12,7 @@ from supply_app.auth.models import ApiToken, AuditEvent, User
 from supply_app.auth.service import check_password
 from supply_app.extensions import db
 from supply_app.idempotency import IdempotencyRecord
-from tests.factories import make_actor, make_facility
+from tests.support.factories import make_actor, make_facility
 
 USERS = "/api/v1/users"
 NEW_PASSWORD = "a-new-long-password"

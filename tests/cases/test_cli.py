@@ -8,8 +8,8 @@ from supply_app.cases import fees
 from supply_app.cases.models import ProcedureCase
 from supply_app.cases.repricing import reprice_cases
 from supply_app.extensions import db
-from tests.cases.support import case_body
-from tests.factories import make_actor, make_facility
+from tests.support.cases import case_body
+from tests.support.factories import make_actor, make_facility
 
 
 def test_cli_reprice_reports_counts(app):

@@ -7,7 +7,7 @@ from datetime import date
 
 from supply_app.cases import service as cases
 from supply_app.extensions import db
-from tests.factories import make_actor, make_facility, sync_parts
+from tests.support.factories import make_actor, make_facility, sync_parts
 
 
 def _record(app, procedures, laterality="RT", reference="MIX-1"):

@@ -8,7 +8,7 @@ import pytest
 
 from supply_app.cases.models import ProcedureCase
 from supply_app.extensions import db
-from tests.cases.support import (
+from tests.support.cases import (
     DOS,
     case_body,
     counts,
@@ -18,7 +18,7 @@ from tests.cases.support import (
     receive_packs,
     usd,
 )
-from tests.factories import make_actor, make_facility, price_part, sync_parts
+from tests.support.factories import make_actor, make_facility, price_part, sync_parts
 
 
 @pytest.fixture

@@ -24,10 +24,10 @@ from supply_app.cases.models import ProcedureCase
 from supply_app.cases.repricing import reprice_cases
 from supply_app.cases.service import record_case, void_case
 from supply_app.extensions import db
-from tests.cases.support import case_body, receive_packs
 from tests.conftest import make_test_app
-from tests.factories import make_actor, make_facility, price_part, sync_parts
-from tests.live import at_once, call, on_postgresql, serving
+from tests.support.cases import case_body, receive_packs
+from tests.support.factories import make_actor, make_facility, price_part, sync_parts
+from tests.support.live import at_once, call, on_postgresql, serving
 
 VOIDERS = 8
 

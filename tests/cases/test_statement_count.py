@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import event
 
 from supply_app.extensions import db
-from tests.cases.support import case_body
 from tests.cases.test_record import hopd  # noqa: F401 - the stocked HOPD fixture
+from tests.support.cases import case_body
 
 # Two procedures, two supply lines by lot, no Idempotency-Key. PostgreSQL: token+user,
 # facility (with its default payer and equipment cost)+scope, fee overrides, case,

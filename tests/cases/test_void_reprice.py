@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from supply_app.auth.models import AuditEvent
 from supply_app.extensions import db
-from tests.cases.support import case_body, counts, on_hand, receive_packs
-from tests.factories import make_actor, make_facility, price_part, sync_parts
+from tests.support.cases import case_body, counts, on_hand, receive_packs
+from tests.support.factories import make_actor, make_facility, price_part, sync_parts
 
 C9809_HOPD = "/api/v1/fee-schedules/2026/overrides/C9809/HOPD"
 

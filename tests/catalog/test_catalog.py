@@ -12,7 +12,7 @@ from supply_app.auth.models import AuditEvent
 from supply_app.catalog.models import ContractPrice, Part
 from supply_app.catalog.service import price_in_effect
 from supply_app.extensions import db
-from tests.factories import make_actor, make_facility, price_part, sync_parts
+from tests.support.factories import make_actor, make_facility, price_part, sync_parts
 
 EXPECTED = {
     "IST2221": ("handpiece_system", 1, "EA", False),

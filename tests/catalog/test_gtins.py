@@ -14,7 +14,7 @@ from supply_app.catalog.service import load_catalog_file, part_for_gtin, sync_ca
 from supply_app.errors import Conflict, Forbidden, InvalidInput
 from supply_app.extensions import db
 from supply_app.inventory import service as inventory
-from tests.factories import make_actor, make_facility, sync_parts
+from tests.support.factories import make_actor, make_facility, sync_parts
 
 GTIN = "00812345000016"
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from supply_app.coding import GENICULAR_NERVES, ClaimLine, SiteNotPayable
-from tests.coding.builders import NON_QP, QP, D, device, price
+from tests.support.coding import NON_QP, QP, D, device, price
 
 KNEE = (
     ClaimLine("64624", nerves=GENICULAR_NERVES, laterality="RT"),

@@ -17,7 +17,7 @@ from supply_app.coding import (
     SiteOfService,
     price_claim,
 )
-from tests.coding.builders import NON_QP, QP, D, claim
+from tests.support.coding import NON_QP, QP, D, claim
 
 TWO_RIGHT = ClaimLine("64640", nerves=("afcn", "lfcn"), laterality="RT")
 ONE_RIGHT = ClaimLine("64640", nerves=("afcn",), laterality="RT")

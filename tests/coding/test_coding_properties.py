@@ -19,7 +19,7 @@ from supply_app.coding import (
     SiteOfService,
     price_claim,
 )
-from tests.coding.builders import DOS
+from tests.support.coding import DOS
 
 Overrides = dict[tuple[int, str, str], Decimal]
 MODIFIER_SETS = st.sampled_from([frozenset(), frozenset({"52"}), frozenset({"59"})])

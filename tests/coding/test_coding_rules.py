@@ -31,7 +31,7 @@ from supply_app.coding import (
     price_claim,
     to_cents,
 )
-from tests.coding.builders import DOS, NON_QP, QP, D, claim, device, price
+from tests.support.coding import DOS, NON_QP, QP, D, claim, device, price
 
 ALL_GENICULAR = ClaimLine("64624", nerves=GENICULAR_NERVES, laterality="RT")
 TWO_GENICULAR = ClaimLine("64624", nerves=("superolateral", "inferomedial"), laterality="RT")

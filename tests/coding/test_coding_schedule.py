@@ -25,7 +25,7 @@ from supply_app.coding import (
     load_schedule,
 )
 from supply_app.coding import schedule as schedule_module
-from tests.coding.builders import D, device, price
+from tests.support.coding import D, device, price
 
 DATA = resources.files("supply_app.coding") / "data"
 

@@ -23,7 +23,7 @@ from supply_app.extensions import db
 from supply_app.inventory.models import StockBalance
 from supply_app.ordering.models import PurchaseOrder
 from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.journeys import sign_in
+from tests.support.journeys import sign_in
 
 SIZES = {"1366": {"width": 1366, "height": 900}, "390": {"width": 390, "height": 844}}
 SERIOUS = ("serious", "critical")

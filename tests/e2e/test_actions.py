@@ -11,9 +11,9 @@ from supply_app.extensions import db
 from supply_app.inventory.models import StockCount, StockMovement
 from supply_app.ordering import service as ordering
 from supply_app.ordering.models import PurchaseOrder
-from tests.e2e.journeys import seed_world, sign_in
 from tests.e2e.test_journeys import balance, latest, opening_stock
-from tests.factories import make_order
+from tests.support.factories import make_order
+from tests.support.journeys import seed_world, sign_in
 
 
 def test_count_waste_transfer_from_rows_and_reverse_from_the_ledger(page: Page, fresh_db, shoot):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from supply_app.auth.models import User
 from supply_app.demo import DEMO_USERS, demo_password, load_demo
 from supply_app.extensions import db
-from tests.e2e.journeys import sign_in, sign_out
+from tests.support.journeys import sign_in, sign_out
 
 
 def test_every_page_opens_for_every_demo_user(page: Page, fresh_db, shoot):

@@ -12,8 +12,8 @@ from playwright.sync_api import Page, Route, expect
 from supply_app.cases import service as cases
 from supply_app.extensions import db
 from supply_app.reporting.export import check_csv
-from tests.e2e.journeys import seed_world, sign_in
 from tests.e2e.test_journeys import opening_stock
+from tests.support.journeys import seed_world, sign_in
 
 CASES = 40
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from supply_app.auth.models import AuditEvent, User
 from supply_app.extensions import db
 from supply_app.ordering.models import PurchaseOrder
-from tests.e2e.journeys import seed_world, sign_in, sign_out
 from tests.e2e.test_journeys import latest
-from tests.factories import TEST_PASSWORD, make_order
+from tests.support.factories import TEST_PASSWORD, make_order
+from tests.support.journeys import seed_world, sign_in, sign_out
 
 
 def _submitted(world, facility, user):

@@ -12,9 +12,9 @@ from playwright.sync_api import Page, expect
 from supply_app.cases import service as cases
 from supply_app.extensions import db
 from supply_app.reporting.columns import LABELS
-from tests.e2e.journeys import seed_world, sign_in, sign_out
 from tests.e2e.test_journeys import opening_stock
-from tests.factories import make_order
+from tests.support.factories import make_order
+from tests.support.journeys import seed_world, sign_in, sign_out
 
 MEASURE = """() => {
   const wrap = document.querySelector('.margin-table').closest('.table-wrap');

@@ -9,9 +9,9 @@ from supply_app.auth.models import User
 from supply_app.cases.models import ProcedureCase
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
-from tests.e2e.journeys import seed_world, sign_in, sign_out
 from tests.e2e.test_journeys import latest, opening_stock
-from tests.factories import make_order
+from tests.support.factories import make_order
+from tests.support.journeys import seed_world, sign_in, sign_out
 
 
 def cases() -> int:

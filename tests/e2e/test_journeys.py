@@ -16,7 +16,15 @@ from supply_app.inventory import service as inventory
 from supply_app.inventory.models import StockBalance, StockCount
 from supply_app.ordering.models import PurchaseOrder
 from supply_app.reporting.columns import LABELS
-from tests.e2e.journeys import PACK_PRICES, add_gtin, hri, scan_into, seed_world, sign_in, sign_out
+from tests.support.journeys import (
+    PACK_PRICES,
+    add_gtin,
+    hri,
+    scan_into,
+    seed_world,
+    sign_in,
+    sign_out,
+)
 
 TIP_GTIN = "00812345000016"
 CART_GTIN = "00812345000023"

@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 from supply_app.extensions import db
 from supply_app.payers.feetable import COLUMNS
 from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.journeys import seed_world, sign_in
-from tests.web.seed import stock_lot
+from tests.support.journeys import seed_world, sign_in
+from tests.support.web_seed import stock_lot
 
 SIZES = {"1366": {"width": 1366, "height": 900}, "390": {"width": 390, "height": 844}}
 HEADER = ",".join(COLUMNS)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from supply_app.extensions import db
 from supply_app.inventory.models import Recall, VendorReturn
-from tests.e2e.journeys import seed_world, sign_in, sign_out
 from tests.e2e.test_journeys import balance, latest, opening_stock
+from tests.support.journeys import seed_world, sign_in, sign_out
 
 
 def test_recall_from_notice_to_closing(page: Page, fresh_db, shoot):

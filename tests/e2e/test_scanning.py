@@ -12,9 +12,9 @@ from supply_app.cases.models import ProcedureCase
 from supply_app.catalog.models import PartGtin
 from supply_app.extensions import db
 from supply_app.inventory.models import Lot
-from tests.e2e.journeys import hri, seed_world, sign_in, sign_out
 from tests.e2e.test_journeys import balance, latest, opening_stock
-from tests.factories import make_order
+from tests.support.factories import make_order
+from tests.support.journeys import hri, seed_world, sign_in, sign_out
 
 NEW_GTIN = "00812345000016"  # not in the catalog until a user links it
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.journeys import seed_world, sign_in, sign_out
+from tests.support.journeys import seed_world, sign_in, sign_out
 
 
 def test_api_docs_work_under_the_content_policy(page: Page, fresh_db):

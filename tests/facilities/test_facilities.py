@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
-from tests.factories import make_actor, make_facility
+from tests.support.factories import make_actor, make_facility
 
 VALID = {
     "code": "wrnmmc-1",

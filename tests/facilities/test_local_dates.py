@@ -15,7 +15,7 @@ import pytest
 from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.ordering.service import julian_date
-from tests.factories import make_actor, make_facility, price_part, sync_parts
+from tests.support.factories import make_actor, make_facility, price_part, sync_parts
 
 # 22:30 UTC on 15 June 2026: the 16th in Guam and Berlin, the 15th in California and UTC.
 EVENING_UTC = datetime(2026, 6, 15, 22, 30, tzinfo=UTC)
@@ -191,7 +191,7 @@ def test_burn_rate_windows_begin_at_the_facilitys_midnight(sites):
 
 def test_the_ui_shows_times_in_the_facilitys_zone(sites, app):
     """The movement history shows Guam's wall clock (ChST), not UTC."""
-    from tests.web.helpers import sign_in
+    from tests.support.web import sign_in
 
     f = sites["facilities"]
     browser = sign_in(app, "materials", [f["guam"]])

@@ -11,7 +11,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from supply_app import create_app
 from supply_app.config import DEVELOPMENT_SECRET_KEY
-from tests.factories import make_actor
+from tests.support.factories import make_actor
 
 
 def test_factory_touches_no_database(tmp_path):

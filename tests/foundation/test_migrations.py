@@ -14,7 +14,7 @@ from supply_app.catalog.service import get_part_by_number
 from supply_app.extensions import db
 from supply_app.inventory import service
 from tests.conftest import make_test_app
-from tests.factories import make_actor, make_facility, sync_parts
+from tests.support.factories import make_actor, make_facility, sync_parts
 
 
 def test_upgrade_check_downgrade_upgrade(database_factory):
@@ -109,7 +109,7 @@ def test_0010_rewrites_code_mixes_and_rolls_back_with_its_columns_in_use(databas
     from supply_app.cases import service as cases
     from supply_app.cases.models import ProcedureCase
     from supply_app.catalog import gtins
-    from tests.factories import sync_parts
+    from tests.support.factories import sync_parts
 
     app = make_test_app(database_factory("migrations-0010"))
     with app.app_context():

@@ -15,7 +15,7 @@ from supply_app.demo import demo_token_secret, load_demo
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from tests.conftest import make_test_app
-from tests.factories import TEST_PASSWORD, Actor
+from tests.support.factories import TEST_PASSWORD, Actor
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from supply_app.auth.permissions import ALL_ROLES
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from tests.hardening.conftest import member_actor
-from tests.hardening.spec import PUBLIC_OPERATIONS, operations, path_parameters
+from tests.support.spec import PUBLIC_OPERATIONS, operations, path_parameters
 
 OWN_CODE, OTHER_CODE = "DEMO-HOPD", "DEMO-ASC"
 

@@ -21,7 +21,7 @@ from schemathesis.checks import CheckContext
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.hardening.spec import (
+from tests.support.spec import (
     operation_ids,
     operations,
     path_parameters,

@@ -19,9 +19,9 @@ from werkzeug.routing import AnyConverter
 from supply_app.demo import demo_password
 from supply_app.extensions import db
 from tests.conftest import make_test_app
-from tests.hardening.spec import operations
 from tests.hardening.test_access import resolve_path
-from tests.web.helpers import Browser, csrf_token, forget_cached_user
+from tests.support.spec import operations
+from tests.support.web import Browser, csrf_token, forget_cached_user
 
 # A value for each UI path parameter: a row of the seeded data, or a literal.
 UI_VALUES: dict[str, str | int] = {

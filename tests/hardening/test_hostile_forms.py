@@ -32,7 +32,7 @@ from supply_app.rules import Text
 from supply_app.web import forms, payer_forms
 from supply_app.web.fields import RuleTextAreaField, RuleTextField
 from tests.hardening.test_hostile_input import HOSTILE, NEVER, row_counts
-from tests.web.helpers import forget_cached_user
+from tests.support.web import forget_cached_user
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _unique = itertools.count(1)

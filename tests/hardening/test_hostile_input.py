@@ -31,7 +31,7 @@ from sqlalchemy import func, inspect, select, text
 from supply_app.clock import utcnow
 from supply_app.demo import demo_token_secret
 from supply_app.extensions import db
-from tests.hardening.spec import operations, published_spec
+from tests.support.spec import operations, published_spec
 
 # Everything no field may hold, whatever its kind.
 NEVER = {

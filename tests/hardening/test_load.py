@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.hardening import load
+from tests.support import load
 
 pytestmark = [
     pytest.mark.pg,

@@ -17,8 +17,8 @@ from supply_app.auth.models import ApiToken, AuditEvent, User
 from supply_app.auth.service import LOCKOUT_AFTER_FAILURES
 from supply_app.clock import utcnow
 from supply_app.extensions import db
-from tests.factories import TEST_PASSWORD, make_actor, make_facility, sync_parts
-from tests.hardening.spec import PUBLIC_OPERATIONS, operations
+from tests.support.factories import TEST_PASSWORD, make_actor, make_facility, sync_parts
+from tests.support.spec import PUBLIC_OPERATIONS, operations
 
 API_OPERATIONS = [(m, p) for m, p, _ in operations() if (m, p) not in PUBLIC_OPERATIONS]
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

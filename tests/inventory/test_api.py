@@ -13,8 +13,8 @@ from supply_app.catalog.models import Part
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.inventory import service
-from tests.factories import Actor, make_actor, make_facility, price_part, sync_parts
-from tests.inventory.helpers import balance, in_days, ledger_rows, stock
+from tests.support.factories import Actor, make_actor, make_facility, price_part, sync_parts
+from tests.support.inventory import balance, in_days, ledger_rows, stock
 
 
 @dataclass

@@ -10,7 +10,7 @@ from supply_app.errors import InvalidInput
 from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.inventory.errors import LotExpired
-from tests.factories import make_facility, sync_parts
+from tests.support.factories import make_facility, sync_parts
 
 
 def _receive(facility, part, reason: str, days: int, lot: str = "OLD-1"):

@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from supply_app.extensions import db
 from supply_app.inventory import service
 from supply_app.inventory.models import Lot
-from tests.cases.support import case_body, gtin14
-from tests.factories import make_actor, make_facility, sync_parts
-from tests.inventory.helpers import GTIN_TIP, in_days, register_gtin, stock
+from tests.support.cases import case_body, gtin14
+from tests.support.factories import make_actor, make_facility, sync_parts
+from tests.support.inventory import GTIN_TIP, in_days, register_gtin, stock
 
 HANDPIECE_GTIN = gtin14("0950110153101")
 

@@ -27,10 +27,10 @@ from supply_app.auth.service import create_user, issue_token
 from supply_app.catalog.service import get_part_by_number
 from supply_app.extensions import db
 from supply_app.inventory import service
-from tests.cases.support import case_body
 from tests.conftest import make_test_app
-from tests.inventory.helpers import in_days
-from tests.live import call, migrated_facility, on_postgresql, serving
+from tests.support.cases import case_body
+from tests.support.inventory import in_days
+from tests.support.live import call, migrated_facility, on_postgresql, serving
 
 STOCK = 200
 

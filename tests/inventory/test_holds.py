@@ -14,9 +14,9 @@ from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.inventory import service
 from supply_app.inventory.models import Lot, Recall, StockCount
-from tests.cases.support import case_body, give_gtin, gs1_scan
-from tests.factories import Actor, make_actor, make_facility, price_part, sync_parts
-from tests.inventory.helpers import balance, ledger_rows, stock
+from tests.support.cases import case_body, give_gtin, gs1_scan
+from tests.support.factories import Actor, make_actor, make_facility, price_part, sync_parts
+from tests.support.inventory import balance, ledger_rows, stock
 
 EXPIRY = date.today() + timedelta(days=300)
 

@@ -13,8 +13,8 @@ from supply_app.errors import Conflict, InvalidInput
 from supply_app.extensions import db
 from supply_app.inventory import service
 from supply_app.inventory.models import LedgerIsAppendOnly, StockMovement
-from tests.factories import make_actor, make_facility, price_part, sync_parts
-from tests.inventory.helpers import GTIN_TIP, balance, in_days, ledger_rows, register_gtin, stock
+from tests.support.factories import make_actor, make_facility, price_part, sync_parts
+from tests.support.inventory import GTIN_TIP, balance, in_days, ledger_rows, register_gtin, stock
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from supply_app.extensions import db
 from supply_app.inventory import service
 from tests.conftest import make_test_app
 from tests.inventory.test_race import live_server
-from tests.live import at_once, call, on_postgresql
+from tests.support.live import at_once, call, on_postgresql
 
 THREADS = 16
 

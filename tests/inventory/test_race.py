@@ -20,8 +20,8 @@ from supply_app.extensions import db
 from supply_app.inventory import service
 from supply_app.inventory.models import StockBalance
 from tests.conftest import make_test_app
-from tests.inventory.helpers import in_days
-from tests.live import at_once, call, migrated_facility, on_postgresql, serving
+from tests.support.inventory import in_days
+from tests.support.live import at_once, call, migrated_facility, on_postgresql, serving
 
 THREADS = 24
 EACH_TAKES = 2

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from supply_app.auth.models import AuditEvent
 from supply_app.extensions import db
 from supply_app.inventory import service
-from tests.factories import make_actor, make_facility
-from tests.inventory.helpers import balance, stock
+from tests.support.factories import make_actor, make_facility
+from tests.support.inventory import balance, stock
 
 
 def rga(**overrides):

@@ -26,8 +26,8 @@ from supply_app.errors import DomainError
 from supply_app.extensions import db
 from supply_app.inventory import service
 from supply_app.inventory.models import StockBalance
-from tests.factories import make_facility, sync_parts
-from tests.inventory.helpers import in_days
+from tests.support.factories import make_facility, sync_parts
+from tests.support.inventory import in_days
 
 FACILITIES = st.integers(0, 2)
 LOTS = st.integers(0, 1)

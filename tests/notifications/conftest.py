@@ -10,8 +10,8 @@ from flask import Flask
 
 from supply_app.extensions import db
 from tests.conftest import make_test_app
-from tests.notifications.smtp import Inbox, smtp_server
 from tests.ordering.conftest import world  # noqa: F401 - the shared ordering fixture
+from tests.support.smtp import Inbox, smtp_server
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from supply_app.inventory import service as inventory
 from supply_app.notifications import delivery
 from supply_app.notifications.models import Notice
 from supply_app.notifications.service import set_preference
-from tests.factories import make_actor
-from tests.inventory.helpers import stock
 from tests.notifications.conftest import run_cli
-from tests.notifications.smtp import smtp_server
+from tests.support.factories import make_actor
+from tests.support.inventory import stock
+from tests.support.smtp import smtp_server
 
 SETUP = datetime(2026, 6, 1, 12, tzinfo=UTC)
 TODAY = datetime(2026, 7, 1, 12, tzinfo=UTC)

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.notifications.service import preference
-from tests.inventory.helpers import stock
 from tests.notifications.conftest import run_cli
-from tests.web.helpers import sign_in_as
+from tests.support.inventory import stock
+from tests.support.web import sign_in_as
 
 
 def test_preferences_through_the_api(world):

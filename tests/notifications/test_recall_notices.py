@@ -11,10 +11,10 @@ from supply_app.auth.models import AuditEvent
 from supply_app.extensions import db
 from supply_app.notifications.models import Notice
 from supply_app.notifications.service import set_preference
-from tests.factories import make_actor, make_facility
-from tests.inventory.helpers import stock
 from tests.notifications.conftest import run_cli
-from tests.web.helpers import sign_in_as
+from tests.support.factories import make_actor, make_facility
+from tests.support.inventory import stock
+from tests.support.web import sign_in_as
 
 
 def recall_body(world, notice: str = "PCR-9") -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.notifications.conftest import run_cli
-from tests.notifications.smtp import make_certificate, smtp_server
+from tests.support.smtp import make_certificate, smtp_server
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from supply_app.catalog.models import Part
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
-from tests.factories import Actor, make_actor, make_facility, price_part, sync_parts
+from tests.support.factories import Actor, make_actor, make_facility, price_part, sync_parts
 
 #: Pack prices (cents) the tests use; deliberately not multiples of the pack size.
 PRICES = {

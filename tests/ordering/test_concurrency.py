@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from supply_app.extensions import db
 from supply_app.inventory.models import StockBalance
 from supply_app.ordering.service import julian_date
-from tests.factories import make_actor
 from tests.ordering.conftest import fresh
+from tests.support.factories import make_actor
 
 
 def race(calls: list[Callable[[], object]]) -> list:

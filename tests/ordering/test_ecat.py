@@ -11,8 +11,8 @@ import pytest
 
 from supply_app.ordering.ecat import ECAT_COLUMNS
 from supply_app.ordering.service import julian_date
-from tests.factories import make_actor
 from tests.ordering.conftest import PRICES
+from tests.support.factories import make_actor
 
 
 def parse_csv(text: str) -> list[dict[str, str]]:
@@ -85,7 +85,7 @@ def test_drafts_and_cancelled_orders_are_not_exported(world, stage):
 
 def test_export_of_another_facility_is_404(app, world):
     """The CSV is scoped like the order."""
-    from tests.factories import make_facility
+    from tests.support.factories import make_facility
 
     order = world.approved({"STT2190-5": 1})
     outsider = make_actor(app, "finance", [make_facility()])

@@ -12,8 +12,8 @@ from supply_app.extensions import db
 from supply_app.ordering.errors import SerialsExhausted
 from supply_app.ordering.models import PurchaseOrder, PurchaseOrderLine, RequisitionSerial
 from supply_app.ordering.service import julian_date, next_document_number
-from tests.factories import make_actor, make_facility, price_part
 from tests.ordering.conftest import PRICES, count, fresh
+from tests.support.factories import make_actor, make_facility, price_part
 
 MILSTRIP = re.compile(r"^[A-Z0-9]{6}\d{4}\d{4}$")
 

@@ -15,8 +15,8 @@ from supply_app.extensions import db
 from supply_app.inventory.models import StockBalance
 from supply_app.ordering import receiving, service
 from supply_app.ordering.errors import OverReceipt
-from tests.factories import make_facility
 from tests.ordering.conftest import PRICES
+from tests.support.factories import make_facility
 
 PARTS = ("STT2190-5", "CRX2111-10")
 _lots = itertools.count(1)

@@ -11,8 +11,8 @@ from supply_app.catalog.models import PartGtin
 from supply_app.extensions import db
 from supply_app.inventory.models import Lot, StockBalance, StockMovement
 from supply_app.ordering.models import OrderReceipt, OrderReceiptLine, PurchaseOrderLine
-from tests.factories import make_actor
 from tests.ordering.conftest import PRICES, count, fresh
+from tests.support.factories import make_actor
 
 EXPIRY = date.today() + timedelta(days=400)
 

@@ -10,8 +10,8 @@ from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.ordering.models import PurchaseOrder
 from supply_app.ordering.suggestions import reorder_suggestions
-from tests.factories import make_actor, make_facility
 from tests.ordering.conftest import count, fresh
+from tests.support.factories import make_actor, make_facility
 
 
 def stock(world, part_number: str, eaches: int, lot: str, expiry: date | None = None):

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from supply_app.auth.models import AuditEvent
 from supply_app.extensions import db
 from supply_app.payers.models import PayerFee
-from tests.factories import make_actor
-from tests.payers.support import HEADER, TRICARE_CSV, load_fees, new_payer, ok
+from tests.support.factories import make_actor
+from tests.support.payers import HEADER, TRICARE_CSV, load_fees, new_payer, ok
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from supply_app.auth.models import AuditEvent
 from supply_app.auth.permissions import PAYERS_ARE_GLOBAL
 from supply_app.extensions import db
-from tests.factories import make_actor
-from tests.payers.support import (
+from tests.support.factories import make_actor
+from tests.support.payers import (
     TRICARE_CSV,
     build_world,
     load_fees,

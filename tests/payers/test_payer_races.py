@@ -23,9 +23,9 @@ from supply_app.extensions import db
 from supply_app.payers import service as payer_service
 from supply_app.payers.models import PayerFee
 from tests.conftest import make_test_app
-from tests.factories import make_actor, make_facility
-from tests.live import at_once, call, on_postgresql, serving
-from tests.payers.support import HEADER
+from tests.support.factories import make_actor, make_facility
+from tests.support.live import at_once, call, on_postgresql, serving
+from tests.support.payers import HEADER
 
 RECORDERS = 12
 REPLACERS = 4

@@ -10,7 +10,7 @@ import io
 import pytest
 
 from supply_app.reporting.columns import FIGURES, KEY_COLUMNS
-from tests.payers.support import (
+from tests.support.payers import (
     HEADER,
     TRICARE_CSV,
     build_world,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from supply_app.auth.models import AuditEvent
 from supply_app.extensions import db
-from tests.payers.support import (
+from tests.support.payers import (
     SUPPLY_COST,
     TRICARE_CSV,
     build_world,

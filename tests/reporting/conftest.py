@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cases.support import case_body, give_gtin, gs1_scan, receive_packs
-from tests.factories import make_actor, make_facility, price_part, sync_parts
+from tests.support.cases import case_body, give_gtin, gs1_scan, receive_packs
+from tests.support.factories import make_actor, make_facility, price_part, sync_parts
 
 
 @pytest.fixture

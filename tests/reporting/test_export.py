@@ -30,8 +30,8 @@ from supply_app.reporting.columns import (
     fraction_text,
     percent_of,
 )
-from tests.cases.support import case_body
-from tests.web.helpers import sign_in
+from tests.support.cases import case_body
+from tests.support.web import sign_in
 
 EXPORT = "/api/v1/reports/case-margin/export"
 DB_INTS = st.integers(min_value=-(10**12), max_value=10**12)

@@ -30,7 +30,7 @@ from supply_app.inventory.models import Lot, StockMovement
 from supply_app.reporting.columns import columns_for
 from supply_app.reporting.export import check_csv
 from tests.conftest import make_test_app
-from tests.hardening.load import Gunicorn, running
+from tests.support.load import Gunicorn, running
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = 60_000  # about 9 MB of CSV: more than both ends' socket buffers hold

@@ -15,8 +15,8 @@ from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.inventory.models import StockMovement
 from supply_app.reporting.columns import LABELS
-from tests.cases.support import case_body, usd
-from tests.factories import make_actor
+from tests.support.cases import case_body, usd
+from tests.support.factories import make_actor
 
 # Published CY2026 figures (source page and reimbursement facts).
 OPPS_64640, ASC_64640, ASC_64624 = "903.63", "197.04", "948.66"

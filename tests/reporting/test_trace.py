@@ -5,8 +5,8 @@ from __future__ import annotations
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
 from supply_app.inventory import service as inventory
-from tests.cases.support import case_body, receive_packs
-from tests.factories import make_actor, make_facility, price_part, sync_parts
+from tests.support.cases import case_body, receive_packs
+from tests.support.factories import make_actor, make_facility, price_part, sync_parts
 
 
 def test_trace_lists_holders_and_cases(app):

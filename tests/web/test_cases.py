@@ -10,9 +10,9 @@ from supply_app.cases.models import ProcedureCase
 from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.inventory.models import StockMovement
-from tests.factories import make_facility, sync_parts
-from tests.web.helpers import sign_in
-from tests.web.seed import TEST_GTIN, give_gtin, gs1_hri, stock_lot
+from tests.support.factories import make_facility, sync_parts
+from tests.support.web import sign_in
+from tests.support.web_seed import TEST_GTIN, give_gtin, gs1_hri, stock_lot
 
 
 def case_form(facility, parts, **changes):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from supply_app.auth.models import AuditEvent, User
 from supply_app.extensions import db
-from tests.factories import (
+from tests.support.factories import (
     TEST_PASSWORD,
     make_actor,
     make_facility,
@@ -16,7 +16,7 @@ from tests.factories import (
     price_part,
     sync_parts,
 )
-from tests.web.helpers import sign_in, sign_in_as
+from tests.support.web import sign_in, sign_in_as
 
 
 def test_the_facility_chosen_follows_the_user_across_pages(app):

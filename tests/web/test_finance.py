@@ -14,9 +14,9 @@ from supply_app.cases import service as cases
 from supply_app.cases.models import ProcedureCase
 from supply_app.extensions import db
 from supply_app.reporting.columns import LABELS
-from tests.factories import make_actor, make_facility, sync_parts
-from tests.web.helpers import sign_in
-from tests.web.seed import stock_lot
+from tests.support.factories import make_actor, make_facility, sync_parts
+from tests.support.web import sign_in
+from tests.support.web_seed import stock_lot
 
 
 def record(facility, user, reference: str, cartridges: int, part) -> ProcedureCase:

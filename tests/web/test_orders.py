@@ -13,9 +13,9 @@ from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.inventory.models import StockBalance
 from supply_app.ordering.models import PurchaseOrder
-from tests.factories import make_facility, price_part, sync_parts
-from tests.web.helpers import sign_in
-from tests.web.seed import TEST_GTIN, give_gtin, gs1_hri
+from tests.support.factories import make_facility, price_part, sync_parts
+from tests.support.web import sign_in
+from tests.support.web_seed import TEST_GTIN, give_gtin, gs1_hri
 
 SOON = (date.today() + timedelta(days=10)).isoformat()
 

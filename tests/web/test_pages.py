@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.factories import make_facility, price_part, sync_parts
-from tests.web.helpers import csrf_token, sign_in
+from tests.support.factories import make_facility, price_part, sync_parts
+from tests.support.web import csrf_token, sign_in
 
 
 def test_login_page_has_labels_and_csrf(client):

@@ -10,8 +10,8 @@ from supply_app.facilities.models import Facility
 from supply_app.payers import service as payers
 from supply_app.payers.feetable import COLUMNS
 from supply_app.payers.models import Payer
-from tests.factories import make_facility
-from tests.web.helpers import sign_in
+from tests.support.factories import make_facility
+from tests.support.web import sign_in
 from tests.web.test_finance import seed_cases
 
 HEADER = ",".join(COLUMNS)
@@ -69,7 +69,7 @@ def test_a_bad_fee_table_lists_every_problem_by_row_and_column_and_changes_nothi
     assert db.session.get(Payer, payer.id).fees == []
     upload = {"upload": (io.BytesIO(GOOD.encode()), "fees.csv")}
     html = finance.get(page).get_data(as_text=True)
-    from tests.web.helpers import csrf_token, forget_cached_user
+    from tests.support.web import csrf_token, forget_cached_user
 
     forget_cached_user()
     loaded = finance.client.post(

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from supply_app.auth.models import User
 from supply_app.auth.service import check_password
 from supply_app.extensions import db
-from tests.factories import make_actor, make_facility
-from tests.web.helpers import sign_in, sign_in_as
+from tests.support.factories import make_actor, make_facility
+from tests.support.web import sign_in, sign_in_as
 
 
 def stored(username: str) -> User:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, g
 from flask.testing import FlaskClient
 
-from tests.factories import TEST_PASSWORD, make_actor
+from tests.support.factories import TEST_PASSWORD, make_actor
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from supply_app.extensions import db
-from tests.cases.support import case_body, receive_packs
-from tests.factories import Actor, make_actor, make_facility, price_part, sync_parts
+from tests.support.cases import case_body, receive_packs
+from tests.support.factories import Actor, make_actor, make_facility, price_part, sync_parts
 
 HEADER = "code,site_of_service,component,modifier,amount,effective_from,effective_to\n"
 # TRICARE's CMAC-style extract for the hospital outpatient department: 64640's facility

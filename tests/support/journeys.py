@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from supply_app.auth.models import User
 from supply_app.catalog.models import Part
 from supply_app.facilities.models import Facility
-from tests.factories import TEST_PASSWORD, make_actor, make_facility, price_part, sync_parts
+from tests.support.factories import TEST_PASSWORD, make_actor, make_facility, price_part, sync_parts
 
 PACK_PRICES = {
     "IST2221": 950_000,
