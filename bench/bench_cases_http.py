@@ -135,7 +135,7 @@ def wsgi_app() -> Flask:
 class Server:
     """gunicorn on a free loopback port with the bench factory."""
 
-    def __init__(self, url: str, workers: int) -> None:
+    def __init__(self, url: str, workers: int, sync: bool = False) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -148,6 +148,11 @@ class Server:
         self.proc = subprocess.Popen(
             [
                 str(ROOT / ".venv/bin/gunicorn"),
+                # The production settings (gthread workers, for streaming exports), or
+                # plain sync workers to compare with.
+                "--config",
+                str(ROOT / "gunicorn.conf.py"),
+                *(["--worker-class", "sync", "--threads", "1"] if sync else []),
                 "--pythonpath",
                 str(ROOT / "bench"),
                 "--workers",
@@ -349,6 +354,11 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--per-client", type=int, default=40)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--sync",
+        action="store_true",
+        help="sync workers instead of gunicorn.conf.py's gthread (one request per worker)",
+    )
     parser.add_argument("--rounds", type=int, default=5, help="app/floor phase pairs")
     parser.add_argument("--scarce", type=int, default=20, help="tips in the oversell race")
     parser.add_argument("--json", dest="json_path", default=None)
@@ -371,7 +381,7 @@ def run(url: str, args: argparse.Namespace) -> int:
         log("migrating and seeding ...")
         flask_migrate.upgrade()
         world = seed(args.clients, args.per_client * args.rounds, args.scarce)
-        server = Server(url, args.workers)
+        server = Server(url, args.workers, args.sync)
         results: dict[str, Any] = {}
         phases: dict[str, list[tuple[float, list[float], list[int]]]] = {"app": [], "floor": []}
         try:
@@ -420,6 +430,7 @@ def run(url: str, args: argparse.Namespace) -> int:
         "benchmark": "record_cases_http",
         "clients": args.clients,
         "workers": args.workers,
+        "worker_class": "sync" if args.sync else "gthread (gunicorn.conf.py)",
         "rounds": args.rounds,
         "cases_per_endpoint": world["attempts"],
         "app": results["app"],
@@ -472,7 +483,10 @@ def summarise(wall: float, latencies: list[float], statuses: list[int]) -> dict[
 
 def print_table(r: dict[str, Any]) -> None:
     """The human-readable summary."""
-    print(f"\nRecording cases over HTTP: {r['clients']} clients, gunicorn {r['workers']} workers")
+    print(
+        f"\nRecording cases over HTTP: {r['clients']} clients, gunicorn {r['workers']} "
+        f"{r['worker_class']} workers"
+    )
     print(f"{'endpoint':<34}{'cases/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ratio':>8}")
     for name, label in (("floor", "floor (plain SQL, same rows)"), ("app", "POST /api/v1/cases")):
         row = r[name]
