@@ -437,7 +437,7 @@ def run(url: str, args: argparse.Namespace) -> int:
         "floor": results["floor"],
         "throughput_ratio": round(statistics.median(round_ratios(phases)), 3),
         "round_ratios": [round(r, 3) for r in round_ratios(phases)],
-        "target_ratio": 0.5,
+        "target_ratio": 0.6,
         "oversell_race": results["race"],
         "scarce_tips": args.scarce,
         "oversold_units": max(0, results["race"]["ok"] - args.scarce),
