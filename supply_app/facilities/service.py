@@ -19,7 +19,7 @@ from supply_app.auth.service import (
 from supply_app.errors import Conflict, InvalidInput, NotFound
 from supply_app.facilities import rules
 from supply_app.facilities.models import Facility
-from supply_app.payers.service import standard_payer, usable_payer
+from supply_app.payers.service import default_payer, standard_payer
 from supply_app.rules import Rule
 
 #: Every field a facility's record holds, with the rule that checks it at every door.
@@ -141,7 +141,7 @@ def _payer_of(session: Session, payer_id: int | None) -> int:
     """
     if payer_id is None:
         return standard_payer(session).id
-    return usable_payer(session, payer_id, "default_payer_id").id
+    return default_payer(session, payer_id, "default_payer_id").id
 
 
 def create_facility(session: Session, *, data: dict[str, Any], actor: User | None) -> Facility:

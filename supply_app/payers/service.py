@@ -99,6 +99,28 @@ def usable_payer(session: Session, payer_id: int, field: str) -> Payer:
     return payer
 
 
+def default_payer(session: Session, payer_id: int, field: str) -> Payer:
+    """An active payer to become a facility's default, its row share-locked and read afresh.
+
+    A deactivation locks the row for update and then looks for facilities defaulting to
+    it, so the two take turns: a payer is never left the default of a facility while it
+    is deactivated.
+
+    :raises InvalidInput: no such payer, or one that is deactivated.
+    """
+    payer = session.scalar(
+        select(Payer)
+        .where(Payer.id == payer_id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+    if payer is None:
+        raise InvalidInput(f"No payer with id {payer_id}.", field=field)
+    if not payer.active:
+        raise InvalidInput(f"The payer {payer.name!r} is deactivated; choose another.", field=field)
+    return payer
+
+
 def standard_payer(session: Session) -> Payer:
     """The Medicare national payer every new facility starts with, made when missing."""
     payer = session.scalar(select(Payer).where(Payer.name == MEDICARE_NATIONAL))

@@ -251,3 +251,53 @@ def test_a_table_replaced_between_reading_the_payer_and_its_rows(database_factor
         )
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.pg
+@on_postgresql
+def test_a_payer_made_a_default_while_it_is_deactivated(database_factory):
+    """An admin makes a payer a facility's default as another deactivates it, ten times:
+    each time exactly one wins (the other gets 422 or 409 saying why), and a facility never
+    ends up defaulting to a deactivated payer."""
+    app = make_test_app(database_factory("payerdefault"))
+    with app.app_context():
+        flask_migrate.upgrade()
+        facility = make_facility("HOPD")
+        admin = make_actor(app, "admin", all_facilities=True)
+        payer = payer_service.create_payer(
+            db.session, data={"name": "Race payer", "basis": "not_billed"}, actor=None
+        )
+        db.session.commit()
+        ids = {"facility": facility.id, "payer": payer.id, "medicare": facility.default_payer_id}
+        token = admin.token
+        db.session.remove()
+    with serving(app) as base:
+        for _ in range(10):
+            back = {"default_payer_id": ids["medicare"]}
+            assert (
+                call(base, token, "PATCH", f"/api/v1/facilities/{ids['facility']}", back)[0] == 200
+            )
+            assert (
+                call(base, token, "PATCH", f"/api/v1/payers/{ids['payer']}", {"active": True})[0]
+                == 200
+            )
+            answers = at_once(
+                [
+                    lambda: call(
+                        base,
+                        token,
+                        "PATCH",
+                        f"/api/v1/facilities/{ids['facility']}",
+                        {"default_payer_id": ids["payer"]},
+                    ),
+                    lambda: call(
+                        base, token, "PATCH", f"/api/v1/payers/{ids['payer']}", {"active": False}
+                    ),
+                ]
+            )
+            assert sorted(status for status, _ in answers) in ([200, 409], [200, 422]), answers
+            _, facility_now = call(base, token, "GET", f"/api/v1/facilities/{ids['facility']}")
+            _, payer_now = call(base, token, "GET", f"/api/v1/payers/{ids['payer']}")
+            assert not (
+                facility_now["default_payer_id"] == ids["payer"] and not payer_now["active"]
+            )
