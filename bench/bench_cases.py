@@ -89,6 +89,38 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def on_database(args: argparse.Namespace, purpose: str, run: Any) -> int:
+    """run(url, args) on the database --reuse names, or on a fresh one dropped afterwards
+    unless --keep."""
+    if getattr(args, "reuse", None):
+        return run(args.reuse, args)
+    url = create_database(args.postgres, purpose)
+    log(f"database {make_url(url).database}")
+    try:
+        return run(url, args)
+    finally:
+        if not args.keep:
+            drop_database(url)
+
+
+def bench_admin(name: str) -> tuple[Any, str]:
+    """A new admin holding every facility (committed), and its API token."""
+    from supply_app.auth.service import create_user, issue_token
+
+    admin = create_user(
+        db.session,
+        username=f"{name}-{uuid.uuid4().hex[:8]}",
+        display_name="Bench",
+        role="admin",
+        password="bench-password-1",
+        facility_ids=[],
+        all_facilities=True,
+    )
+    token = issue_token(db.session, user=admin, name="bench", days=1)[1]
+    db.session.commit()
+    return admin, token
+
+
 def templates() -> dict[str, dict[str, int | str]]:
     """Real priced snapshots per site (64640 × 2, plus C9809 where it pays)."""
     from supply_app.cases.pricing import case_claim, code_mix
@@ -283,21 +315,11 @@ def main() -> int:
     parser.add_argument(
         "--reuse", metavar="URL", default=None, help="time against a database kept by --keep"
     )
-    args = parser.parse_args()
-    if args.reuse:
-        return run(args.reuse, args)
-    url = create_database(args.postgres, "bench_cases")
-    log(f"database {make_url(url).database}")
-    try:
-        return run(url, args)
-    finally:
-        if not args.keep:
-            drop_database(url)
+    return on_database(parser.parse_args(), "bench_cases", run)
 
 
 def run(url: str, args: argparse.Namespace) -> int:
     """The benchmark against a fresh database at url."""
-    from supply_app.auth.service import create_user, issue_token
     from supply_app.cases.fees import current_versions
     from supply_app.reporting.service import margin_page
 
@@ -311,17 +333,7 @@ def run(url: str, args: argparse.Namespace) -> int:
             log(f"seeding {args.cases:,} cases ...")
             seed(args.cases)
         args.cases = db.session.execute(text("SELECT count(*) FROM procedure_case")).scalar()
-        admin = create_user(
-            db.session,
-            username=f"bench-admin-{uuid.uuid4().hex[:8]}",
-            display_name="Bench",
-            role="admin",
-            password="bench-password-1",
-            facility_ids=[],
-            all_facilities=True,
-        )
-        _, token = issue_token(db.session, user=admin, name="bench", days=1)
-        db.session.commit()
+        admin, token = bench_admin("bench-admin")
         query = {"group_by": ["facility", "month"]}
 
         version = current_versions(db.session).schedules[2026]

@@ -42,11 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_cases import DEFAULT_URL, log  # noqa: E402
+from bench_cases import DEFAULT_URL, log, on_database  # noqa: E402
 
 from supply_app import create_app  # noqa: E402
 from supply_app.extensions import csrf, db  # noqa: E402
-from tests.support.databases import create_database, drop_database  # noqa: E402
 
 DOS = date(2026, 3, 2)
 FLOOR_CASE = """
@@ -363,13 +362,7 @@ def main() -> int:
     parser.add_argument("--scarce", type=int, default=20, help="tips in the oversell race")
     parser.add_argument("--json", dest="json_path", default=None)
     parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args()
-    url = create_database(args.postgres, "bench_http")
-    try:
-        return run(url, args)
-    finally:
-        if not args.keep:
-            drop_database(url)
+    return on_database(parser.parse_args(), "bench_http", run)
 
 
 def run(url: str, args: argparse.Namespace) -> int:

@@ -38,7 +38,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -51,14 +50,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_cases import DEFAULT_URL, log, seed  # noqa: E402
+from bench_cases import DEFAULT_URL, bench_admin, log, on_database, seed  # noqa: E402
 
 from supply_app import create_app  # noqa: E402
 from supply_app.extensions import db  # noqa: E402
 from supply_app.money import format_cents  # noqa: E402
 from supply_app.reporting.columns import columns_for  # noqa: E402
 from supply_app.reporting.export import POSTGRES_SETTINGS, check_csv  # noqa: E402
-from tests.support.databases import create_database, drop_database  # noqa: E402
 from tests.support.load import Gunicorn, running  # noqa: E402
 
 # The tenth: the seed spreads cases over 330 days from 2026-01-01.
@@ -291,23 +289,13 @@ def main() -> int:
     parser.add_argument("--json", dest="json_path", default=None)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", metavar="URL", default=None, help="a database kept by --keep")
-    args = parser.parse_args()
-    if args.reuse:
-        return run(args.reuse, args)
-    url = create_database(args.postgres, "bench_export")
-    log(f"database {make_url(url).database}")
-    try:
-        return run(url, args)
-    finally:
-        if not args.keep:
-            drop_database(url)
+    return on_database(parser.parse_args(), "bench_export", run)
 
 
 def run(url: str, args: argparse.Namespace) -> int:
     """The benchmark against the database at url."""
     from sqlalchemy import text
 
-    from supply_app.auth.service import create_user, issue_token
     from supply_app.cases.fees import current_versions
 
     app = create_app(
@@ -322,17 +310,7 @@ def run(url: str, args: argparse.Namespace) -> int:
             log(f"seeding {args.cases:,} cases ...")
             seed(args.cases)
         cases = db.session.execute(text("SELECT count(*) FROM procedure_case")).scalar()
-        admin = create_user(
-            db.session,
-            username=f"bench-export-{uuid.uuid4().hex[:8]}",
-            display_name="Bench",
-            role="admin",
-            password="bench-password-1",
-            facility_ids=[],
-            all_facilities=True,
-        )
-        token = issue_token(db.session, user=admin, name="bench", days=1)[1]
-        db.session.commit()
+        token = bench_admin("bench-export")[1]
         version = current_versions(db.session).schedules[2026]
         db.engine.dispose()
 
