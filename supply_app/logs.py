@@ -11,7 +11,7 @@ import uuid
 from flask import Flask, g, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
 
 
 class RequestIdFilter(logging.Filter):
@@ -58,7 +58,7 @@ def install_request_logging(app: Flask) -> None:
     @app.before_request
     def _assign_request_id() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         g.started = time.perf_counter()
 
     @app.after_request

@@ -28,7 +28,7 @@ def list_command() -> list[str]:
         state = "" if payer.active else " (deactivated)"
         lines.append(
             f"{payer.id:>4}  {payer.name}{state}: {payer.basis}{percent}, "
-            f"{len(payer.fees)} fee row(s), revision {payer.revision}"
+            f"{payer.fee_rows} fee row(s), revision {payer.revision}"
         )
     return lines or ["No payers yet."]
 

@@ -62,6 +62,12 @@ class Payer(db.Model):
     )
 
     @property
+    def fee_rows(self) -> int:
+        """How many rows its fee table has (list_payers counts them for a whole list)."""
+        counted = self.__dict__.get("counted_fee_rows")
+        return len(self.fees) if counted is None else counted
+
+    @property
     def billed(self) -> bool:
         """Whether anything is collected from this payer."""
         return self.basis != "not_billed"
