@@ -11,7 +11,9 @@ from supply_app.rules import Choice, Day, Text
 PAYER_NAME = Text("payer name", 80)
 BASIS = Choice(
     "basis",
-    tuple((basis.value, BASIS_LABELS[basis].capitalize()) for basis in Basis),
+    tuple(
+        (basis.value, BASIS_LABELS[basis][:1].upper() + BASIS_LABELS[basis][1:]) for basis in Basis
+    ),
 )
 #: A share of Medicare in hundredths of a percent: "120.00" is 12000.
 PERCENT = Amount("percentage of Medicare", maximum_cents=100_000, example="120.00")
