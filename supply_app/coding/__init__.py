@@ -28,7 +28,14 @@ from supply_app.coding.nerves import (
     NERVE_LABELS,
     NERVE_SETS,
 )
-from supply_app.coding.payers import BASIS_LABELS, FEE_MODIFIERS, Basis, FeeRow, Payer
+from supply_app.coding.payers import (
+    BASIS_LABELS,
+    FEE_MODIFIERS,
+    Basis,
+    FeeRow,
+    Payer,
+    fee_row_misfit,
+)
 from supply_app.coding.pricing import PricedClaim, PricedLine, filing_deadline, price_claim
 from supply_app.coding.schedule import (
     CFTrack,
@@ -76,6 +83,7 @@ __all__ = [
     "UnknownCode",
     "UnknownNerve",
     "available_years",
+    "fee_row_misfit",
     "filing_deadline",
     "load_schedule",
     "price_claim",

@@ -10,7 +10,7 @@ from enum import StrEnum
 from supply_app.coding.claims import BILATERAL, REDUCED
 from supply_app.coding.errors import InvalidPayer
 from supply_app.coding.money import cents, percent, usd
-from supply_app.coding.schedule import COMPONENTS, SiteOfService
+from supply_app.coding.schedule import COMPONENTS, FeeSchedule, SiteOfService
 
 
 class Basis(StrEnum):
@@ -112,6 +112,28 @@ def _check_row(row: FeeRow, where: str) -> None:
         raise InvalidPayer(f"{where}: the amount must be whole cents, not negative", field=where)
     if row.effective_to is not None and row.effective_to < row.effective_from:
         raise InvalidPayer(f"{where}: it ends before it starts", field=where)
+
+
+def fee_row_misfit(
+    schedule: FeeSchedule, code: str, site: SiteOfService, component: str, modifier: str | None
+) -> tuple[str, str] | None:
+    """Why a fee-table row could never price a line under this schedule, as (field, reason);
+    None when some claim can use it. A row that prices nothing is a mistake in the file."""
+    system = next((s for s in schedule.systems_at(site) if s.component == component), None)
+    if system is None:
+        return "component", f"Nothing pays a {component} amount in the {site} setting."
+    entry = schedule.codes.get(code)
+    if entry is None or system.name not in entry.systems:
+        paid = sorted(
+            s.component for s in schedule.systems_at(site) if entry and s.name in entry.systems
+        )
+        has = f"it has {' and '.join(paid)} amounts there" if paid else "it is not paid there"
+        return "component", f"{code} has no {component} amount in the {site} setting; {has}."
+    if modifier == REDUCED and system.reduced(entry) is None:
+        return "modifier", f"Modifier 52 does not apply to {code}."
+    if modifier == BILATERAL and not system.takes_both_sides(entry):
+        return "modifier", f"Modifier 50 does not apply to {code} in the {site} setting."
+    return None
 
 
 @dataclass(frozen=True)

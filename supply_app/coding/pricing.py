@@ -33,6 +33,7 @@ from supply_app.coding.schedule import (
     CFTrack,
     CodeEntry,
     FeeSchedule,
+    Figure,
     Indicator,
     PaymentSystem,
     SiteOfService,
@@ -98,6 +99,7 @@ class _Unit:
     number: int
     amount: Decimal | None
     indicator: Indicator
+    assigned: Figure  # the code's indicator value, whose confidence the rule rests on too
     paid: Decimal | None = None
     side: Laterality | None = None  # a bilateral line priced as two lines: which one
 
@@ -154,8 +156,8 @@ def price_claim(
         ]
         if not payer.billed:
             explanation[1:] = [
-                f"{payer.describe()}: no collection is expected, and the case carries its "
-                "supply cost only."
+                f"{payer.describe()}: no collection is expected; the case carries its supply "
+                "and equipment costs only."
             ]
         elif not payer.medicare_rules:
             explanation.append(
@@ -177,7 +179,9 @@ def price_claim(
             for unit in units:
                 paid[unit.line.index, system.component].append(unit.paid)
         priced = tuple(_priced_line(line, paid, notes[line.index]) for line in lines)
-        result = _priced_claim(schedule, site, track, cf.value, dos, priced, explanation, warnings)
+        result = _priced_claim(
+            schedule, site, track, cf.value, dos, priced, explanation, warnings, payer
+        )
         return replace(
             result,
             payer=payer.name,
@@ -270,6 +274,8 @@ class _Pricing:
                 f"{system.label}: modifier {modifier} ({what}) at {percent(factor.value)} = "
                 f"{usd(amount)} {factor.cite()}"
             )
+            if modifier == BILATERAL and (basis := system.bilateral_indicator(entry)):
+                note += f", as {entry.code}'s bilateral indicator is {basis.value} {basis.cite()}"
             if modifier == REDUCED and system.reduced_estimate is not None:
                 estimate = system.reduced_estimate
                 note += f"; an estimate: {estimate.note} {estimate.cite()}"
@@ -288,7 +294,7 @@ class _Pricing:
                 f"{entry.code}-LT, each ranked on its own {rule.cite()}"
             )
         return [
-            _Unit(line, number, amount, indicator, side=side)
+            _Unit(line, number, amount, indicator, figure, side=side)
             for side in sides
             for number in range(1, line.units + 1)
         ]
@@ -374,19 +380,22 @@ def _rank(
             )
         tags = ", ".join(u.tag for u in packaged)
         explanation.append(
-            f"{system.label}: {primary.tag} is {rule.value}; it pays {usd(primary.paid)}"
+            f"{system.label}: {primary.tag} is {rule.value} {rule.cite()}; it pays "
+            f"{usd(primary.paid)}"
             + (f" and packages {tags} at $0.00" if packaged else "")
-            + f" {rule.cite()}."
+            + f" (by {_assigned(system, [primary, *packaged])})."
         )
     ranked = sorted(
         (u for u in units if u.paid is None and u.indicator.discounted), key=_Unit.rank_key
     )
     if len(ranked) > 1:
         factor = system.multiple_procedure_factor
+        exempt = system.reduced_unranked
+        exempt = exempt if exempt is not None and exempt.value else None
         for rank, unit in enumerate(ranked, 1):
             unit.paid, how = unit.amount, "100%"
-            if rank > 1 and REDUCED in unit.line.modifiers:
-                how = "100%, as a modifier 52 line is not discounted further"
+            if rank > 1 and exempt and REDUCED in unit.line.modifiers:
+                how = f"100%, as a modifier 52 line is not discounted further {exempt.cite()}"
             elif rank > 1:
                 unit.paid, how = cents(unit.amount, factor.value), percent(factor.value)
             notes[unit.line.index].append(
@@ -401,11 +410,21 @@ def _rank(
                 )
         explanation.append(
             f"{system.label} multiple procedures: highest paid 100%, the others "
-            f"{percent(factor.value)} unless modifier 52 {factor.cite()}: "
+            f"{percent(factor.value)} {factor.cite()}"
+            + (f", except modifier 52 lines {exempt.cite()}" if exempt else "")
+            + ": "
             + "; ".join(f"{u.tag} {usd(u.amount)} → {usd(u.paid)}" for u in ranked)
-            + "."
+            + f" (by {_assigned(system, ranked)})."
         )
     return explanation
+
+
+def _assigned(system: PaymentSystem, units: list[_Unit]) -> str:
+    """The codes' indicator values these units were ranked or packaged by, each cited, so a
+    summary is never surer than the weakest fact it rests on."""
+    name = system.indicator_field.replace("_", " ")
+    seen = dict.fromkeys((u.line.entry.code, u.assigned) for u in units)
+    return ", ".join(f"{code} {name} {fig.value} {fig.cite()}" for code, fig in seen)
 
 
 def _priced_line(
@@ -428,6 +447,24 @@ def _priced_line(
     )
 
 
+def _device_unpriced(code: str, site: SiteOfService, year: int, dos: date, payer: Payer) -> str:
+    """What to do about a device component nobody priced: where the amount is missing."""
+    if payer.basis is Basis.FEE_TABLE:
+        where = (
+            f"{payer.name}'s fee table has no {site} device amount for it on {dos}. Add a "
+            f"row ({code}, {site}, device) to the payer's table"
+        )
+    else:
+        where = (
+            f"there is no {site} amount for it in CY{year}. Set one with an override "
+            f"({year}, {code!r}, {str(site)!r})"
+        )
+    return (
+        f"The device component of {code} is unpriced: {where}; until then the total covers "
+        "the priced components only."
+    )
+
+
 def _priced_sum(amounts: Any) -> Decimal:
     """The sum of the amounts that are priced (None: unpriced, left out)."""
     return sum((amount for amount in amounts if amount is not None), ZERO)
@@ -442,6 +479,7 @@ def _priced_claim(
     lines: tuple[PricedLine, ...],
     explanation: list[str],
     warnings: list[str],
+    payer: Payer,
 ) -> PricedClaim:
     facility = _priced_sum(line.facility_amount for line in lines)
     professional = _priced_sum(line.professional_amount for line in lines)
@@ -454,12 +492,7 @@ def _priced_claim(
     total = facility + professional + device
     for line in lines:
         if line.device_amount is None:
-            warnings.append(
-                f"The device component of {line.code} is unpriced: there is no {site} amount "
-                f"for it in CY{schedule.year}. Set one with an override ({schedule.year}, "
-                f"{line.code!r}, {str(site)!r}) or the payer's fee table; until then the total "
-                "covers the priced components only."
-            )
+            warnings.append(_device_unpriced(line.code, site, schedule.year, dos, payer))
     deadline = filing_deadline(dos)
     explanation += [
         f"Totals: facility {usd(facility)} + professional {usd(professional)} + device "

@@ -86,6 +86,8 @@ class PaymentSystem:
     bilateral_lines: Figure | None = None
     # Modifier 52's factor here is the contractor's call, so the amount is an estimate.
     reduced_estimate: Figure | None = None
+    # Whether a modifier 52 line is exempt from the multiple-procedure discount here.
+    reduced_unranked: Figure | None = None
     # The share of a payment a hospital wage index adjusts (the rest is paid as is).
     labor_share: Figure | None = None
 
@@ -99,10 +101,17 @@ class PaymentSystem:
         if self.bilateral_lines is not None:
             return None  # both sides are priced as two lines, never at a factor
         factor = self.bilateral_factor
-        if self.bilateral_indicators:  # the code's own indicator decides, as in the PFS
-            indicator = entry.systems[self.name]["bilateral_indicator"].value
-            factor = self.bilateral_indicators[indicator]
+        if (indicator := self.bilateral_indicator(entry)) is not None:
+            factor = self.bilateral_indicators[indicator.value]
         return factor if factor is not None and factor.value is not None else None
+
+    def bilateral_indicator(self, entry: CodeEntry) -> Figure | None:
+        """The code's own bilateral indicator here (the PFS's), which picks its factor."""
+        return (
+            entry.systems[self.name].get("bilateral_indicator")
+            if self.bilateral_indicators
+            else None
+        )
 
     def takes_both_sides(self, entry: CodeEntry) -> bool:
         """Whether a line for both sides (modifier 50) can be priced here."""
@@ -293,6 +302,7 @@ def _parse(raw: bytes) -> FeeSchedule:
             bilateral_indicators=figures(item.get("bilateral_indicators", {})),
             bilateral_lines=optional(item, "bilateral_lines"),
             reduced_estimate=optional(item, "reduced_estimate"),
+            reduced_unranked=optional(item, "reduced_unranked"),
             labor_share=optional(item, "labor_share"),
         )
         for name, item in data["systems"].items()

@@ -8,12 +8,20 @@ error per upload.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from supply_app.coding import (
+    FeeSchedule,
+    SiteOfService,
+    available_years,
+    fee_row_misfit,
+    load_schedule,
+)
 from supply_app.payers import rules
 from supply_app.rules import Rule, RuleBroken
 
@@ -121,7 +129,7 @@ def read_fee_table(text: str) -> list[FeeLine]:
             lines.append((number, line))
     problems += _overlaps(lines)
     if problems:
-        raise FeeTableRefused(problems)
+        raise FeeTableRefused(sorted(problems, key=lambda problem: problem.row))
     if not lines:
         raise FeeTableRefused([Problem(2, "", "The file has a header but no rows.")])
     return [line for _, line in lines]
@@ -155,6 +163,17 @@ def _read_row(
     if values["effective_to"] is not None and values["effective_to"] < values["effective_from"]:
         problems.append(Problem(number, "effective_to", "It ends before it starts."))
         return None
+    misfit = fee_row_misfit(
+        _schedule_near(values["effective_from"].year),
+        values["code"],
+        SiteOfService(values["site_of_service"]),
+        values["component"],
+        values["modifier"],
+    )
+    if misfit is not None:
+        column, reason = misfit
+        problems.append(Problem(number, column, f"{reason} The row would never price a claim."))
+        return None
     return FeeLine(
         code=values["code"],
         site_of_service=values["site_of_service"],
@@ -164,6 +183,12 @@ def _read_row(
         effective_from=values["effective_from"],
         effective_to=values["effective_to"],
     )
+
+
+@functools.cache
+def _schedule_near(year: int) -> FeeSchedule:
+    """The schedule of a row's first year, or of the nearest year that has one."""
+    return load_schedule(min(available_years(), key=lambda known: abs(known - year)))
 
 
 def _overlaps(lines: list[tuple[int, FeeLine]]) -> list[Problem]:

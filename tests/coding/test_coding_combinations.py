@@ -132,13 +132,14 @@ def test_both_knees_in_the_office() -> None:
 
 
 def test_partial_genicular_with_anterior_branches_in_the_office() -> None:
-    # 64624-52: 411.50 × 0.5 = 205.75, ranked last but not discounted further;
-    # 64640 × 3: 267.88 + 133.94 + 133.94 = 535.76. Total 741.51.
+    # 64640 × 3: 267.88 + 133.94 + 133.94 = 535.76. 64624-52: 411.50 × 0.5 = 205.75 ranks
+    # fourth, and the PFS names no exemption for 52: 205.75 × 0.5 = 102.875 → 102.88.
+    # Total 638.64.
     priced = price(
         "office",
         ClaimLine("64624", nerves=("superolateral", "superomedial"), laterality="LT"),
         ClaimLine("64640", nerves=("afcn", "lfcn", "spbsn"), laterality="LT"),
         track=NON_QP,
     )
-    assert [line.professional_amount for line in priced.lines] == [D("205.75"), D("535.76")]
-    assert priced.total == Decimal("741.51")
+    assert [line.professional_amount for line in priced.lines] == [D("102.88"), D("535.76")]
+    assert priced.total == Decimal("638.64")

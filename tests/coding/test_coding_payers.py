@@ -175,6 +175,25 @@ def test_0441t_is_unpriced_nationally_and_priced_by_a_table() -> None:
     )
 
 
+def test_a_table_without_the_device_says_the_gap_is_in_the_table() -> None:
+    # TRICARE's table has no C9809 row: an override of Medicare's amount would not help.
+    result = priced("HOPD", ONE_RIGHT, ClaimLine("C9809"), payer=TRICARE)
+    assert (result.device_priced, result.complete) == (False, False)
+    [warning] = [w for w in result.warnings if "device component" in w]
+    assert "TRICARE (CMAC locality 0100)'s fee table has no HOPD device amount" in warning
+    assert "Add a row (C9809, HOPD, device) to the payer's table" in warning
+    assert "override" not in warning
+    national = price_claim(claim("HOPD", ONE_RIGHT, ClaimLine("C9809"), track=QP))
+    assert any("Set one with an override (2026, 'C9809', 'HOPD')" in w for w in national.warnings)
+
+
+def test_a_fee_table_names_the_component_it_prices() -> None:
+    # The professional amount is the PFS's facility rate: named as professional, never as
+    # the facility's payment.
+    result = priced("HOPD", ONE_RIGHT, payer=TRICARE)
+    assert "fee table: 64640 professional facility rate at HOPD $101.50" in text(result)
+
+
 def test_a_payer_may_pay_every_unit_in_full() -> None:
     # Without Medicare's rules: 850.00 × 2 = 1700.00 and 101.50 × 2 = 203.00.
     flat = Payer("Flat contract", Basis.FEE_TABLE, fees=TRICARE.fees, medicare_rules=False)

@@ -95,7 +95,7 @@ def test_hopd_pays_opps_plus_pfs_facility_plus_device() -> None:
         (D("0.00"), D("0.00"), D("10.00")),
     ]
     assert "facility from OPPS" in priced.explanation[1]
-    assert "professional from PFS (facility rate)" in priced.explanation[1]
+    assert "professional from PFS (professional facility rate)" in priced.explanation[1]
 
 
 def test_asc_pays_asc_plus_pfs_facility_plus_device() -> None:
@@ -178,7 +178,8 @@ def test_bilateral_applies_before_reduced_service() -> None:
     assert priced.professional_total == D("100.45")
     notes = priced.lines[0].explanation
     assert [n.split(";")[0] for n in notes if "PFS: modifier" in n] == [
-        "PFS: modifier 50 (bilateral) at 150% = $200.90 [confirmed: pfs_bilateral]",
+        "PFS: modifier 50 (bilateral) at 150% = $200.90 [confirmed: pfs_bilateral], as 64624's "
+        "bilateral indicator is 1 [uncertain: background]",
         "PFS: modifier 52 (reduced service) at 50% = $100.45 [uncertain: pfs_52]",
     ]
 
@@ -228,11 +229,25 @@ def test_five_units_round_each_discounted_unit() -> None:
     assert priced.total == D("807.65")  # 269.21 + 4 × 134.61, each unit rounded
 
 
-def test_a_modifier_52_line_is_never_discounted_further() -> None:
-    # 64640 269.21 ranks first; 64624-52 206.78 ranks second but keeps 100%.
+def test_a_pfs_modifier_52_line_ranks_and_is_discounted_like_any_other() -> None:
+    # 64640 269.21 ranks first; 64624-52 206.78 ranks second at 50%: 103.39. The exemption
+    # for 52 is the ASC's (AAPC); the PFS rule names none (reference 3.3, 3.4).
     priced = price("office", ClaimLine("64640", units=1), TWO_GENICULAR)
-    assert [line.professional_amount for line in priced.lines] == [D("269.21"), D("206.78")]
-    assert "not discounted further" in text(priced)
+    assert [line.professional_amount for line in priced.lines] == [D("269.21"), D("103.39")]
+    assert "not discounted further" not in text(priced)
+    assert "64624-RT ranks 2 of 2, paid 50% = $103.39" in text(priced)
+
+
+def test_a_facility_modifier_52_line_is_never_discounted_further() -> None:
+    # ASC: both knees reduced, 948.66 × 50% = 474.33 each; the second ranks 2 and keeps 100%.
+    priced = price(
+        "ASC",
+        ClaimLine("64624", nerves=("superomedial",), laterality="RT"),
+        ClaimLine("64624", nerves=("superomedial",), laterality="LT"),
+    )
+    assert [line.facility_amount for line in priced.lines] == [D("474.33"), D("474.33")]
+    assert "not discounted further [confirmed: asc_mppr]" in text(priced)
+    assert "except modifier 52 lines [confirmed: asc_mppr]" in text(priced)
 
 
 def test_a_modifier_52_line_ranks_by_its_reduced_amount() -> None:
@@ -262,6 +277,10 @@ def test_a_j1_line_packages_the_other_opps_procedures() -> None:
     priced = price("HOPD", ALL_GENICULAR, ClaimLine("64640", nerves=("afcn",), laterality="RT"))
     assert [line.facility_amount for line in priced.lines] == [D("1995.02"), D("0.00")]
     assert "packages 64640-RT at $0.00" in text(priced)
+    # The summary is no surer than the status it rests on: J1 for 64624 is uncertain.
+    [summary] = [line for line in priced.explanation if line.startswith("OPPS: 64624-RT")]
+    assert "[confirmed: opps_si]" in summary
+    assert "(by 64624 status indicator J1 [uncertain: background], 64640 status" in summary
     # The professional side is not packaged: 133.93 + 112.12 × 0.5.
     assert priced.professional_total == D("189.99")
 
@@ -548,7 +567,7 @@ def test_the_explanation_names_every_rule_applied() -> None:
     )
     explained = text(priced)
     for phrase in (
-        "Schedule CY2026 (version CY2026.2-",
+        "Schedule CY2026 (version CY2026.3-",
         "picked by the date of service 2026-03-02",
         "Site of service HOPD",
         "PFS conversion factor 33.5675",

@@ -148,7 +148,7 @@ def test_to_dict_is_json_with_money_as_strings() -> None:
 
 def test_version_carries_the_revision_and_a_digest_of_the_file() -> None:
     digest = hashlib.sha256((DATA / "cy2026.json").read_bytes()).hexdigest()[:8]
-    assert load_schedule(2026).version == f"CY2026.2-{digest}"
+    assert load_schedule(2026).version == f"CY2026.3-{digest}"
 
 
 def test_overrides_make_a_new_schedule_and_leave_the_loaded_one_alone() -> None:

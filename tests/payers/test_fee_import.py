@@ -75,7 +75,7 @@ def test_every_problem_is_named_by_row_and_column_and_nothing_changes(finance, t
     response = load_fees(finance, tricare["id"], BAD_FILE)
     assert response.status_code == 422, response.json
     problem = response.json
-    assert sorted((p["row"], p["column"]) for p in problem["problems"]) == sorted(EXPECTED)
+    assert [(p["row"], p["column"]) for p in problem["problems"]] == EXPECTED  # in row order
     assert all(p["message"] for p in problem["problems"])
     assert "10 problem(s)" in problem["detail"]
     assert "csv" in problem["errors"]["json"]
@@ -85,6 +85,40 @@ def test_every_problem_is_named_by_row_and_column_and_nothing_changes(finance, t
     assert "digits 0-9" in by_place[(5, "amount")]
     assert "ends before it starts" in by_place[(8, "effective_to")]
     assert "header has 7" in by_place[(9, "")]
+    _unchanged(finance, tricare)
+
+
+NEVER_PRICES = HEADER + "\n".join(
+    [
+        "C9809,office,device,,250.00,2026-01-01,",  # row 2: no device payment in the office
+        "64624,ASC,device,,250.00,2026-01-01,",  # row 3: only C9809 has a device amount
+        "C9809,HOPD,professional,,25.00,2026-01-01,",  # row 4: C9809 is paid as a device
+        "64640,office,facility,,300.00,2026-01-01,",  # row 5: the office has no facility fee
+        "C9809,HOPD,device,52,125.00,2026-01-01,",  # row 6: 52 does not apply to C9809
+        "64640,HOPD,facility,,850.00,2026-01-01,",  # row 7: fine
+    ]
+)
+
+
+def test_rows_that_could_never_price_a_claim_are_refused(finance, tricare):
+    """A row for a payment the schedule never makes (a code, site, component or modifier
+    that no claim can use) is a mistake in the file: named where it is, nothing loaded."""
+    response = load_fees(finance, tricare["id"], NEVER_PRICES)
+    assert response.status_code == 422, response.json
+    by_place = {(p["row"], p["column"]): p["message"] for p in response.json["problems"]}
+    assert list(by_place) == [
+        (2, "component"),
+        (3, "component"),
+        (4, "component"),
+        (5, "component"),
+        (6, "modifier"),
+    ]
+    assert "Nothing pays a device amount in the office setting" in by_place[(2, "component")]
+    assert "64624 has no device amount in the ASC setting" in by_place[(3, "component")]
+    assert "it has facility and professional amounts there" in by_place[(3, "component")]
+    assert "C9809 has no professional amount" in by_place[(4, "component")]
+    assert "Modifier 52 does not apply to C9809" in by_place[(6, "modifier")]
+    assert all("would never price a claim" in message for message in by_place.values())
     _unchanged(finance, tricare)
 
 
