@@ -58,6 +58,7 @@ WITH snapshots AS (
            sum(collection_cents) AS collection_cents,
            sum(equipment_cents) AS equipment_cents,
            sum(CASE WHEN device_priced THEN 0 ELSE 1 END) AS device_unpriced_cases,
+           sum(CASE WHEN reimbursement_complete THEN 0 ELSE 1 END) AS benchmark_unpriced_cases,
            sum(CASE WHEN schedule_year = 2026 AND schedule_version = :version
                     AND payer_revision = 1 THEN 0 ELSE 1 END) AS stale_cases
     FROM procedure_case
@@ -239,15 +240,16 @@ def _cases_sql(tpl: dict[str, dict[str, Any]]) -> str:
     return f"""
     INSERT INTO procedure_case (id, facility_id, reference, date_of_service, laterality,
         site_of_service, cf_track, code_mix, status, schedule_year, schedule_version,
-        facility_cents, professional_cents, device_cents, device_priced, reimbursement_cents,
-        warnings, pricing, priced_at, created_at, voided_at, void_reason,
+        facility_cents, professional_cents, device_cents, device_priced, reimbursement_complete,
+        reimbursement_cents, warnings, pricing, priced_at, created_at, voided_at, void_reason,
         payer_id, payer_revision, billed, collection_cents, collection_complete, collection,
         equipment_cents)
     SELECT g, f.id, 'B' || g, DATE '2026-01-01' + (g % 330), 'RT', f.site_of_service,
         'non_qualifying', {pick("mix", True)},
         CASE WHEN g % 100 = 0 THEN 'voided' ELSE 'recorded' END, 2026,
         CASE WHEN g % 50 = 1 THEN 'CY2026.0-older' ELSE '{version}' END,
-        {pick("facility")}, {pick("professional")}, {pick("device")}, true, {pick("total")},
+        {pick("facility")}, {pick("professional")}, {pick("device")}, true, true,
+        {pick("total")},
         '[]', '{{}}', now(), now(),
         CASE WHEN g % 100 = 0 THEN now() END, CASE WHEN g % 100 = 0 THEN 'bench void' END,
         -- every tenth case an active-duty patient: not billed, supply and equipment cost only
@@ -397,6 +399,7 @@ def check(floor_rows: list[Any], pages: list[dict[str, Any]]) -> None:
         ("collection_cents", "expected_collection"),
         ("equipment_cents", "equipment_cost"),
         ("device_unpriced_cases", "device_unpriced_cases"),
+        ("benchmark_unpriced_cases", "benchmark_unpriced_cases"),
         ("stale_cases", "stale_price_cases"),
     )
     want = {

@@ -51,11 +51,11 @@ DOS = date(2026, 3, 2)
 FLOOR_CASE = """
 INSERT INTO procedure_case (facility_id, reference, date_of_service, laterality,
     site_of_service, cf_track, code_mix, status, schedule_year, schedule_version,
-    facility_cents, professional_cents, device_cents, device_priced, reimbursement_cents,
-    warnings, pricing, priced_at, created_at, payer_id, payer_revision, billed,
-    collection_cents, collection_complete, collection, equipment_cents)
+    facility_cents, professional_cents, device_cents, device_priced, reimbursement_complete,
+    reimbursement_cents, warnings, pricing, priced_at, created_at, payer_id, payer_revision,
+    billed, collection_cents, collection_complete, collection, equipment_cents)
 SELECT :facility, :reference, :dos, 'RT', 'HOPD', 'non_qualifying', '64640x2+C9809x1',
-    'recorded', 2026, :version, 135545, 16734, 25000, true, 177279,
+    'recorded', 2026, :version, 135545, 16734, 25000, true, true, 177279,
     CAST('[]' AS json), CAST(:pricing AS json), now(), now(), f.default_payer_id, 1, true,
     177279, true, CAST(:pricing AS json), 0
 FROM facility f WHERE f.id = :facility

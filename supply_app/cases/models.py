@@ -68,6 +68,8 @@ class ProcedureCase(db.Model):
     professional_cents: Mapped[int] = mapped_column(BigInteger)
     device_cents: Mapped[int | None] = mapped_column(BigInteger)
     device_priced: Mapped[bool] = mapped_column(Boolean)
+    #: Every component of the benchmark priced (a contractor-priced 0441T has no amount).
+    reimbursement_complete: Mapped[bool] = mapped_column(Boolean)
     reimbursement_cents: Mapped[int] = mapped_column(BigInteger)
     warnings: Mapped[Any] = mapped_column(JSON)
     pricing: Mapped[Any] = mapped_column(JSON)

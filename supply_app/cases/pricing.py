@@ -172,6 +172,7 @@ def _benchmark_columns(priced: PricedClaim) -> dict[str, Any]:
         "professional_cents": to_cents(priced.professional_total),
         "device_cents": None if priced.device_total is None else to_cents(priced.device_total),
         "device_priced": priced.device_priced,
+        "reimbursement_complete": priced.complete,
         "reimbursement_cents": to_cents(priced.total),
         "code_mix": code_mix(priced),
         "pricing": priced.to_dict(),

@@ -133,7 +133,7 @@ class CaseSummary(ma.Schema):
         metadata={"description": "Medicare national: the benchmark beside every payer"},
     )
     device_unpriced = ma.fields.Function(lambda case: not case.device_priced)
-    reimbursement_complete = ma.fields.Boolean(attribute="device_priced")
+    reimbursement_complete = ma.fields.Boolean()
     estimated = ma.fields.Function(
         lambda case: bool(case.pricing.get("estimated") or case.collection.get("estimated")),
         metadata={"description": "An amount is the contractor's to set (PFS modifier 52)"},

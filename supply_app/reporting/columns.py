@@ -147,8 +147,14 @@ FIGURES: tuple[Column, ...] = (
             f.supply_cost - f.billed_supply_cost + f.equipment_cost - f.billed_equipment_cost
         ),
     ),
-    # An unpriced device leaves the benchmark covering the priced components only.
-    Column("reimbursement_complete", Kind.FLAG, derived=lambda f: f.device_unpriced_cases == 0),
+    # An unpriced device or a contractor-priced code leaves the benchmark covering the priced
+    # components only.
+    Column("reimbursement_complete", Kind.FLAG, derived=lambda f: f.benchmark_unpriced_cases == 0),
+    Column(
+        "benchmark_unpriced_cases",
+        Kind.INTEGER,
+        summed=lambda _v: case((_c.reimbursement_complete, 0), else_=1),
+    ),
     Column("device_unpriced", Kind.FLAG, derived=lambda f: f.device_unpriced_cases > 0),
     Column(
         "device_unpriced_cases",
@@ -193,13 +199,14 @@ LABELS = {
     "expected_collection": "Expected collection",
     "facility_reimbursement": "Medicare facility payment",
     "professional_reimbursement": "Medicare professional payment",
-    "device_reimbursement": "Medicare device payment (C9809)",
+    "device_reimbursement": "Device payment (C9809, by override)",
     "medicare_benchmark": "Medicare national benchmark",
     "margin": "Margin (billed cases)",
     "margin_pct": "Margin %",
     "margin_after_equipment": "Margin after equipment",
     "not_billed_cost": "Cost of cases not billed",
     "reimbursement_complete": "Benchmark complete",
+    "benchmark_unpriced_cases": "Cases with a benchmark part unpriced",
     "device_unpriced": "Device not priced",
     "device_unpriced_cases": "Cases with the device not priced",
     "collection_complete": "Collection complete",

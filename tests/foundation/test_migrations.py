@@ -208,9 +208,55 @@ def test_0011_gives_every_case_medicare_and_refuses_to_drop_0441t(database_facto
         )
         db.session.commit()
         db.session.remove()
+        # One step at a time: PostgreSQL rolls a refused multi-step downgrade back whole.
+        flask_migrate.downgrade(revision="0011_payers")
         with pytest.raises(SystemExit):  # flask_migrate logs the RuntimeError and exits 1
             flask_migrate.downgrade(revision="0010_ui")
         db.session.remove()
         assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0011_payers"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0012_marks_a_contractor_priced_benchmark_incomplete(database_factory):
+    """Cases recorded before 0012 get the benchmark's own completeness from their stored
+    explanation: a 0441T case (no national amount) is incomplete, a 64640 case complete."""
+    from supply_app.cases import service as cases
+    from supply_app.cases.models import ProcedureCase
+
+    app = make_test_app(database_factory("migrations-0012"))
+    with app.app_context():
+        flask_migrate.upgrade()
+        facility = make_facility()
+        admin = make_actor(app, "admin", [facility]).user
+        ids = {}
+        for code, nerves in (("64640", ["afcn"]), ("0441T", ["afcn", "superomedial"])):
+            case = cases.record_case(
+                db.session,
+                user=admin,
+                data={
+                    "facility_id": facility.id,
+                    "date_of_service": date.today(),
+                    "laterality": "RT",
+                    "supplies": [],
+                    "reference": f"MIG-12-{code}",
+                    "procedures": [{"code": code, "nerves": nerves}],
+                },
+            )
+            ids[code] = case.id
+        db.session.commit()
+        assert db.session.get(ProcedureCase, ids["0441T"]).device_priced is True
+        db.session.remove()
+        flask_migrate.downgrade(revision="0011_payers")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("procedure_case")}
+        assert "reimbursement_complete" not in columns
+        db.session.remove()
+        flask_migrate.upgrade()
+        flask_migrate.check()
+        complete = {
+            code: db.session.get(ProcedureCase, case_id).reimbursement_complete
+            for code, case_id in ids.items()
+        }
+        assert complete == {"64640": True, "0441T": False}
         db.session.remove()
         db.engine.dispose()

@@ -120,6 +120,7 @@ def _case(n: int, facility_id: int, payer_id: int, now: datetime) -> dict:
         "professional_cents": 22_260,
         "device_cents": 25_000,
         "device_priced": True,
+        "reimbursement_complete": True,
         "reimbursement_cents": 227_986,
         "warnings": [],
         "pricing": {},

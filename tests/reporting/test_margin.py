@@ -153,6 +153,28 @@ def test_void_drops_out_and_unpriced_device_is_flagged(world):
     assert totals["device_unpriced_cases"] == 1
 
 
+def test_a_contractor_priced_code_leaves_the_benchmark_incomplete(world):
+    """0441T has no national amount: the case's benchmark is incomplete although it bills
+    no device, on the case, its report row and the totals (which count it apart)."""
+    finance, clinician = world["finance"], world["clinician"]
+    body = case_body(
+        world["hopd"], "H-0441T", procedures=[{"code": "0441T", "nerves": ["afcn", "lfcn"]}]
+    )
+    created = clinician.post("/api/v1/cases", json=body)
+    assert created.status_code == 201, created.json
+    case = created.json
+    assert (case["reimbursement_complete"], case["device_unpriced"]) == (False, False)
+    assert case["medicare_benchmark"] == "0.00"
+    report = finance.get("/api/v1/reports/case-margin?group_by=case").json
+    rows = {r["reference"]: r for r in report["items"]}
+    assert rows["H-0441T"]["reimbursement_complete"] is False
+    assert rows["H-0441T"]["benchmark_unpriced_cases"] == 1
+    assert rows["H-1"]["reimbursement_complete"] is True
+    totals = report["totals"]
+    assert (totals["reimbursement_complete"], totals["benchmark_unpriced_cases"]) == (False, 1)
+    assert totals["device_unpriced_cases"] == 0
+
+
 def test_report_is_scoped_to_the_users_facilities(world, app):
     """A member of one facility sees only its cases; another facility is 404."""
     hopd_only = make_actor(app, "viewer", [world["hopd"]])

@@ -69,6 +69,31 @@ def test_margin_table_filters_and_totals(app):
     assert html.count("<svg") == 4
 
 
+def test_the_page_says_which_benchmarks_are_not_fully_priced(app):
+    """Unpriced C9809 devices and a contractor-priced 0441T case are both counted in the
+    warning, and each of their rows is marked incomplete."""
+    hopd, _asc, _made = seed_cases(app)
+    clinician = make_actor(app, "clinician", [hopd]).user
+    cases.record_case(
+        db.session,
+        user=clinician,
+        data={
+            "facility_id": hopd.id,
+            "date_of_service": date.today(),
+            "reference": "H-0441T",
+            "laterality": "RT",
+            "procedures": [{"code": "0441T", "nerves": ["lfcn", "afcn"]}],
+            "supplies": [],
+            "no_supplies": True,
+        },
+    )
+    db.session.commit()
+    finance = sign_in(app, "finance", all_facilities=True)
+    html = finance.get("/reports/margin?group_by=case").get_data(as_text=True)
+    assert "4 case(s) have a Medicare benchmark that is not fully priced (3 bill C9809" in html
+    assert html.count('<span class="badge warn">incomplete</span>') == 5  # 4 rows + total
+
+
 def test_grouping_by_site_and_bad_dates(app):
     """Grouped rows show case counts; a reversed date range is a 422 beside the field."""
     seed_cases(app)
