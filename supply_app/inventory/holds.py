@@ -1,7 +1,9 @@
 """Lots on hold: what a recall stops, defined once for the ledger and every reader.
 
-A lot is on hold while a recall that names it (by part and lot number, so a lot that has not
-reached any shelf yet is held too) is open or closed; releasing the recall lifts the hold.
+A lot is on hold while a recall that names it is open or closed. A recall names lots by part
+and lot number, so a lot that has not reached any shelf yet is held too; the number matches
+a lot's number or a serialised unit's batch (GS1 AI 10), without regard to case, as people
+type lot numbers; releasing the recall lifts the hold.
 The ledger (ledger.py) asks this module before every balance change, so no door can forget:
 only a disposition (waste, or a return to the vendor) and a reversal of a past movement may
 move a held lot. Everything else (receipts, issues, cases, transfers, adjustments, counts
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Exists, and_, exists, literal_column, select
+from sqlalchemy import ColumnElement, Exists, and_, exists, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from supply_app.inventory.errors import LotOnHold
@@ -28,12 +30,21 @@ HOLD_FREE_KINDS = frozenset((*DISPOSITION.values, "reversal"))
 _held_lot = aliased(Lot)  # never correlated with a `lot` in the query that embeds the test
 
 
+def names_lot(recall_lot: type[RecallLot], lot: type[Lot]) -> ColumnElement[bool]:
+    """SQL: the recall line names the lot: the same part, and the lot's number or its batch
+    (a serialised unit's), without regard to case."""
+    number = func.upper(recall_lot.lot_number)
+    return and_(
+        recall_lot.part_id == lot.part_id,
+        or_(func.upper(lot.lot_number) == number, func.upper(lot.batch) == number),
+    )
+
+
 def _holding(lot_id: ColumnElement) -> list[ColumnElement]:
     """Conditions joining a lot id to a recall that holds it."""
     return [
         _held_lot.id == lot_id,
-        RecallLot.part_id == _held_lot.part_id,
-        RecallLot.lot_number == _held_lot.lot_number,
+        names_lot(RecallLot, _held_lot),
         Recall.id == RecallLot.recall_id,
         # A literal, not a bound list, so the test fits executemany statements too.
         Recall.status != literal_column(f"'{RELEASED}'"),

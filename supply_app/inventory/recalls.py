@@ -27,6 +27,7 @@ from supply_app.catalog.models import Part
 from supply_app.clock import today_in, utcnow
 from supply_app.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from supply_app.facilities.models import Facility
+from supply_app.inventory.holds import names_lot
 from supply_app.inventory.ledger import lock
 from supply_app.inventory.models import Lot, Recall, RecallLot, StockBalance, StockMovement
 from supply_app.inventory.rules import (
@@ -123,22 +124,15 @@ def _hold(session: Session, recall: Recall, named: list[tuple[Part, str]], actor
     session.flush()
     keys = session.execute(
         select(StockBalance.facility_id, StockBalance.lot_id).where(
-            StockBalance.lot_id.in_(_lot_ids(session, named))
+            StockBalance.lot_id.in_(_lot_ids(session, recall))
         )
     ).all()
     lock(session, [tuple(key) for key in keys])
 
 
-def _lot_ids(session: Session, named: Iterable[tuple[Part, str]]) -> list[int]:
-    """Ids of the lots on file among (part, lot number) pairs."""
-    ids = []
-    for part, number in named:
-        lot_id = session.scalar(
-            select(Lot.id).where(Lot.part_id == part.id, Lot.lot_number == number)
-        )
-        if lot_id is not None:
-            ids.append(lot_id)
-    return ids
+def _lot_ids(session: Session, recall: Recall) -> list[int]:
+    """Ids of the lots on file that the recall names (serialised units by their batch)."""
+    return [lot.id for lot in recalled_lots(session, recall)]
 
 
 def _lots_audit(named: Iterable[tuple[Part, str]]) -> list[dict[str, str]]:
@@ -287,11 +281,7 @@ def recalled_lots(session: Session, recall: Recall) -> list[Lot]:
     return list(
         session.scalars(
             select(Lot)
-            .join(
-                RecallLot,
-                (RecallLot.part_id == Lot.part_id) & (RecallLot.lot_number == Lot.lot_number),
-            )
-            .where(RecallLot.recall_id == recall.id)
+            .where(exists().where(RecallLot.recall_id == recall.id, names_lot(RecallLot, Lot)))
             .order_by(Lot.id)
         )
     )
@@ -352,18 +342,16 @@ def holders(session: Session, recall: Recall, facility_ids: set[int] | None) -> 
 
 
 def holding_facility_ids(session: Session, lot_numbers: Iterable[RecallLot]) -> set[int]:
-    """Facilities with any of these recalled lots on the shelf now."""
-    ids: set[int] = set()
-    for item in lot_numbers:
-        ids |= set(
-            session.scalars(
-                select(StockBalance.facility_id)
-                .join(Lot, Lot.id == StockBalance.lot_id)
-                .where(
-                    Lot.part_id == item.part_id,
-                    Lot.lot_number == item.lot_number,
-                    StockBalance.on_hand > 0,
-                )
+    """Facilities with any lot these recall lines name on the shelf now."""
+    lines = [item.id for item in lot_numbers]
+    return set(
+        session.scalars(
+            select(StockBalance.facility_id)
+            .join(Lot, Lot.id == StockBalance.lot_id)
+            .where(
+                StockBalance.on_hand > 0,
+                exists().where(RecallLot.id.in_(lines), names_lot(RecallLot, Lot)),
             )
+            .distinct()
         )
-    return ids
+    )

@@ -274,3 +274,28 @@ def test_order_receipt_of_a_held_lot_is_refused(app, held):
     refused(response, held)
     unchanged(held, rows)
     assert buyer.get(f"/api/v1/orders/{order['id']}").json["status"] == "approved"
+
+
+def test_a_recall_holds_by_batch_and_without_regard_to_case(held):
+    """A recall naming a batch holds the serialised units of that batch, and a recall typed
+    in another case holds the lot (people type "free-1" for FREE-1): every door refuses,
+    the recall lists the holder, and it cannot close while they hold stock."""
+    scan = f"(01)00812345000016(17){EXPIRY:%y%m%d}(10)BATCH-9(21)SER-1"
+    received = held.materials.post(
+        held.url("receipts"),
+        json={"scan": scan, "eaches": 1, "reason": "donation", "unit_cost": "10.00"},
+    )
+    assert received.status_code == 201, received.json
+    unit_id = received.json["lot_id"]
+    recall = place([(held.tips, "batch-9"), (held.tips, "free-1")], notice="PCR-9")
+    for lot_id in (unit_id, held.usable.id):
+        response = held.clinician.post(held.url("issues"), json={"lot_id": lot_id, "eaches": 1})
+        assert response.status_code == 409, response.json
+        assert response.json["notice_number"] == "PCR-9"
+    body = case_body(held.home, "BATCH-CASE", supplies=[{"scan": scan}])
+    body["date_of_service"] = date.today().isoformat()
+    assert held.clinician.post("/api/v1/cases", json=body).status_code == 409
+    detail = held.admin.get(f"/api/v1/recalls/{recall.id}").json
+    assert {h["lot_id"] for h in detail["holders"]} == {unit_id, held.usable.id}
+    closing = held.admin.post(f"/api/v1/recalls/{recall.id}/close", json={"note": "done"})
+    assert closing.status_code == 409, closing.json
