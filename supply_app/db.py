@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Insert, MetaData, Table, event, insert
+from sqlalchemy import DateTime, Insert, MetaData, Table, event, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -43,6 +43,18 @@ def current_session(session: Session | scoped_session) -> Session:
 
 
 @functools.cache
+def lock_row(session: Session, entity: ModelT) -> ModelT:
+    """Lock the entity's row for this transaction (FOR UPDATE) and reload it, so a state
+    check that follows sees what any writer that held the lock committed."""
+    model = type(entity)
+    return session.scalars(
+        select(model)
+        .where(model.id == entity.id)
+        .with_for_update(of=model)  # its own row: eager joins may add outer-joined tables
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def _insert_returning_id(table: Table) -> tuple[Insert, frozenset[str]]:
     """A table's INSERT .. RETURNING id and the columns a row must name, built once."""
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)

@@ -34,7 +34,7 @@ from supply_app.auth.rules import (
     USERNAME,
 )
 from supply_app.clock import utcnow
-from supply_app.db import UTCDateTime
+from supply_app.db import UTCDateTime, lock_row
 from supply_app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from supply_app.rules import RuleBroken
 
@@ -289,7 +289,8 @@ def issue_token(
 
 
 def revoke_token(session: Session, *, token: ApiToken, actor: User | None) -> None:
-    """Revoke a token at once; revoking twice is harmless."""
+    """Revoke a token at once; revoking twice is harmless (and audited once)."""
+    token = lock_row(session, token)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record_audit(

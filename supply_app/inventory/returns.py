@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from supply_app.auth.models import User
 from supply_app.auth.service import record_audit
+from supply_app.db import lock_row
 from supply_app.errors import InvalidInput, InvalidTransition, NotFound
 from supply_app.facilities.models import Facility
 from supply_app.inventory import ledger
@@ -202,6 +203,8 @@ def record_credit(
     """
     credit_memo = CREDIT_MEMO.check(credit_memo, "credit_memo")
     credited_on = CREDIT_DATE.check(credited_on, "credited_on")
+    # The return's row orders a credit against another credit and against a reversal.
+    record = lock_row(session, record)
     if record.credited_on is not None:
         raise InvalidTransition(
             f"Return {record.id} was credited on {record.credited_on.isoformat()} "
@@ -239,10 +242,11 @@ def refuse_if_credited(session: Session, movement: StockMovement) -> None:
 
     :raises InvalidTransition: the return's credit is recorded.
     """
+    # Locked, as a credit locks it: one of a credit and a reversal wins, the other sees it.
     credited = session.scalar(
-        select(VendorReturn.credit_memo).where(
-            VendorReturn.movement_id == movement.id, VendorReturn.credited_on.is_not(None)
-        )
+        select(VendorReturn.credit_memo)
+        .where(VendorReturn.movement_id == movement.id)
+        .with_for_update()
     )
     if credited is not None:
         raise InvalidTransition(
