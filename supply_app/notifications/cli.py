@@ -17,15 +17,17 @@ notify_cli = click.Group("notify", help="Daily digests and recall notices by ema
 @click.option(
     "--resend-unconfirmed",
     is_flag=True,
-    help="Also send messages a stopped run claimed but never confirmed (they may arrive twice).",
+    help="Also send messages claimed over 15 minutes ago and never confirmed (a stopped "
+    "run's; they may arrive twice).",
 )
 @unit_of_work()
 def send(resend_unconfirmed: bool) -> list[str]:
     """Send outstanding recall notices, then today's digest to everyone who asked for it.
 
     Each message is claimed (committed) before it goes and recorded after, so running this
-    twice, or again after a crash, sends nothing twice. Exits 1 when SMTP is not set up,
-    when a message failed, or when the server could not be reached.
+    twice, or again after a crash, sends nothing twice. One line per message as it goes.
+    Exits 1 when SMTP is not set up, when a message failed, when the server could not be
+    reached, or when a claim is left unconfirmed (a run still sending, or one that stopped).
     """
     from supply_app.extensions import db
     from supply_app.notifications import delivery
@@ -41,26 +43,32 @@ def send(resend_unconfirmed: bool) -> list[str]:
             bar.update(1, user.username)
 
         report = delivery.run(
-            db.session, db.session.commit, progress=progress, resend_unconfirmed=resend_unconfirmed
+            db.session,
+            db.session.commit,
+            progress=progress,
+            say=lambda line: click.echo(line, err=line.startswith("failed")),
+            resend_unconfirmed=resend_unconfirmed,
         )
-    lines = [f"sent: {line}" for line in report.sent]
-    lines += [f"skipped: {line}" for line in report.skipped]
-    lines += [
-        f"unconfirmed (not resent; use --resend-unconfirmed): {line}" for line in report.unconfirmed
-    ]
-    lines.append(
-        f"{len(report.sent)} sent, {len(report.skipped)} skipped, {len(report.failed)} failed"
+    for line in report.unconfirmed:
+        click.echo(f"unconfirmed: {line}", err=True)
+    summary = (
+        f"{len(report.sent)} sent, {len(report.skipped)} skipped, {len(report.failed)} failed, "
+        f"{len(report.unconfirmed)} unconfirmed"
     )
-    if report.failed or report.stopped:
-        for line in lines:
-            click.echo(line)
-        for line in report.failed:
-            click.echo(f"failed: {line}", err=True)
+    if report.stopped or report.failed:
+        click.echo(summary)
         fail(
             report.stopped
             or f"{len(report.failed)} messages were not sent; the next run retries them"
         )
-    return lines
+    if report.unconfirmed:
+        click.echo(summary)
+        fail(
+            f"{len(report.unconfirmed)} messages are claimed but not confirmed sent; they are "
+            "not resent, as they may have gone. Once a claim is 15 minutes old, "
+            "`supply-app notify send --resend-unconfirmed` sends it again."
+        )
+    return [summary]
 
 
 def _subscriber_count() -> int:
@@ -100,10 +108,13 @@ def set_address(username: str, email: str | None, no_email: bool, digest: bool |
     from supply_app.extensions import db
     from supply_app.notifications.service import preference, set_preference
 
+    if email is not None and no_email:
+        raise click.UsageError("Give --email or --no-email, not both.")
     user = find_user(db.session, username)
     current = preference(db.session, user)
     address = None if no_email else email or current.email
-    wanted = (current.daily_digest if digest is None else digest) and address is not None
+    # Forgetting the address stops the digest; asking for it without one is refused below.
+    wanted = (current.daily_digest and not no_email) if digest is None else digest
     saved = set_preference(db.session, user=user, email=address, daily_digest=wanted)
     return [
         f"{username}: {saved.email or 'no address'}, daily digest "

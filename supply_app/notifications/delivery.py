@@ -28,13 +28,19 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Report:
-    """What a run did, for the command's summary."""
+    """What a run did, for the command's summary; `say` hears each line as it happens."""
 
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     unconfirmed: list[str] = field(default_factory=list)
     stopped: str | None = None
+    say: Callable[[str], None] = lambda _line: None
+
+    def add(self, outcome: str, line: str) -> None:
+        """Note a message's outcome ("sent", "skipped" or "failed") and say it at once."""
+        getattr(self, outcome).append(line)
+        self.say(f"{outcome}: {line}")
 
 
 class ServerDown(Exception):
@@ -75,7 +81,7 @@ def _deliver(
     service.mark(session, notice, error)
     commit()
     who = f"{notice.kind} to {notice.user.username} <{notice.email}>"
-    (report.failed if error else report.sent).append(f"{who}: {error}" if error else who)
+    report.add("failed" if error else "sent", f"{who}: {error}" if error else who)
 
 
 def send_recall_notices(
@@ -93,12 +99,15 @@ def send_recall_notices(
             continue
         commit()
         session.refresh(notice)
+        # Where the user reads mail now: an address set (or changed) since the recall counts.
+        notice.email = service.current_address(session, notice.user)
         if not notice.email:
             service.mark(session, notice, "no email address on file")
             commit()
-            report.failed.append(
+            report.add(
+                "failed",
                 f"recall to {notice.user.username}: no email address on file; set one on "
-                "the Notifications page"
+                "the Notifications page or with `supply-app notify set`",
             )
             continue
         _deliver(session, commit, connection, notice, recall_message(session, notice), report)
@@ -118,13 +127,14 @@ def send_digests(
         progress(user)
         digest = build_digest(session, user)
         if digest is None or digest.count == 0:
-            report.skipped.append(f"{user.username}: nothing to report")
+            report.add("skipped", f"{user.username}: nothing to report")
             continue
-        notice = service.claim_digest(
+        notice, claimed = service.claim_digest(
             session, user, address, digest.day, digest.count, resend_unconfirmed=resend_unconfirmed
         )
-        if notice is None:
-            report.skipped.append(f"{user.username}: digest for {digest.day} already sent")
+        if not claimed and notice.status == "sent":
+            report.add("skipped", f"{user.username}: digest for {digest.day} already sent")
+        if not claimed:  # another run holds the claim: listed as unconfirmed at the end
             continue
         commit()
         email = mail.message(address, "digest", digest=digest, user=user)
@@ -136,6 +146,7 @@ def run(
     commit: Callable[[], None],
     *,
     progress: Callable[[User], None] = lambda _user: None,
+    say: Callable[[str], None] = lambda _line: None,
     resend_unconfirmed: bool = False,
 ) -> Report:
     """Send every outstanding recall notice, then today's digests.
@@ -143,7 +154,7 @@ def run(
     :raises MailNotConfigured: no SMTP server or sender is set (nothing is claimed).
     """
     mail.require_smtp()
-    report = Report()
+    report = Report(say=say)
     try:
         with mail.connection() as connection:
             send_recall_notices(
@@ -167,8 +178,9 @@ def run(
     except mail.SERVER_ERRORS as exc:  # opening or closing the connection
         report.stopped = f"the SMTP server failed: {type(exc).__name__}: {exc}"
     report.unconfirmed = [
-        f"{n.kind} to user {n.user_id} ({n.day or 'recall ' + str(n.recall_id)}), claimed "
-        f"{n.claimed_at:%Y-%m-%d %H:%M} UTC"
+        f"{n.kind} to {n.user.username} ({n.day or 'recall ' + str(n.recall_id)}), claimed "
+        f"{n.claimed_at:%Y-%m-%d %H:%M} UTC by a run that has not confirmed it (still "
+        "sending, or stopped before it knew): it may have gone"
         for n in service.unconfirmed(session)
     ]
     return report

@@ -92,7 +92,8 @@ def _stock_item(user: User, facility: Facility, alert: dict) -> Item:
         recall = alert["recall"]
         text = (
             f"{part.part_number} lot {lot.lot_number}: {on_hand} eaches on hold under "
-            f"recall {recall.id} ({recall.label}); do not use, waste or return them"
+            f"recall {recall.id} ({recall.label}): do not use them; waste them or return "
+            "them to the vendor"
         )
         return Item(facility.code, text, f"/recalls/{recall.id}", "See the recall")
     if alert["kind"] == "expired":

@@ -136,6 +136,11 @@ def claim(session: Session, notice_id: int, *, resend_unconfirmed: bool = False)
     return result.rowcount == 1
 
 
+def current_address(session: Session, user: User) -> str | None:
+    """The address the user has on file now (a notice owed goes where they read mail today)."""
+    return preference(session, user).email
+
+
 def claim_digest(
     session: Session,
     user: User,
@@ -144,9 +149,9 @@ def claim_digest(
     items: int,
     *,
     resend_unconfirmed: bool = False,
-) -> Notice | None:
-    """Claim the user's digest for a day: a new notice, or one a failed run left; None when
-    it was sent (or is being sent) already."""
+) -> tuple[Notice, bool]:
+    """Claim the user's digest for a day: a new notice, or one a failed run left. The notice
+    as stored, and whether this run claimed it (if not, it was sent or another run has it)."""
     key = f"digest:{user.id}:{day.isoformat()}"
     now = utcnow()
     session.execute(
@@ -165,12 +170,12 @@ def claim_digest(
         .on_conflict_do_nothing()
     )
     notice = session.scalar(select(Notice).where(Notice.key == key))
-    if not claim(session, notice.id, resend_unconfirmed=resend_unconfirmed):
-        return None
+    claimed = claim(session, notice.id, resend_unconfirmed=resend_unconfirmed)
     session.refresh(notice)
-    notice.email, notice.items = email, items
-    session.flush()
-    return notice
+    if claimed:
+        notice.email, notice.items = email, items
+        session.flush()
+    return notice, claimed
 
 
 def outstanding_recall_notices(session: Session) -> list[Notice]:
@@ -193,15 +198,14 @@ def mark(session: Session, notice: Notice, error: str | None = None) -> None:
 
 
 def unconfirmed(session: Session) -> list[Notice]:
-    """Notices a stopped run claimed in the last week and never confirmed."""
-    now = utcnow()
+    """Notices claimed in the last week and never confirmed: a run still sending them, or one
+    that stopped between claim and send (they may have gone)."""
     return list(
         session.scalars(
             select(Notice)
             .where(
                 Notice.status == "claimed",
-                Notice.claimed_at < now - UNCONFIRMED_AFTER,
-                Notice.claimed_at >= now - REPORT_UNCONFIRMED_FOR,
+                Notice.claimed_at >= utcnow() - REPORT_UNCONFIRMED_FOR,
             )
             .order_by(Notice.id)
         )

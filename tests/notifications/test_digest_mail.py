@@ -149,13 +149,17 @@ def test_a_run_that_stops_halfway_sends_nothing_twice(world, clock, smtp, app_wi
     assert "c-viewer@example.mil" in rerun.output
     assert "550" in rerun.output
     assert len(inbox.received) == 1  # nothing twice; the claimed one was not resent
+    buyer = world.purchaser2.user.username
+    # Named at once as unconfirmed, never as "already sent"; too fresh to resend yet.
+    assert f"unconfirmed: digest to {buyer}" in rerun.output
+    assert f"{buyer}: digest for" not in rerun.output
 
     clock.at(TODAY + timedelta(minutes=20))
     inbox.refuse.clear()
     later = run_cli(mailer, "notify", "send")
-    assert later.exit_code == 0, later.output
-    assert "unconfirmed" in later.output
-    assert f"user {world.purchaser2.user.id}" in later.output
+    assert later.exit_code == 1, later.output  # a claim nobody confirmed needs a person
+    assert f"unconfirmed: digest to {buyer}" in later.output
+    assert "--resend-unconfirmed" in later.output
     assert [r for r, _ in inbox.received][1:] == [["c-viewer@example.mil"]]
 
     resent = run_cli(mailer, "notify", "send", "--resend-unconfirmed")

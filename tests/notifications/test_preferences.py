@@ -77,8 +77,16 @@ def test_cli_set_and_preview(app, world):
     db.session.commit()  # end the read snapshot to see what the command committed
     assert preference(db.session, world.materials.user).daily_digest is True
     assert run_cli(app, "notify", "set", name, "--email", "not-an-address").exit_code == 2
+    both = run_cli(app, "notify", "set", name, "--email", "x@example.mil", "--no-email")
+    assert both.exit_code == 2
+    assert "not both" in both.output
     off = run_cli(app, "notify", "set", name, "--no-email")
     assert "no address, daily digest off" in off.output
+    db.session.commit()
+    # The digest without an address is refused as the API refuses it, not quietly left off.
+    refused = run_cli(app, "notify", "set", name, "--digest")
+    assert refused.exit_code != 0
+    assert "Give an email address" in refused.output
     db.session.commit()  # a stale read snapshot cannot become a writer on SQLite
     stock(world.facility, world.parts["STT2309-5"], 4, 1_000, "SOON-8", expiry=date.today())
     shown = run_cli(app, "notify", "preview", name)

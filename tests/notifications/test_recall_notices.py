@@ -81,6 +81,17 @@ def test_recall_notice_goes_at_once_to_the_holders(app, world, smtp, app_with):
     assert rerun.exit_code == 1
     assert f"recall to {silent.user.username}: no email address on file" in rerun.output
     assert len(inbox.to("clin@example.mil")) == 1
+    # Told to set an address, they do: the notice owed goes to it on the next run.
+    assert (
+        run_cli(
+            mailer, "notify", "set", silent.user.username, "--email", "late@example.mil"
+        ).exit_code
+        == 0
+    )
+    db.session.commit()
+    later = run_cli(mailer, "notify", "send")  # others still have no address: exit 1
+    assert f"sent: recall to {silent.user.username} <late@example.mil>" in later.output
+    assert len(inbox.to("late@example.mil")) == 1
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "recall.place"))
     assert audit.after["lots"] == [{"part_number": "STT2309-5", "lot_number": "HOLD-7"}]
 
