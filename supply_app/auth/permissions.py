@@ -25,14 +25,18 @@ OVERRIDES_ARE_GLOBAL = "Fee-schedule overrides apply to every facility"
 NEW_FACILITY = "A new facility would be outside the facilities you hold"
 #: Recalls hold stock everywhere: materials managers and admins place, extend and close them.
 RECALL_MANAGERS = ("admin", "materials")
-#: Lifting a hold everywhere is an admin's call.
+#: Lifting a hold everywhere is the call of an admin who holds every facility.
 RECALL_RELEASERS = ("admin",)
+RELEASES_ARE_GLOBAL = "Releasing a recall makes its lots usable at every facility"
 #: Who records a vendor's credit for a return.
 CREDIT_RECORDERS = ("admin", "purchaser", "finance")
 # Who may link an unknown barcode (GTIN) to a part after scanning it: those who receive and
 # move stock. Admins also change and remove links (GTIN_ADMINS); every link is audited.
 GTIN_TEACHERS = ("admin", "materials", "purchaser")
 GTIN_ADMINS = ("admin",)
+#: Teaching an unknown barcode is open to one facility's staff (it names no part until then);
+#: changing or removing a link re-points scans everywhere.
+BARCODES_ARE_GLOBAL = "A barcode's link to a part is read at every facility"
 #: Payers and their fee tables price every facility's cases: finance and admins who hold
 #: every facility manage them.
 PAYER_MANAGERS = ("admin", "finance")

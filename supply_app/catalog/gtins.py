@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from supply_app.auth.models import User
-from supply_app.auth.permissions import GTIN_ADMINS, GTIN_TEACHERS
-from supply_app.auth.service import record_audit, require_role
+from supply_app.auth.permissions import BARCODES_ARE_GLOBAL, GTIN_ADMINS, GTIN_TEACHERS
+from supply_app.auth.service import record_audit, require_every_facility, require_role
 from supply_app.catalog.models import Part, PartGtin
 from supply_app.catalog.rules import LABEL_GTIN, PACKAGE_LEVEL
 from supply_app.clock import utcnow
@@ -128,9 +128,11 @@ def change_gtin(
 ) -> PartGtin:
     """Point a taught GTIN at another part or package size (admins); audited.
 
-    :raises Forbidden: not an admin. :raises InvalidInput: a catalog link or retired part.
+    :raises Forbidden: not an admin holding every facility.
+    :raises InvalidInput: a catalog link or retired part.
     """
     require_role(actor, *GTIN_ADMINS)
+    require_every_facility(actor, BARCODES_ARE_GLOBAL)
     _taught(link)
     before = _snapshot(link)
     link.part = _usable(part)
@@ -152,9 +154,11 @@ def change_gtin(
 def remove_gtin(session: Session, *, link: PartGtin, actor: User) -> None:
     """Remove a taught GTIN link (admins); the next scan of it names no part. Audited.
 
-    :raises Forbidden: not an admin. :raises InvalidInput: a catalog link.
+    :raises Forbidden: not an admin holding every facility.
+    :raises InvalidInput: a catalog link.
     """
     require_role(actor, *GTIN_ADMINS)
+    require_every_facility(actor, BARCODES_ARE_GLOBAL)
     _taught(link)
     record_audit(
         session,

@@ -17,6 +17,7 @@ from supply_app.auth.permissions import (
     CREDIT_RECORDERS,
     RECALL_MANAGERS,
     RECALL_RELEASERS,
+    RELEASES_ARE_GLOBAL,
     STOCK_MOVERS,
 )
 from supply_app.auth.service import facility_ids_for
@@ -133,7 +134,7 @@ class RecallLots(MethodView):
 class RecallRelease(MethodView):
     """Lifting a recall's holds."""
 
-    @roles(*RECALL_RELEASERS)
+    @roles(*RECALL_RELEASERS, every_facility=RELEASES_ARE_GLOBAL)
     @write_endpoint
     @blp.arguments(RecallEndIn)
     @blp.response(200, RecallDetailOut)

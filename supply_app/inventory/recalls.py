@@ -22,7 +22,8 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from supply_app.auth.models import User
-from supply_app.auth.service import record_audit
+from supply_app.auth.permissions import RELEASES_ARE_GLOBAL
+from supply_app.auth.service import record_audit, require_every_facility
 from supply_app.catalog.models import Part
 from supply_app.clock import today_in, utcnow
 from supply_app.errors import Conflict, InvalidInput, InvalidTransition, NotFound
@@ -220,6 +221,8 @@ def release_recall(session: Session, *, recall: Recall, note: str, actor: User |
     :raises InvalidTransition: the recall is not open.
     """
     note = RECALL_NOTE.check(note, "note")
+    if actor is not None:
+        require_every_facility(actor, RELEASES_ARE_GLOBAL)
     _require_open(recall, "be released")
     return _end(session, recall, "released", note, actor)
 

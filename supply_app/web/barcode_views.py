@@ -7,7 +7,12 @@ from typing import Any
 from flask import flash, jsonify, redirect, request, url_for
 from flask_login import login_required
 
-from supply_app.auth.permissions import ALL_ROLES, GTIN_ADMINS, GTIN_TEACHERS
+from supply_app.auth.permissions import (
+    ALL_ROLES,
+    BARCODES_ARE_GLOBAL,
+    GTIN_ADMINS,
+    GTIN_TEACHERS,
+)
 from supply_app.catalog import gtins
 from supply_app.catalog.service import get_part
 from supply_app.errors import DomainError
@@ -148,14 +153,14 @@ def _barcodes_page(form: GtinForm):
         form=form,
         action_form=ActionForm(),
         can_teach=me().role in GTIN_TEACHERS,
-        can_change=me().role in GTIN_ADMINS,
+        can_change=me().role in GTIN_ADMINS and me().all_facilities,
         parts=part_choices(),
         package=_package,
     )
 
 
 @bp.route("/catalog/barcodes/<int(max=2147483647):link_id>", methods=["POST"])
-@ui_roles(*GTIN_ADMINS)
+@ui_roles(*GTIN_ADMINS, every_facility=BARCODES_ARE_GLOBAL)
 def barcode_change(link_id: int):
     """Point a taught barcode at another part or package size."""
     form = GtinLinkForm()
@@ -181,7 +186,7 @@ def barcode_change(link_id: int):
 
 
 @bp.route("/catalog/barcodes/<int(max=2147483647):link_id>/remove", methods=["POST"])
-@ui_roles(*GTIN_ADMINS)
+@ui_roles(*GTIN_ADMINS, every_facility=BARCODES_ARE_GLOBAL)
 def barcode_remove(link_id: int):
     """Remove a taught link: the next scan of that barcode names no part."""
     form = ActionForm()

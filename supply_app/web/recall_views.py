@@ -12,6 +12,7 @@ from supply_app.auth.permissions import (
     CREDIT_RECORDERS,
     RECALL_MANAGERS,
     RECALL_RELEASERS,
+    RELEASES_ARE_GLOBAL,
     STOCK_MOVERS,
 )
 from supply_app.auth.service import facility_ids_for
@@ -132,7 +133,9 @@ def _render_recall(recall_id: int, **forms: Any):
         close_form=forms.get("close_form") or RecallEndForm(formdata=None, prefix="close"),
         release_form=forms.get("release_form") or RecallEndForm(formdata=None, prefix="release"),
         can_manage=recall.status == "open" and user.role in RECALL_MANAGERS,
-        can_release=recall.status == "open" and user.role in RECALL_RELEASERS,
+        can_release=recall.status == "open"
+        and user.role in RECALL_RELEASERS
+        and user.all_facilities,
         can_dispose=user.role in STOCK_MOVERS,
     )
 
@@ -187,7 +190,7 @@ def recall_close(recall_id: int):
 
 
 @bp.route("/recalls/<int(max=2147483647):recall_id>/release", methods=["POST"])
-@ui_roles(*RECALL_RELEASERS)
+@ui_roles(*RECALL_RELEASERS, every_facility=RELEASES_ARE_GLOBAL)
 def recall_release(recall_id: int):
     """Release a recall: its lots may be used again."""
     form = RecallEndForm(prefix="release")

@@ -64,15 +64,19 @@ def test_admins_change_and_remove_taught_links_only(app):
     """A taught link is pointed elsewhere or removed (audited); a catalog link is not."""
     parts = sync_parts(app)
     facility = make_facility()
-    admin = make_actor(app, "admin", [facility]).user
+    admin = make_actor(app, "admin", all_facilities=True).user
+    local_admin = make_actor(app, "admin", [facility]).user
     materials = make_actor(app, "materials", [facility]).user
     link = gtins.teach_gtin(
         db.session, gtin=GTIN, part=parts["STT2190-5"], level="each", actor=materials
     )
-    with pytest.raises(Forbidden):
-        gtins.change_gtin(
-            db.session, link=link, part=parts["STT2309-5"], level="each", actor=materials
-        )
+    for who in (materials, local_admin):  # a re-pointed link is read at every facility
+        with pytest.raises(Forbidden):
+            gtins.change_gtin(
+                db.session, link=link, part=parts["STT2309-5"], level="each", actor=who
+            )
+        with pytest.raises(Forbidden):
+            gtins.remove_gtin(db.session, link=link, actor=who)
     gtins.change_gtin(db.session, link=link, part=parts["STT2309-5"], level="pack", actor=admin)
     assert part_for_gtin(db.session, GTIN).part.part_number == "STT2309-5"
     gtins.remove_gtin(db.session, link=link, actor=admin)

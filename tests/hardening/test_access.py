@@ -218,6 +218,7 @@ EVERY_FACILITY_OPERATIONS = {
     ("post", "/api/v1/payers"),
     ("patch", "/api/v1/payers/{payer_id}"),
     ("put", "/api/v1/payers/{payer_id}/fees"),
+    ("post", "/api/v1/recalls/{recall_id}/release"),
 }
 FACILITY_SCOPED_COSTS = {
     ("get", "/api/v1/facilities/{facility_id}/equipment-costs"),

@@ -130,7 +130,8 @@ def test_recall_from_notice_to_closing_in_pages(app):
 
 
 def test_release_is_for_admins_and_lifts_the_hold(app):
-    """Materials managers cannot release; an admin can, and the lot is usable again."""
+    """Materials managers and an admin of one facility cannot release; an admin holding
+    every facility can, and the lot is usable again."""
     home, _, parts = world(app)
     materials = sign_in(app, "materials", [home])
     recall = place_by_form(materials, parts["STT2190-5"])
@@ -142,6 +143,13 @@ def test_release_is_for_admins_and_lifts_the_hold(app):
         ).status_code
         == 403
     )
+    local_admin = sign_in(app, "admin", [home])  # the lots would be usable everywhere
+    assert "Release the hold" not in local_admin.get(f"/recalls/{recall.id}").get_data(as_text=True)
+    refused = local_admin.submit(
+        f"/recalls/{recall.id}", {"release-note": "x"}, action=f"/recalls/{recall.id}/release"
+    )
+    assert refused.status_code == 403
+    assert "holds every facility" in refused.get_data(as_text=True)
     admin = sign_in(app, "admin", all_facilities=True)
     released = admin.submit(
         f"/recalls/{recall.id}",
