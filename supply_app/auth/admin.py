@@ -139,6 +139,8 @@ def update_user(
         user.locked_until = None
         user.session_epoch += 1  # signed-in browsers must sign in with the new password
         extra["password"] = "reset"  # noqa: S105 - what happened, not a secret
+        # A reset answers a lost or stolen password: tokens made with it go too.
+        extra["tokens_revoked"] = _revoke_live_tokens(session, user)
     if user.active and changes.get("active") is False:
         user.active = False
         user.session_epoch += 1

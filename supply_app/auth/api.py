@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask.views import MethodView
 from sqlalchemy import select, text
 
@@ -79,9 +80,14 @@ class MyTokens(MethodView):
     @blp.arguments(TokenIn)
     @blp.response(201, IssuedTokenOut)
     def post(self, data):
-        """Issue yourself a new token; the secret is in this response only."""
+        """Issue yourself a new token; the secret is in this response only. It expires no
+        later than the token that asked for it."""
         token, secret = service.issue_token(
-            db.session, user=api_user(), name=data["name"], days=data["days"]
+            db.session,
+            user=api_user(),
+            name=data["name"],
+            days=data["days"],
+            not_after=g.api_token_expires_at,
         )
         return {
             **{c: getattr(token, c) for c in IssuedTokenOut().fields if c != "token"},

@@ -29,9 +29,10 @@ def authenticate_api_request() -> None:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
-    user = user_for_token(db.session, secret.strip())
-    if user is None:
+    found = user_for_token(db.session, secret.strip())
+    if found is None:
         raise Unauthorized("The API token is unknown, expired or revoked; issue a new one.")
+    user, g.api_token_expires_at = found
     g.api_user = user
     g.api_user_id = user.id  # a plain int: readable after the commit expires the user
 

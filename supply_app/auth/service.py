@@ -7,7 +7,7 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -42,6 +42,7 @@ password_hasher = PasswordHasher()
 TOKEN_PREFIX = "sat_"  # noqa: S105 - a label, not a secret
 LOCKOUT_AFTER_FAILURES = 5
 LOCKOUT_SECONDS = 60
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 @functools.cache
@@ -172,6 +173,7 @@ def check_password(session: Session, username: str, password: str) -> User | Non
         _spend_one_hash(password)
         return None
     if not _claim_attempt(session, user):
+        _spend_one_hash(password)  # a locked account answers no faster than a real check
         return None
     try:
         password_hasher.verify(user.password_hash, password)
@@ -250,10 +252,13 @@ def issue_token(
     days: int,
     actor: User | None = None,
     secret: str | None = None,
+    not_after: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Create an API token; returns the row and the secret, which is never stored.
 
     `secret` is for the demo loader's reproducible tokens; otherwise a random one is made.
+    `not_after` caps its life: a token made with another token never outlives it, so a
+    stolen token cannot renew itself past its own expiry or its owner's revocation of it.
 
     :raises InvalidInput: a name or lifetime its rule refuses.
     :raises Conflict: the user is deactivated (checked under the lock deactivation takes).
@@ -269,7 +274,7 @@ def issue_token(
         name=name,
         prefix=secret[:12],
         token_hash=token_digest(secret),
-        expires_at=utcnow() + timedelta(days=days),
+        expires_at=min(utcnow() + timedelta(days=days), not_after or _NEVER),
     )
     session.add(token)
     session.flush()
@@ -326,14 +331,15 @@ _TOKEN_USER = (
 )
 
 
-def user_for_token(session: Session, secret: str) -> User | None:
-    """The active user behind a live (unexpired, unrevoked) token, or None."""
+def user_for_token(session: Session, secret: str) -> tuple[User, datetime] | None:
+    """The active user behind a live (unexpired, unrevoked) token and when it expires, or
+    None."""
     row = session.execute(_TOKEN_USER, {"token_hash": token_digest(secret)}).one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     if not row.User.active:
         return None
-    return row.User
+    return row.User, row.expires_at
 
 
 def find_user(session: Session, username: str) -> User:

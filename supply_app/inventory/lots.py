@@ -378,9 +378,11 @@ def lot_for_receipt(
         )
         lot = find_lot(session, part=part, lot_number=lot_number)
     if lot.expiry_date != expiry_date:
+        # The date on file is not named: the lot may be on file from another facility's
+        # receipt, and what it holds is not this user's to read. The label in hand decides.
         raise InvalidInput(
-            f"Lot {lot_number} of {part.part_number} is on file with expiry "
-            f"{lot.expiry_date.isoformat()}, not {expiry_date.isoformat()}.",
+            f"Lot {lot_number} of {part.part_number} is on file with another expiry date "
+            f"than {expiry_date.isoformat()}; check the date on the label.",
             field="expiry_date",
         )
     if lot.serial != serial:

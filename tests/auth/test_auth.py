@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from supply_app.auth import service
 from supply_app.auth.models import ApiToken, AuditEvent, User
 from supply_app.clock import utcnow
 from supply_app.extensions import db
@@ -181,7 +182,7 @@ def test_demo_is_idempotent_and_prints_working_tokens(app):
     assert "DEMO VALUE" in first.output
 
 
-def test_login_is_slowed_after_repeated_failures(app):
+def test_login_is_slowed_after_repeated_failures(app, monkeypatch):
     """Five wrong passwords pause the account; the right one is then refused for a while."""
     actor = make_actor(app, "viewer")
     app.config["WTF_CSRF_ENABLED"] = False
@@ -194,12 +195,31 @@ def test_login_is_slowed_after_repeated_failures(app):
                 ).status_code
                 == 401
             )
+        hashed = []
+        real = service._spend_one_hash
+        monkeypatch.setattr(service, "_spend_one_hash", lambda p: hashed.append(p) or real(p))
         locked = client.post(
             "/login", data={"username": actor.user.username, "password": "correct-horse-battery"}
         )
         assert locked.status_code == 401
+        # A locked account spends a hash like any other answer: its speed names no account.
+        assert hashed == ["correct-horse-battery"]
     finally:
         app.config["WTF_CSRF_ENABLED"] = True
+
+
+def test_a_token_never_makes_one_that_outlives_it(app):
+    """A 1-day token asking for a 366-day token gets one that ends when it does, so a stolen
+    token cannot renew itself past its expiry."""
+    actor = make_actor(app, "viewer")
+    minting = db.session.scalars(select(ApiToken).where(ApiToken.user_id == actor.user.id)).one()
+    minting.expires_at = utcnow() + timedelta(days=1)
+    db.session.commit()
+    made = actor.post("/api/v1/me/tokens", json={"name": "long-lived", "days": 366})
+    assert made.status_code == 201, made.json
+    db.session.commit()
+    child = db.session.get(ApiToken, made.json["id"])
+    assert child.expires_at == db.session.get(ApiToken, minting.id).expires_at
 
 
 def test_idempotent_retry_of_an_empty_answer_replays_it(app):

@@ -135,7 +135,9 @@ def test_role_facilities_and_password_change_together(app):
     """A patch replaces memberships, changes role, resets the password and clears a lockout."""
     first, second, third = make_facility(), make_facility(), make_facility()
     admin = make_actor(app, "admin", all_facilities=True)
-    user = make_actor(app, "viewer", [first, second]).user
+    target = make_actor(app, "viewer", [first, second])
+    user = target.user
+    assert target.get("/api/v1/me").status_code == 200
     for _ in range(5):  # lock the account with failed sign-ins
         check_password(db.session, user.username, "wrong-password")
     db.session.commit()
@@ -152,6 +154,9 @@ def test_role_facilities_and_password_change_together(app):
     assert event.before["facility_ids"] == sorted([first.id, second.id])
     assert event.after["password"] == "reset"
     assert NEW_PASSWORD not in str(event.after)
+    # A reset answers a lost or stolen password: the tokens made with it stop at once.
+    assert event.after["tokens_revoked"] == 1
+    assert target.get("/api/v1/me").status_code == 401
 
 
 def test_an_admin_cannot_lock_themself_out(app):
