@@ -205,6 +205,11 @@ def transfer_legs(session: Session, movement: StockMovement) -> list[StockMoveme
     return [movement]
 
 
+def is_order_receipt(movement: StockMovement) -> bool:
+    """Whether the movement booked packs received against an order line."""
+    return movement.kind == "receipt" and movement.reference_type == "order_line"
+
+
 def reversed_by(session: Session, movements: list[StockMovement]) -> int | None:
     """The id of a reversal of any of the movements, if one was posted."""
     return session.scalar(
@@ -213,7 +218,12 @@ def reversed_by(session: Session, movements: list[StockMovement]) -> int | None:
 
 
 def reverse(
-    session: Session, *, movement: StockMovement, actor: User | None, reason: str
+    session: Session,
+    *,
+    movement: StockMovement,
+    actor: User | None,
+    reason: str,
+    for_order: bool = False,
 ) -> StockMovement:
     """Undo a movement, at most once, by posting its opposite (both legs of a transfer).
 
@@ -222,13 +232,20 @@ def reverse(
     it takes what is left, so no balance ever goes negative in eaches or cents.
 
     :raises InvalidInput: no reason given.
-    :raises InvalidTransition: a reversal, a movement already reversed, or a credited return.
+    :raises InvalidTransition: a reversal, a movement already reversed, a credited return,
+        or a receipt against an order (undone on the order, `for_order`, so its line counts
+        the packs outstanding again).
     :raises InsufficientStock: the stock a receipt brought in has since been used.
     :returns: the reversal of `movement` itself.
     """
     reason = REVERSAL_REASON.check(reason, "reason")
     if movement.kind == "reversal":
         raise InvalidTransition("A reversal cannot itself be reversed; post a new movement.")
+    if is_order_receipt(movement) and not for_order:
+        raise InvalidTransition(
+            f"Movement {movement.id} received packs against an order; undo that receipt on "
+            "the order, so the order counts the packs as outstanding again."
+        )
     if movement.kind == "return_to_vendor":
         refuse_if_credited(session, movement)
     legs = transfer_legs(session, movement)

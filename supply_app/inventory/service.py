@@ -16,7 +16,15 @@ Each job lives in its own module; this module only gathers them for callers:
 
 from __future__ import annotations
 
-from supply_app.inventory.corrections import adjust, count, get_movement, reverse, transfer_legs
+from supply_app.inventory.corrections import (
+    adjust,
+    count,
+    get_movement,
+    is_order_receipt,
+    reverse,
+    reversed_by,
+    transfer_legs,
+)
 from supply_app.inventory.errors import InsufficientStock, LotExpired, LotOnHold, RgaExpired
 from supply_app.inventory.holds import holds_on
 from supply_app.inventory.ledger import Discrepancy, verify
@@ -105,6 +113,7 @@ __all__ = [
     "holding_facility_ids",
     "holdings",
     "holds_on",
+    "is_order_receipt",
     "issue",
     "issue_many",
     "issued_eaches_by_part",
@@ -128,6 +137,7 @@ __all__ = [
     "return_to_vendor",
     "returns_query",
     "reverse",
+    "reversed_by",
     "reversed_ids",
     "set_par_levels",
     "share_of_value",

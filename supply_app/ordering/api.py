@@ -21,6 +21,7 @@ from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility, get_facility
 from supply_app.http import ApiBlueprint, paginate
 from supply_app.idempotency import write_endpoint
+from supply_app.inventory.schemas import MovementOut, ReverseIn
 from supply_app.ordering import ecat, receiving, service, suggestions
 from supply_app.ordering.schemas import (
     DraftFromSuggestionsIn,
@@ -221,6 +222,26 @@ class OrderReceipts(MethodView):
             actor=api_user(),
             items=data["lines"],
             note=data.get("note"),
+        )
+
+
+@blp.route(f"{ORDER}/receipt-lines/<int(max=2147483647):receipt_line_id>/undo")
+class UndoReceiptLine(MethodView):
+    """Correcting a receipt."""
+
+    @roles(*ORDER_RECEIVERS)
+    @write_endpoint
+    @blp.arguments(ReverseIn)
+    @blp.response(201, MovementOut)
+    def post(self, data, order_id, receipt_line_id):
+        """Undo one received lot (a wrong lot scanned, a miscount): its stock goes back out,
+        its packs are outstanding again, and the order can be received against again."""
+        return receiving.undo_receipt_line(
+            db.session,
+            order=_locked_order(order_id),
+            receipt_line_id=receipt_line_id,
+            reason=data["reason"],
+            actor=api_user(),
         )
 
 

@@ -13,8 +13,9 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    exists,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, relationship
 
 from supply_app.auth.models import User
 from supply_app.catalog.models import Part
@@ -22,9 +23,11 @@ from supply_app.clock import utcnow
 from supply_app.db import UTCDateTime
 from supply_app.extensions import db
 from supply_app.facilities.models import Facility
+from supply_app.inventory.models import StockMovement
 from supply_app.ordering.rules import MAX_PACKS
 
 CONTRACT_NUMBER = "SPE2DE-21-D-7004"
+_Reversal = aliased(StockMovement)
 #: Orders whose unreceived packs count as "on order" for reorder suggestions.
 OPEN_STATUSES = ("submitted", "approved", "partially_received")
 
@@ -168,6 +171,11 @@ class OrderReceiptLine(db.Model):
 
     receipt: Mapped[OrderReceipt] = relationship(back_populates="lines")
     order_line: Mapped[PurchaseOrderLine] = relationship()
+    #: Whether the receipt was undone: its movement has a reversal (loaded with the line).
+    undone: Mapped[bool] = column_property(
+        exists().where(_Reversal.reverses_id == movement_id).correlate_except(_Reversal),
+        deferred=False,
+    )
 
 
 class RequisitionSerial(db.Model):

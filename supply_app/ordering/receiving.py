@@ -11,8 +11,9 @@ from supply_app.auth.models import User
 from supply_app.auth.permissions import ORDER_RECEIVERS
 from supply_app.auth.service import require_role
 from supply_app.clock import utcnow
-from supply_app.errors import InvalidInput
+from supply_app.errors import InvalidInput, NotFound
 from supply_app.inventory import service as inventory
+from supply_app.inventory.models import StockMovement
 from supply_app.ordering.errors import OverReceipt
 from supply_app.ordering.models import (
     OrderReceipt,
@@ -141,3 +142,50 @@ def receive_order(
     session.flush()
     audit(session, order, actor, "receive", receipt_id=receipt.id)
     return receipt
+
+
+def undo_receipt_line(
+    session: Session,
+    *,
+    order: PurchaseOrder,
+    receipt_line_id: int,
+    reason: str,
+    actor: User,
+) -> StockMovement:
+    """Undo one lot received against the order (a wrong lot scanned, a miscount): its stock
+    goes back out by a reversal, the line's packs are outstanding again and the order can
+    be received against again. Once only; audited. `order` must be row-locked.
+
+    :raises NotFound: the receipt line is not on this order.
+    :raises InvalidTransition: the order has nothing received, or the line was undone.
+    :raises InsufficientStock: the stock it brought in has since been used or moved.
+    """
+    require_role(actor, *ORDER_RECEIVERS)
+    require_state(order, "undo_receipt")
+    received = next(
+        (rl for receipt in order.receipts for rl in receipt.lines if rl.id == receipt_line_id),
+        None,
+    )
+    if received is None:
+        raise NotFound(f"No receipt line {receipt_line_id} on order {order.id}.")
+    movement = inventory.get_movement(session, received.movement_id)
+    reversal = inventory.reverse(
+        session, movement=movement, actor=actor, reason=reason, for_order=True
+    )
+    received.order_line.received_packs -= received.packs
+    order.status = (
+        "partially_received" if any(line.received_packs for line in order.lines) else "approved"
+    )
+    order.received_at = None
+    session.flush()
+    audit(
+        session,
+        order,
+        actor,
+        "undo_receipt",
+        receipt_line_id=received.id,
+        packs=received.packs,
+        lot_number=received.lot_number,
+        reversal_id=reversal.id,
+    )
+    return reversal

@@ -188,6 +188,9 @@ class OrderReceiptLineOut(ma.Schema):
     expiry_date = ma.fields.Date()
     value = Money(attribute="value_cents")
     movement_id = ma.fields.Integer()
+    undone = ma.fields.Function(
+        lambda line: line.undone, metadata={"type": "boolean", "description": "Undone since"}
+    )
 
 
 class OrderReceiptOut(ma.Schema):

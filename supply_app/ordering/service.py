@@ -55,6 +55,7 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "approve": ("submitted",),
     "cancel": ("draft", "submitted", "approved"),
     "receive": ("approved", "partially_received"),
+    "undo_receipt": ("partially_received", "received"),
     # The ECAT file goes to the vendor: only once a second purchaser has approved the order.
     "export": ("approved", "partially_received", "received"),
 }
@@ -64,6 +65,7 @@ _VERBS = {
     "approve": "approved",
     "cancel": "cancelled",
     "receive": "received against",
+    "undo_receipt": "have a receipt undone",
     "export": "exported",
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, request, url_for
+from sqlalchemy import select
 
 from supply_app.auth.permissions import STOCK_MOVERS
 from supply_app.auth.service import facility_ids_for
@@ -22,6 +23,7 @@ from supply_app.facilities.service import get_active_facility
 from supply_app.inventory import service as inventory
 from supply_app.inventory.models import Lot
 from supply_app.money import dollars
+from supply_app.ordering.models import PurchaseOrder, PurchaseOrderLine
 from supply_app.web import bp
 from supply_app.web.forms import (
     AdjustForm,
@@ -341,12 +343,27 @@ def stock_return():
 
 def reversible(movement: Any, reversed_ids: set[int]) -> bool:
     """Whether a ledger row offers Reverse: not a reversal, not reversed, not a case's issue
-    (void the case instead) and not an order receipt's (its receipt stays on the order)."""
+    (void the case instead) and not an order receipt (undone on the order, which the
+    service insists on)."""
     return (
         movement.kind != "reversal"
         and movement.id not in reversed_ids
-        and movement.reference_type not in ("case", "order_line")
+        and movement.reference_type != "case"
+        and not inventory.is_order_receipt(movement)
     )
+
+
+def orders_by_line(movements: list[Any]) -> dict[int, tuple[int, str]]:
+    """For the ledger rows booked against order lines: line id → (order id, its label)."""
+    line_ids = {m.reference_id for m in movements if m.reference_type == "order_line"}
+    if not line_ids:
+        return {}
+    rows = db.session.execute(
+        select(PurchaseOrderLine.id, PurchaseOrder.id, PurchaseOrder.document_number)
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+        .where(PurchaseOrderLine.id.in_(line_ids))
+    ).all()
+    return {line: (order, number or str(order)) for line, order, number in rows}
 
 
 @bp.route("/stock/movements/<int(max=2147483647):movement_id>/reverse", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from supply_app.web.forms import (
     LinePacksForm,
     OrderForm,
     OrderReceiveForm,
+    ReverseForm,
     SuggestionForm,
     row_id,
 )
@@ -188,6 +189,8 @@ def _render_order(order, status: int = 200, **forms):
             receive_form=forms.get("receive_form") or _receive_form(order),
             can_build=me().role in ORDER_BUILDERS,
             can_receive=me().role in ORDER_RECEIVERS,
+            can_receive_undo=me().role in ORDER_RECEIVERS
+            and order.status in ordering.ALLOWED_FROM["undo_receipt"],
             exportable=ordering.ALLOWED_FROM["export"],
             me=me(),
         ),
@@ -384,3 +387,38 @@ def order_ecat_csv(order_id: int):
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="ecat-{name}.csv"'},
     )
+
+
+@bp.route(
+    "/orders/<int(max=2147483647):order_id>/receipts/<int(max=2147483647):line_id>/undo",
+    methods=["GET", "POST"],
+)
+@ui_roles(*ORDER_RECEIVERS)
+def order_receipt_undo(order_id: int, line_id: int):
+    """Undo one received lot (wrong lot scanned, miscount): stock out, packs outstanding."""
+    order = _load(order_id)
+    received = next(
+        (rl for receipt in order.receipts for rl in receipt.lines if rl.id == line_id), None
+    )
+    if received is None:
+        abort(404)
+    form = ReverseForm()
+    if form.validate_on_submit():
+
+        def work():
+            return receiving.undo_receipt_line(
+                db.session,
+                order=_load(order_id, lock=True),
+                receipt_line_id=line_id,
+                reason=form.reason.data,
+                actor=me(),
+            )
+
+        if run_write(form, work, {"eaches": "reason", "lot_id": "reason"}) is not None:
+            flash(
+                f"Receipt of {received.packs} × {received.order_line.part.part_number} lot "
+                f"{received.lot_number} undone; those packs are outstanding again.",
+                "success",
+            )
+            return redirect(url_for("web.order", order_id=order_id))
+    return page("orders/undo_receipt.html", order=order, received=received, form=form)

@@ -28,7 +28,7 @@ from supply_app.web.helpers import (
     run_write,
     ui_roles,
 )
-from supply_app.web.movement_views import reversible
+from supply_app.web.movement_views import orders_by_line, reversible
 
 MOVEMENTS_PER_PAGE = 50
 
@@ -86,6 +86,7 @@ def movements():
         movements=shown,
         reversed_ids=inventory.reversed_ids(db.session, [m.id for m in shown]),
         reversible=reversible,
+        orders_by_line=orders_by_line(shown),
         can_move=me().role in STOCK_MOVERS,
         older_than=rows[MOVEMENTS_PER_PAGE - 1].id if len(rows) > MOVEMENTS_PER_PAGE else None,
         before_id=before_id,

@@ -168,3 +168,47 @@ def seed_every_facility_scoped_kind(app: Flask, admin_token: str) -> None:
             "lots": [{"part_id": parts["STT2190-5"], "lot_number": "HARD-RECALLED"}],
         },
     )
+    _receive_an_order_at_each(app, today)
+
+
+def _receive_an_order_at_each(app: Flask, today: date) -> None:
+    """An order received against at both facilities, so receipt lines exist at each."""
+    from sqlalchemy import select
+
+    from supply_app.auth.models import User
+    from supply_app.catalog.models import Part
+    from supply_app.ordering import receiving
+    from tests.support.factories import make_order
+
+    with app.app_context():
+        admin = db.session.scalars(select(User).where(User.username == "admin")).one()
+        facilities = [
+            db.session.scalars(select(Facility).where(Facility.code == code)).one()
+            for code in SCOPED_SEED_FACILITIES
+        ]
+        approver = create_user(
+            db.session,
+            username="hard-approver",
+            display_name="Hardening approver",
+            role="purchaser",
+            password=TEST_PASSWORD,
+            facility_ids=[f.id for f in facilities],
+        )
+        part = db.session.scalars(select(Part).where(Part.part_number == "STT2190-5")).one()
+        for facility in facilities:
+            order = make_order(facility, admin, [(part, 1)], approver=approver)
+            receiving.receive_order(
+                db.session,
+                order=order,
+                actor=admin,
+                items=[
+                    {
+                        "line_id": order.lines[0].id,
+                        "packs": 1,
+                        "lot_number": f"HARD-ORD-{facility.code}",
+                        "expiry_date": today + timedelta(days=300),
+                    }
+                ],
+            )
+            db.session.commit()
+        db.session.remove()

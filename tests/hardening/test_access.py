@@ -35,6 +35,9 @@ FACILITY_OWNED = {
     "facility_id": "SELECT id FROM facility WHERE id = :facility",
     "order_id": _ORDER_WITH_LINES,
     "line_id": f"SELECT min(id) FROM purchase_order_line WHERE order_id = ({_ORDER_WITH_LINES})",
+    "receipt_line_id": "SELECT min(rl.id) FROM order_receipt_line rl"
+    " JOIN order_receipt r ON r.id = rl.receipt_id"
+    " JOIN purchase_order o ON o.id = r.order_id WHERE o.facility_id = :facility",
     "case_id": "SELECT min(id) FROM procedure_case WHERE facility_id = :facility",
     "movement_id": "SELECT min(id) FROM stock_movement WHERE facility_id = :facility",
     "return_id": "SELECT min(v.id) FROM vendor_return v JOIN stock_movement m"

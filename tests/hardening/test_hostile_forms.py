@@ -114,6 +114,7 @@ def ui(seeded_app) -> dict[str, Any]:
             "SELECT min(id) FROM purchase_order_line WHERE order_id = :o", o=ids["draft2"]
         )
         ids["approved"], ids["approved_line"] = _approved(world)
+        ids["received"], ids["receipt_line"] = _received(world)
         for name in ("recall_lots", "recall_close", "recall_release"):
             ids[name] = _recall(world, f"UI-{name[7:].upper()}")
         ids["return"] = _return(world)
@@ -122,6 +123,20 @@ def ui(seeded_app) -> dict[str, Any]:
         world["self"] = _own_account(world)
         db.session.remove()
     return world
+
+
+def _received(world: dict[str, Any]) -> tuple[int, int]:
+    """An order received against through its form: (order id, its receipt line's id)."""
+    order, line = _approved(world)
+    data = {
+        "lines-0-line_id": line,
+        "lines-0-packs": 1,
+        "lines-0-lot_number": f"FORM-{next(_unique)}",
+        "lines-0-expiry_date": _day(400),
+    }
+    response = _post(world["admin"], f"/orders/{order}", f"/orders/{order}/receive", data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return order, _scalar("SELECT max(id) FROM order_receipt_line")
 
 
 def _adjusted(world: dict[str, Any]) -> int:
@@ -313,6 +328,13 @@ FORMS: dict[str, tuple[str, str, str, type, Callable[[dict[str, Any]], dict[str,
         "/orders/{draft2}/lines/{draft_line}/packs",
         forms.LinePacksForm,
         lambda i: {"packs": 3},
+    ),
+    "order_receipt_undo": (
+        "admin",
+        "/orders/{received}/receipts/{receipt_line}/undo",
+        "/orders/{received}/receipts/{receipt_line}/undo",
+        forms.ReverseForm,
+        lambda i: {"reason": "scanned the wrong lot"},
     ),
     "movement_reverse": (
         "admin",

@@ -109,6 +109,13 @@ def world(seeded_app) -> dict[str, Any]:
         headers=world["headers"],
     )
     ids["approved"], ids["approved_line"] = _approved_order(world)
+    ids["received"], ids["received_line"] = _approved_order(world)
+    ids["receipt_line"] = _post(
+        world,
+        f"/api/v1/orders/{ids['received']}/receipts",
+        {"lines": [{"line_id": ids["received_line"], "packs": 1, "lot_number": "HOSTILE-RCV",
+                    "expiry_date": _today(300)}]},
+    )["lines"][0]["id"]  # fmt: skip
     # A payer of its own for the payer operations and the cases naming one, and a
     # handpiece figure for the removal to remove.
     ids["payer"] = _post(
@@ -251,6 +258,9 @@ VALID: dict[tuple[str, str], Callable[[dict[str, int]], dict[str, Any]]] = {
         "note": "hostile test",
     },
     ("post", "/api/v1/movements/{movement_id}/reverse"): lambda i: {"reason": "typed twice"},
+    ("post", "/api/v1/orders/{order_id}/receipt-lines/{receipt_line_id}/undo"): lambda i: {
+        "reason": "scanned the wrong lot"
+    },
     ("post", "/api/v1/orders"): lambda i: {
         "facility_id": i["hopd"],
         "fund_code": "2F",
@@ -404,6 +414,7 @@ PATH: dict[str, Callable[[dict[str, int]], Any]] = {
     "lot_id": lambda i: i["lot"],
     "return_id": lambda i: i["return"],
     "payer_id": lambda i: i["payer"],
+    "receipt_line_id": lambda i: i["receipt_line"],
     "year": lambda i: 2026,
     "code": lambda i: "C9809",
     "site": lambda i: "HOPD",
@@ -411,6 +422,7 @@ PATH: dict[str, Callable[[dict[str, int]], Any]] = {
 # The order each order operation acts on: draft ones stay drafts until their valid send.
 ORDER_OF = {
     "/api/v1/orders/{order_id}/receipts": ("approved", "approved_line"),
+    "/api/v1/orders/{order_id}/receipt-lines/{receipt_line_id}/undo": ("received", "received_line"),
 }
 # Each recall operation acts on a recall of its own.
 RECALL_OF = {

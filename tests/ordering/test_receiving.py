@@ -339,3 +339,41 @@ def test_receipt_is_idempotent(world):
     assert again.json == first.json
     assert count(StockMovement) == 1
     assert facility_stock(world.facility.id)["STT2190-5"] == (5, PRICES["STT2190-5"])
+
+
+def test_a_wrong_lot_is_undone_on_the_order_never_behind_its_back(world):
+    """A wrong lot received: reversing its movement directly is refused (the order would
+    still count it); undoing it on the order takes the stock back out, makes the packs
+    outstanding and reopens the order, once; the right lot is then received."""
+    order = world.approved({"STT2190-5": 2})
+    tips = line_of(order, "STT2190-5")
+    url = f"/api/v1/orders/{order['id']}/receipts"
+    wrong = world.materials.post(url, json={"lines": [typed(tips, 2, "WRONG1")]})
+    assert wrong.status_code == 201, wrong.json
+    assert wrong.json["order_status"] == "received"
+    received = wrong.json["lines"][0]
+    behind = world.materials.post(
+        f"/api/v1/movements/{received['movement_id']}/reverse", json={"reason": "wrong lot"}
+    )
+    assert behind.status_code == 409
+    assert "undo that receipt on the order" in behind.json["detail"]
+    undo_url = f"/api/v1/orders/{order['id']}/receipt-lines/{received['id']}/undo"
+    undone = world.materials.post(undo_url, json={"reason": "scanned the wrong lot"})
+    assert undone.status_code == 201, undone.json
+    assert (undone.json["kind"], undone.json["eaches"]) == ("reversal", -10)
+    reopened = world.viewer.get(f"/api/v1/orders/{order['id']}").json
+    assert (reopened["status"], reopened["received_at"]) == ("approved", None)
+    assert reopened["lines"][0]["outstanding_packs"] == 2
+    assert facility_stock(world.facility.id) == {"STT2190-5": (0, 0)}
+    listed = world.viewer.get(url).json["items"]
+    assert listed[0]["lines"][0]["undone"] is True
+    twice = world.materials.post(undo_url, json={"reason": "again"})
+    assert twice.status_code == 409
+    right = world.materials.post(url, json={"lines": [typed(tips, 2, "RIGHT1")]})
+    assert right.status_code == 201, right.json
+    assert right.json["order_status"] == "received"
+    assert facility_stock(world.facility.id)["STT2190-5"] == (10, 2 * PRICES["STT2190-5"])
+    other = world.materials.post(
+        f"/api/v1/orders/{order['id']}/receipt-lines/999999/undo", json={"reason": "x"}
+    )
+    assert other.status_code == 404

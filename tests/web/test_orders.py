@@ -108,6 +108,20 @@ def test_order_by_hand_submit_approve_receive_export(app):
         ("STT2190-5", "2", "2500.00")
     ]
 
+    # RX-2 was the wrong lot: the ledger sends the user to the order, which undoes it.
+    ledger = materials.get(f"/stock/movements?facility={home.id}").get_data(as_text=True)
+    assert "undo on the order" in ledger
+    receipt_line = latest_order().receipts[1].lines[0]
+    assert f"/orders/{order.id}/receipts/{receipt_line.id}/undo" in materials.get(page).get_data(
+        as_text=True
+    )
+    undo = f"{page}/receipts/{receipt_line.id}/undo"
+    response = materials.submit(undo, {"reason": "scanned the wrong lot"}, action=undo)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert latest_order().status == "partially_received"
+    assert latest_order().lines[0].outstanding_packs == 1
+    assert "undone" in materials.get(page).get_data(as_text=True)
+
 
 def test_over_receipt_is_shown_beside_the_form(app):
     """Receiving more packs than outstanding keeps the input and books nothing."""
