@@ -20,7 +20,7 @@ from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.inventory.models import Lot
 from supply_app.web import bp
-from supply_app.web.forms import ActionForm, GtinForm, GtinLinkForm
+from supply_app.web.forms import ActionForm, GtinForm, GtinLinkForm, options
 from supply_app.web.helpers import (
     chosen_facility,
     has_role,
@@ -41,7 +41,9 @@ def scan():
     A label the catalog cannot place (or a plain lot number) is looked up among the lots on
     the shelf of the form's facility, so the part is filled in whenever the lot is known;
     the lot found there comes with what is on hand. `teach` says the label's GTIN is unknown
-    and the user may link it to its part.
+    and the user may link it to its part. `warning` says at the moment of scanning why the
+    lot must not go where the form sends it: for `purpose=use` (a case, a transfer) on hold,
+    expired, or not on this shelf; for `purpose=receive`, on hold or expired.
     """
     try:
         result = inventory.parse_scan(db.session, request.args.get("code", ""), "code")
@@ -64,8 +66,31 @@ def scan():
             "lot_id": lot.id if lot else None,
             "on_hand": on_hand,
             "teach": bool(result.gtin and result.part is None and me().role in GTIN_TEACHERS),
+            "warning": _scan_warning(result, part, lot, on_hand, expiry),
         }
     )
+
+
+SCAN_PURPOSES = {"use": "do not use it", "receive": "it cannot be received"}
+
+
+def _scan_warning(
+    result: inventory.ScanResult, part: Any, lot: Lot | None, on_hand: int | None, expiry: Any
+) -> str | None:
+    """Why the scanned lot must not go where the form sends it, in words; None if fine."""
+    purpose = request.args.get("purpose", "")
+    if purpose not in SCAN_PURPOSES or query_id("facility") is None or not result.lot_number:
+        return None
+    why = SCAN_PURPOSES[purpose]
+    if lot is None and part is not None:  # on file elsewhere, if anywhere (a receipt)
+        lot = inventory.find_lot(db.session, part=part, lot_number=result.lot_number)
+    if lot is not None and (recall := inventory.holds_on(db.session, [lot.id]).get(lot.id)):
+        return f"ON HOLD under recall {recall.id} ({recall.label}): {why}"
+    if expiry is not None and expiry < chosen_facility().today():
+        return f"EXPIRED on {expiry.isoformat()}: {why}"
+    if purpose == "use" and not on_hand:
+        return "not on the shelf here: check the facility, or receive it first"
+    return None
 
 
 def _lot_on_shelf(result: inventory.ScanResult) -> tuple[Lot | None, int | None]:
@@ -93,8 +118,9 @@ def teach_parts():
 
 
 def _gtin_form() -> GtinForm:
+    """The teach form; it starts with no part chosen, so a link is never a default."""
     form = GtinForm()
-    form.part_id.choices = part_choices()
+    form.part_id.choices = options(("", "Choose the part on the label")) + part_choices()
     return form
 
 

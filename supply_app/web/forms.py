@@ -62,12 +62,17 @@ def schedule_year(value: Any) -> int:
 class IdSelectField(SelectField):
     """A choice of rows (facilities, parts, order lines) by id; the view fills the choices."""
 
-    def __init__(self, label: str, *, blank: bool = False, **kwargs: Any) -> None:
-        """blank: the choices start with a blank option (no row), and it may be chosen."""
+    def __init__(
+        self, label: str, *, blank: bool = False, required: bool = False, **kwargs: Any
+    ) -> None:
+        """blank: the choices start with a blank option (no row), and it may be chosen
+        unless required: then it only makes the user choose, as no row is preselected."""
         if blank:
-            super().__init__(label, coerce=optional_id, **kwargs)
+            needed = [InputRequired(message=f"Choose the {label.lower()}.")] if required else []
+            super().__init__(label, coerce=optional_id, validators=needed, **kwargs)
         else:
-            super().__init__(label, coerce=row_id, validators=[InputRequired()], **kwargs)
+            required = InputRequired(message=f"Choose the {label.lower()}.")
+            super().__init__(label, coerce=row_id, validators=[required], **kwargs)
 
 
 class CheckboxList(SelectMultipleField):
@@ -408,8 +413,10 @@ class SwitchFacilityForm(FlaskForm):
 class GtinLinkForm(FlaskForm):
     """What a barcode names: its part and what the labelled package holds."""
 
-    part_id = IdSelectField("Part")
-    level = RuleSelectField("The label is on", catalog_rules.PACKAGE_LEVEL, default="each")
+    part_id = IdSelectField("Part", blank=True, required=True)
+    level = RuleSelectField(
+        "The label is on", catalog_rules.PACKAGE_LEVEL, blank="Choose", required=True
+    )
 
 
 class GtinForm(GtinLinkForm):

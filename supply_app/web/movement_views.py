@@ -143,9 +143,11 @@ def _done(message: str, facility_id: int):
 
 
 def _stock_form(form, title: str):
-    """Render a stock movement form with the lots each facility holds to pick from."""
+    """Render a stock movement form with the lots each facility holds to pick from; a scan
+    warns of a lot that cannot be received, or moved on to another facility."""
     lots = {f.id: list(db.session.scalars(inventory.balances_query(f.id))) for f in my_facilities()}
-    return page("stock/move.html", form=form, title=title, shelf_lots=lots)
+    purpose = {ReceiveForm: "receive", TransferForm: "use"}.get(type(form))
+    return page("stock/move.html", form=form, title=title, shelf_lots=lots, scan_purpose=purpose)
 
 
 @bp.route("/stock/receive", methods=["GET", "POST"])

@@ -153,3 +153,31 @@ def test_receiving_refuses_an_item_the_order_did_not_ask_for(page: Page, fresh_d
     expect(page.get_by_text("Received into stock: 2 × CRX2111-10 lot CART-9")).to_be_visible()
     assert balance(world.home, "CART-9") == 20
     assert balance(world.home, "WRONG-1") == 0
+
+
+def test_the_case_form_warns_of_a_held_lot_as_it_is_scanned(page: Page, fresh_db, shoot):
+    """A clinician scans a lot put on hold by a recall: the scan's line says so in red at
+    once, naming the recall, before anything is submitted."""
+    from supply_app.inventory import service as inventory
+
+    world = seed_world(fresh_db)
+    opening_stock(world, world.home, "STT2190-5", "HOLD-SCAN", 5)
+    recall = inventory.place_recall(
+        db.session,
+        source="manufacturer",
+        notice_number="SCAN-HOLD",
+        notice_date=date.today(),
+        reason="Seal may leak",
+        lots=[{"part_id": world.parts["STT2190-5"].id, "lot_number": "HOLD-SCAN"}],
+        actor=None,
+    )
+    db.session.commit()
+    sign_in(page, world.users["clinician"])
+    scans = page.get_by_label("Scanned supplies")
+    scans.type("HOLD-SCAN")
+    scans.press("Enter")
+    feedback = page.locator("#scans-status")
+    expect(feedback).to_contain_text(f"ON HOLD under recall {recall.id}")
+    expect(feedback).to_contain_text("do not use it")
+    expect(feedback).to_have_class("scan-status error")
+    shoot(page, "scan-case-held-lot")

@@ -185,6 +185,50 @@ def test_plain_lot_scan_finds_its_part(app):
     assert data["part_number"] == "CRX2111-10"
 
 
+def test_a_scan_warns_at_once_of_a_lot_that_must_not_go_where_the_form_sends_it(app):
+    """Scanned for a case or a transfer, a held, expired or absent lot is flagged in words
+    before anything is submitted; scanned to receive, a held or expired one is; a count or
+    waste (no purpose) is never warned off."""
+    parts = sync_parts(app)
+    tips = parts["STT2190-5"]
+    home, away = make_facility(), make_facility()
+    stock_lot(home, tips, "GOOD-1", 5, 10_000)
+    stock_lot(home, tips, "HELD-1", 5, 10_000)
+    stock_lot(home, tips, "OLD-1", 5, 10_000)
+    stock_lot(away, tips, "AWAY-1", 5, 10_000)
+    recall = inventory.place_recall(
+        db.session,
+        source="manufacturer",
+        notice_number="SCAN-1",
+        notice_date=date.today(),
+        reason="seal",
+        lots=[{"part_id": tips.id, "lot_number": "HELD-1"}],
+        actor=None,
+    )
+    inventory.find_lot(db.session, part=tips, lot_number="OLD-1").expiry_date = date.today() - (
+        timedelta(days=1)
+    )  # found on the shelf the day after it expired
+    db.session.commit()
+    browser = sign_in(app, "clinician", [home])
+
+    def warning(code: str, purpose: str | None) -> str | None:
+        query = {"code": code, "facility": home.id, **({"purpose": purpose} if purpose else {})}
+        return browser.get("/scan", query_string=query).json["warning"]
+
+    assert warning("GOOD-1", "use") is None
+    assert (
+        warning("HELD-1", "use")
+        == f"ON HOLD under recall {recall.id} ({recall.label}): do not use it"
+    )
+    assert warning("OLD-1", "use").startswith("EXPIRED on ")
+    give_gtin(tips)
+    away_label = gs1_hri(TEST_GTIN, "AWAY-1", date.today() + timedelta(days=90))
+    assert warning(away_label, "use").startswith("not on the shelf here")
+    assert warning(away_label, "receive") is None
+    assert "it cannot be received" in warning("HELD-1", "receive")
+    assert warning("HELD-1", None) is None  # a count or a waste of it is fine
+
+
 def test_par_levels_form_saves_and_audits(app):
     """Materials set a min/max; a half-filled pair is refused beside the field."""
     parts = sync_parts(app)

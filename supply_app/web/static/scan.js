@@ -12,8 +12,15 @@
 
   var pending = null; // {input, code, after} waiting for its GTIN to be linked
 
+  // The form's own control of that name: form.elements leaves out the teaching panel's
+  // controls, which sit inside the page's form but belong to #teach-form.
+  function fieldOf(form, name) {
+    var field = form.elements.namedItem(name);
+    return field instanceof RadioNodeList ? field[0] : field;
+  }
+
   function setField(form, name, value) {
-    var input = form.querySelector('[name="' + name + '"]');
+    var input = fieldOf(form, name);
     if (!input || value === null || value === undefined) return false;
     input.value = value;
     input.dispatchEvent(new Event("change", { bubbles: true }));
@@ -25,6 +32,7 @@
     if (data.lot_number) parts.push("lot " + data.lot_number);
     if (data.expiry_date) parts.push("expires " + data.expiry_date);
     if (data.on_hand !== null && data.on_hand !== undefined) parts.push(data.on_hand + " on the shelf here");
+    if (data.warning) parts.push(data.warning);
     return parts.join(" · ");
   }
 
@@ -41,7 +49,8 @@
     var status = statusOf(input);
     status.textContent = "Reading…";
     // The facility lets the server find the lot on its shelf, and say how many are there.
-    var url = input.getAttribute("data-scan") + "?code=" + encodeURIComponent(code);
+    var url = input.getAttribute("data-scan");
+    url += (url.indexOf("?") < 0 ? "?" : "&") + "code=" + encodeURIComponent(code);
     var facility = facilityOf(input.form);
     if (facility) url += "&facility=" + encodeURIComponent(facility);
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -58,6 +67,8 @@
         }
         status.classList.remove("error");
         after(result.data, status, code);
+        // A lot that must not be used here (on hold, expired, not on this shelf): in red.
+        if (result.data.warning) status.classList.add("error");
         offerTeaching(input, code, after, result.data);
       })
       .catch(function () {
@@ -142,14 +153,12 @@
     pending = { input: input, code: scanned, after: after };
     panel.querySelector("[data-gtin]").textContent = data.gtin;
     panel.querySelector('[name="gtin"]').value = data.gtin;
-    var part = input.form.querySelector('[name="part_id"]');
-    var row = input.form.querySelector("[data-part-row]");
+    // Only a part the user chose already is offered; otherwise they must pick the part the
+    // label is on (a guess, such as the order's first line, would teach a wrong link).
+    var part = fieldOf(input.form, "part_id");
     var choose = panel.querySelector('[name="part_id"]');
-    if (row) {
-      choose.value = row.getAttribute("data-part-row");
-    } else if (part && part.value) {
-      choose.value = part.value;
-    }
+    choose.value = part && part.value ? part.value : "";
+    panel.querySelector('[name="level"]').value = "";
     panel.hidden = false;
   }
 
