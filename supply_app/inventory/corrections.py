@@ -114,13 +114,21 @@ def adjust(
     Increases are valued at unit_cost_cents if given, else the balance's average cost (or,
     on an empty shelf, the cost per each of the last stock received into it).
 
-    :raises InvalidInput: zero/absurd quantity, unknown reason, or a lot never held here.
+    :raises InvalidInput: zero/absurd quantity, unknown reason, a reason the sign contradicts
+        (found stock taken away, lost stock added), or a lot never held here.
     :raises InsufficientStock: a decrease larger than what is on hand.
     """
     CHANGE_IN_EACHES.check(eaches, "eaches")
     if eaches == 0:
         raise InvalidInput("An adjustment must change the balance.", field="eaches")
     TYPED_ADJUSTMENT_REASON.check(reason, "reason")
+    if (reason, eaches > 0) in (("found", False), ("lost", True)):
+        more, fewer = ("more", "fewer") if reason == "found" else ("fewer", "more")
+        raise InvalidInput(
+            f"{reason.capitalize()} stock means {more} eaches on the shelf, but this change "
+            f"makes {fewer}: check the sign, or choose another reason.",
+            field="reason",
+        )
     ledger.check_active(facility)
     snap = _held_snapshot(session, facility, lot)
     return _adjust_locked(

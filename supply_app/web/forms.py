@@ -152,7 +152,10 @@ class ReceiveForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
 
     lot_number = RuleTextField("Lot number", stock_rules.LOT_NUMBER, optional=True)
     expiry_date = RuleDateField("Expiry date", stock_rules.EXPIRY_DATE, optional=True)
-    reason = RuleSelectField("Reason", stock_rules.FREE_RECEIPT_REASON)
+    # No reason is preselected: a default would be booked by a user who never read it.
+    reason = RuleSelectField(
+        "Reason", stock_rules.FREE_RECEIPT_REASON, blank="Choose a reason", required=True
+    )
     pack_cost = AmountField(
         "Cost per pack ($)",
         PRICE,
@@ -166,7 +169,9 @@ class AdjustForm(FlaskForm, StockFacilityMixin, PartLotMixin):
     """Correct a balance up or down with a reason code."""
 
     change = RuleNumberField("Change in eaches (+ or −)", stock_rules.CHANGE_IN_EACHES)
-    reason = RuleSelectField("Reason", stock_rules.TYPED_ADJUSTMENT_REASON)
+    reason = RuleSelectField(
+        "Reason", stock_rules.TYPED_ADJUSTMENT_REASON, blank="Choose a reason", required=True
+    )
     note = note_field()
 
 
@@ -180,7 +185,9 @@ class TransferForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
 class WasteForm(FlaskForm, StockFacilityMixin, PartLotMixin, QuantityMixin):
     """Remove expired, damaged, contaminated or recalled stock."""
 
-    reason = RuleSelectField("Reason", stock_rules.WASTE_REASON)
+    reason = RuleSelectField(
+        "Reason", stock_rules.WASTE_REASON, blank="Choose a reason", required=True
+    )
     note = note_field()
 
 

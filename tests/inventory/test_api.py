@@ -260,6 +260,22 @@ def test_adjustment_and_waste(world):
     assert balance(w.here, lot) == (0, 0)
 
 
+@pytest.mark.parametrize(("reason", "eaches"), [("found", -2), ("lost", 2)])
+def test_an_adjustment_whose_sign_contradicts_its_reason_is_refused(world, reason, eaches):
+    """Found stock that leaves the shelf, or lost stock that joins it, is a slip: 422 on the
+    reason, and nothing is written."""
+    w = world
+    lot = stock(w.here, w.tip, 4, 1000)
+    rows = ledger_rows()
+    response = w.materials.post(
+        url(w.here, "adjustments"), json={"lot_id": lot.id, "eaches": eaches, "reason": reason}
+    )
+    assert response.status_code == 422, response.json
+    assert "reason" in response.json["errors"]["json"]
+    assert "check the sign" in response.json["detail"]
+    assert (ledger_rows(), balance(w.here, lot)) == (rows, (4, 1000))
+
+
 def test_expired_stock_cannot_be_issued_but_can_be_wasted(world):
     """An expired lot is 409 lot-expired on issue and leaves the ledger alone; waste works."""
     w = world
