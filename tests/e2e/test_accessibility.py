@@ -9,6 +9,7 @@ sideways (a wide table scrolls inside its own box), and its tap targets must be 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ from supply_app.auth.models import User
 from supply_app.cases.models import ProcedureCase
 from supply_app.demo import DEMO_USERS, demo_password, load_demo
 from supply_app.extensions import db
-from supply_app.inventory.models import StockBalance
+from supply_app.facilities.models import Facility
+from supply_app.inventory import service as inventory
+from supply_app.inventory.models import Lot, StockBalance
 from supply_app.ordering.models import PurchaseOrder
 from tests.e2e.conftest import SCREENSHOTS
 from tests.support.journeys import sign_in
@@ -46,6 +49,10 @@ EXTRA_PAGES = {
     "/catalog/barcodes": ("admin", "materials", "purchaser"),
     "/account": ("admin", "purchaser", "materials", "clinician", "finance", "viewer"),
     "/reports/margin?group_by=month": ("finance",),
+    "/recalls/{recall}": ("admin", "purchaser", "materials", "clinician", "finance", "viewer"),
+    "/recalls/new": ("admin", "materials"),
+    "/stock/returns": ("admin", "purchaser", "materials", "clinician", "finance", "viewer"),
+    "/stock/return": ("admin", "materials"),
 }
 
 OVERFLOW = """() => {
@@ -62,11 +69,38 @@ OVERFLOW = """() => {
 
 
 def _rows() -> dict[str, int]:
-    """Ids of demo rows the detail pages open."""
+    """Ids of demo rows the detail pages open, after adding a recall held at every demo
+    facility and a return to the vendor (the demo has neither), so their tables have rows."""
+    lot = db.session.get(
+        Lot, db.session.scalar(select(StockBalance.lot_id).order_by(StockBalance.id))
+    )
+    recall = inventory.place_recall(
+        db.session,
+        source="manufacturer",
+        notice_number="AXE-PCR-2026-0001",
+        notice_date=date.today(),
+        reason="A long reason, as notices have: the seal of the pouch may leak in transit",
+        lots=[{"part_id": lot.part_id, "lot_number": lot.lot_number}],
+        actor=None,
+    )
+    balance = db.session.scalar(
+        select(StockBalance).where(StockBalance.on_hand > 0).order_by(StockBalance.id.desc())
+    )
+    inventory.return_to_vendor(
+        db.session,
+        facility=db.session.get(Facility, balance.facility_id),
+        lot=db.session.get(Lot, balance.lot_id),
+        eaches=1,
+        rga_number="RGA-AXE-0001",
+        rga_date=date.today(),
+        actor=None,
+    )
+    db.session.commit()
     return {
         "order": db.session.scalar(select(PurchaseOrder.id).order_by(PurchaseOrder.id)),
         "case": db.session.scalar(select(ProcedureCase.id).order_by(ProcedureCase.id)),
-        "lot": db.session.scalar(select(StockBalance.lot_id).order_by(StockBalance.id)),
+        "lot": lot.id,
+        "recall": recall.id,
     }
 
 

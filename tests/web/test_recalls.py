@@ -286,3 +286,19 @@ def test_case_form_and_order_receipt_refuse_a_held_lot(app):
     assert f"on hold under recall {recall.id}" in received.get_data(as_text=True)
     assert latest_order().status == "approved"
     assert ledger() == before
+
+
+def test_a_held_lot_offers_waste_and_return_never_transfer(app):
+    """On the stock page and the alerts, a held lot's row offers Waste (reason recalled) and
+    Return to the vendor; Transfer, which a hold refuses, is not offered."""
+    home, _, parts = world(app)
+    materials = sign_in(app, "materials", [home])
+    place_by_form(materials, parts["STT2190-5"])
+    lot = inventory.find_lot(db.session, part=parts["STT2190-5"], lot_number="REC-1")
+    for page in (f"/stock?facility={home.id}", f"/stock/alerts?facility={home.id}"):
+        html = materials.get(page).get_data(as_text=True)
+        assert 'aria-label="Return STT2190-5 lot REC-1 to the vendor"' in html, page
+        assert f"/stock/return?facility={home.id}&amp;lot={lot.id}" in html, page
+        assert f"lot={lot.id}&amp;reason=recalled" in html, page
+        assert 'aria-label="Transfer STT2190-5 lot REC-1"' not in html, page
+        assert 'aria-label="Transfer CRX2111-10 lot CART-1"' in html or "alerts" in page
