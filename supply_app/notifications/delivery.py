@@ -190,14 +190,19 @@ def deliver_now(session: Session, commit: Callable[[], None], notice_ids: list[i
     """Send just-queued recall notices at once (after the recall committed).
 
     Never raises: what cannot go now stays owed for `supply-app notify send`, and the
-    answer says so.
+    answer (shown to the person who placed the recall) says so in their words; the
+    operator's detail goes to the log.
     """
     if not notice_ids:
         return "No one holds these lots, so no notice was needed."
     problem = mail.smtp_problem(current_app.config)
     if problem:
         log.warning("recall notices not sent: %s", problem)
-        return f"{len(notice_ids)} notices are owed: {problem}"
+        return (
+            f"{len(notice_ids)} people who hold these lots could not be emailed now: email is "
+            "not set up on this server. Tell them yourself; the notices go out with the next "
+            "scheduled mail run once it is."
+        )
     notices = list(session.scalars(select(Notice).where(Notice.id.in_(notice_ids))))
     report = Report()
     try:
@@ -209,9 +214,12 @@ def deliver_now(session: Session, commit: Callable[[], None], notice_ids: list[i
     owed = len(notice_ids) - len(report.sent)
     if not owed:
         return f"{len(report.sent)} notices sent."
+    if report.stopped:
+        log.warning("recall notices owed: %s", report.stopped)
     return (
-        f"{len(report.sent)} notices sent; {owed} are owed and `supply-app notify send` "
-        "retries them" + (f" ({report.stopped})" if report.stopped else "") + "."
+        f"{len(report.sent)} notices sent; {owed} could not be sent now (the mail server "
+        "refused them, or the person has no email address). The next scheduled mail run "
+        "tries again; the recall page shows who is still owed one."
     )
 
 

@@ -225,4 +225,6 @@ def notice_summary(session: Session, recall_id: int) -> str:
         return "No notices: no facility held the lots when they were put on hold."
     sent = counts.get("sent", 0)
     owed = sum(counts.values()) - sent
-    return f"{sent} notices sent" + (f", {owed} not sent yet (notify send retries)" if owed else "")
+    return f"{sent} notices sent" + (
+        f", {owed} not sent yet (the next scheduled mail run sends them)" if owed else ""
+    )

@@ -237,13 +237,16 @@ def packs_and_eaches(eaches: int, units_per_pack: int) -> str:
     return text
 
 
-def at(instant: datetime | None, place: Any = "UTC") -> str:
+def at(instant: datetime | None, place: Any = None) -> str:
     """A stored UTC instant as wall-clock time where it matters: "2026-06-16 08:30 ChST".
 
-    place is a facility (its time zone) or a zone name; instants are stored in UTC.
+    place is a facility (its time zone) or a zone name; by default the facility the user
+    works in (for things no one facility owns, such as a recall). Instants are stored in UTC.
     """
     if instant is None:
         return "—"
+    if place is None:
+        place = (current_facility() if current_user.is_authenticated else None) or "UTC"
     zone_name = getattr(place, "time_zone", place)
     return local_time(instant, zone_name).strftime("%Y-%m-%d %H:%M %Z")
 
