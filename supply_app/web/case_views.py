@@ -107,20 +107,25 @@ def _procedures(form: CaseForm) -> tuple[list[dict[str, Any]], dict[str, str]]:
         )
     procedures: list[dict[str, Any]] = []
     where: dict[str, str] = {}
+    # Both knees, the same nerves: codes billed per nerve go on each knee's own lines (a
+    # modifier 50 line is one unit, so it cannot carry several nerves); 64624 stays -50.
+    mirrored = form.laterality.data == "bilateral" and not left
     for side, anterior, genicular in TWO_KNEES if left else ONE_SET:
         if form.as_0441t.data:  # one 0441T line per knee names every nerve treated there
             nerves = [*(getattr(form, anterior).data or []), *(getattr(form, genicular).data or [])]
             if nerves:
-                where[f"procedures[{len(procedures)}]"] = anterior
-                line = {"code": "0441T", "nerves": nerves}
-                procedures.append(line | ({"laterality": side} if side else {}))
+                for each in ("RT", "LT") if mirrored else (side,):
+                    where[f"procedures[{len(procedures)}]"] = anterior
+                    line = {"code": "0441T", "nerves": nerves}
+                    procedures.append(line | ({"laterality": each} if each else {}))
             continue
         for code, field in (("64640", anterior), ("64624", genicular)):
             nerves = getattr(form, field).data or []
-            if nerves:
+            per_knee = ("RT", "LT") if mirrored and code == "64640" else (side,)
+            for each in per_knee if nerves else ():
                 where[f"procedures[{len(procedures)}]"] = field
                 line = {"code": code, "nerves": list(nerves)}
-                procedures.append(line | ({"laterality": side} if side else {}))
+                procedures.append(line | ({"laterality": each} if each else {}))
     if form.device.data:
         where[f"procedures[{len(procedures)}]"] = "device"
         procedures.append({"code": "C9809"})

@@ -84,6 +84,34 @@ def test_a_bilateral_case_names_each_knees_nerves(page: Page, fresh_db):
     ]
 
 
+def test_a_bilateral_case_with_the_same_nerves_on_both_knees(page: Page, fresh_db):
+    """Both knees, the same two anterior nerves and all three genicular ones, the left-knee
+    section left empty as its hint says: the preview and the record agree on 64640-RT and
+    -LT lines of two nerves each and one 64624-50 (a -50 line of 64640 cannot hold two)."""
+    world = seed_world(fresh_db)
+    sign_in(page, world.users["clinician"])
+    page.get_by_label("Case reference").fill("BI-SAME")
+    page.get_by_label("Side").select_option("bilateral")
+    for nerve in (
+        "lateral femoral cutaneous nerve (LFCN)",
+        "anterior femoral cutaneous nerve (AFCN)",
+    ):
+        page.get_by_label(nerve, exact=True).check()
+    for nerve in ("superolateral", "superomedial", "inferomedial"):
+        page.get_by_label(f"{nerve} genicular nerve", exact=True).check()
+    expect(page.locator("#codes")).to_have_text("64640-RT × 2, 64640-LT × 2, 64624-50 × 1")
+    page.get_by_label("No tips or cartridges were used in this case").check()
+    page.get_by_role("button", name="Record and price case").click()
+    expect(page.get_by_text("recorded and priced")).to_be_visible()
+    latest()
+    case = db.session.scalar(select(ProcedureCase).where(ProcedureCase.reference == "BI-SAME"))
+    assert sorted((p.code, p.laterality or "", p.units) for p in case.procedures) == [
+        ("64624", "50", 1),
+        ("64640", "LT", 2),
+        ("64640", "RT", 2),
+    ]
+
+
 def test_safe_defaults(page: Page, fresh_db, shoot):
     """No role chosen for a new user (and the confirmation names it); the C9809 box follows
     the facility's setting; no ECAT file before approval."""

@@ -37,9 +37,19 @@
   function update() {
     var leftA = ticked("anterior_left");
     var leftG = ticked("genicular_left");
-    var split = side.value === "bilateral" && (leftA || leftG);
-    var codes = knee(ticked("anterior"), ticked("genicular"), split ? "-RT" : "");
-    if (split) codes = codes.concat(knee(leftA, leftG, "-LT"));
+    var bilateral = side.value === "bilateral";
+    var split = bilateral && (leftA || leftG);
+    var codes;
+    if (bilateral && !split) {
+      // The same nerves on both knees: per-nerve codes go on each knee's lines, 64624 is -50.
+      var a = ticked("anterior"), g = ticked("genicular");
+      codes = as0441t && as0441t.checked
+        ? knee(a, g, "-RT").concat(knee(a, g, "-LT"))
+        : knee(a, 0, "-RT").concat(knee(a, 0, "-LT"), knee(0, g, "-50"));
+    } else {
+      codes = knee(ticked("anterior"), ticked("genicular"), split ? "-RT" : "");
+      if (split) codes = codes.concat(knee(leftA, leftG, "-LT"));
+    }
     if (device.checked) codes.push("C9809 × 1");
     out.textContent = codes.length ? codes.join(", ") : "— tick the nerves treated";
   }
