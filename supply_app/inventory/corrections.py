@@ -12,6 +12,7 @@ from supply_app.auth.models import User
 from supply_app.errors import InvalidInput, InvalidTransition, NotFound
 from supply_app.facilities.models import Facility
 from supply_app.inventory import ledger
+from supply_app.inventory.holds import REVERSAL_OUT
 from supply_app.inventory.models import Lot, StockCount, StockMovement
 from supply_app.inventory.returns import refuse_if_credited
 from supply_app.inventory.rules import (
@@ -275,13 +276,13 @@ def reverse(
                 snaps.get((leg.facility_id, leg.lot_id)),
                 leg.eaches,
                 leg.lot,
-                kind="reversal",
+                kind=REVERSAL_OUT,
             )
             if leg.eaches == snap.on_hand:
                 value = snap.value_cents
             else:
                 value = min(leg.value_cents, snap.value_cents)
-            ledger.decrease(session, snap, leg.eaches, value, leg.lot, kind="reversal")
+            ledger.decrease(session, snap, leg.eaches, value, leg.lot, kind=REVERSAL_OUT)
             returned_value = value
             signed = -value
         else:

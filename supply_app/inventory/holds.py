@@ -5,9 +5,10 @@ and lot number, so a lot that has not reached any shelf yet is held too; the num
 a lot's number or a serialised unit's batch (GS1 AI 10), without regard to case, as people
 type lot numbers; releasing the recall lifts the hold.
 The ledger (ledger.py) asks this module before every balance change, so no door can forget:
-only a disposition (waste, or a return to the vendor) and a reversal of a past movement may
-move a held lot. Everything else (receipts, issues, cases, transfers, adjustments, counts
-that differ) is a 409 `lot-on-hold` that names the recall.
+only a disposition (waste, or a return to the vendor) and a reversal that puts stock back on
+a shelf may move a held lot. Everything else (receipts, issues, cases, transfers, adjustments,
+counts that differ, reversals that take stock off a shelf) is a 409 `lot-on-hold` that names
+the recall.
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ from supply_app.inventory.rules import DISPOSITION
 
 #: The one recall state that holds nothing (a closed recall's lots stay out of use for good).
 RELEASED = "released"
-#: Movements a hold allows: the dispositions, and reversals (which restore what the books
-#: said before a mistaken movement; they can never put stock into use).
+#: Movements a hold allows: the dispositions, and reversals that put stock back on a shelf
+#: (undoing an issue, a waste or a return: the stock stays held there).
 HOLD_FREE_KINDS = frozenset((*DISPOSITION.values, "reversal"))
+#: A reversal that takes stock off a shelf (undoing a receipt, a transfer, a found
+#: adjustment): for a held lot it would move or remove held stock without a disposition,
+#: so a hold refuses it like any other movement.
+REVERSAL_OUT = "reversal_out"
 
 _held_lot = aliased(Lot)  # never correlated with a `lot` in the query that embeds the test
 

@@ -214,6 +214,42 @@ def test_dispositions_and_reversals_still_move_a_held_lot(held):
     assert service.verify(db.session) == []
 
 
+def test_a_reversal_never_moves_held_stock_off_its_shelf(app, held):
+    """Undoing the held lot's opening receipt (held stock would vanish without a disposition)
+    or a transfer made before the recall (held stock would move between facilities) is a 409
+    naming the recall, and nothing moves; a reversal that puts stock back is fine (above)."""
+    from sqlalchemy import select as sql_select
+
+    from supply_app.inventory.models import StockMovement
+
+    lot = stock(held.away, held.tips, 3, 75_000, "MOVED-1", expiry=EXPIRY)
+    sent = held.materials.post(
+        held.url("transfers", held.away),
+        json={"lot_id": lot.id, "to_facility_id": held.home.id, "eaches": 2},
+    )
+    assert sent.status_code == 201, sent.json
+    recall = place([(held.tips, "MOVED-1")], notice="PCR-MOVED")
+    receipt = db.session.scalars(
+        sql_select(StockMovement).where(
+            StockMovement.lot_id == held.held.id, StockMovement.kind == "receipt"
+        )
+    ).first()
+    rows = ledger_rows()
+    for movement_id, notice in (
+        (receipt.id, "PCR-1"),
+        (sent.json["out"]["id"], recall.notice_number),
+    ):
+        response = held.materials.post(
+            f"/api/v1/movements/{movement_id}/reverse", json={"reason": "typed it twice"}
+        )
+        assert response.status_code == 409, response.json
+        assert response.json["type"] == "/problems/lot-on-hold"
+        assert response.json["notice_number"] == notice
+        assert ledger_rows() == rows
+    assert balance(held.home, held.held) == (10, 250_000)
+    assert balance(held.home, lot)[0] == 2
+
+
 def test_release_lifts_the_hold_and_close_keeps_it(held):
     """After release the lot is usable again; a closed recall's lot stays held for good."""
     issue = {"lot_id": held.held.id, "eaches": 1}
