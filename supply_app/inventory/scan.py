@@ -102,6 +102,8 @@ def read_gs1(raw: str) -> Gs1Fields | None:
     if payload is None:
         return None
     data, is_hri = payload
+    if FNC1 * 2 in data:  # a separator with nothing before it: an element went missing
+        raise _unreadable("two field separators follow each other, so an element is empty.")
     written = hri_elements(data) if is_hri else None
     try:
         message = GS1Message.parse_hri(data) if is_hri else GS1Message.parse(data)

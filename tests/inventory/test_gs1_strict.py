@@ -110,6 +110,7 @@ def test_a_serial_on_file_with_another_batch_is_refused(app, parts):
         f"(01){GTIN_TIP}99(10)AB",  # more digits than a GTIN has
         f"(01){GTIN_TIP}(10)A(B)1",  # a bracket inside a value: where does it end?
         f"(01){GTIN_TIP}(10)AB12 (17)271231 trailing",
+        f"]d201{GTIN_TIP}10AB\x1d\x1d21S1",  # an empty element between two separators
     ],
 )
 def test_a_label_text_that_would_be_changed_to_read_is_refused(app, parts, raw):
