@@ -87,6 +87,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         csrf.exempt(blueprint)
 
     from supply_app.auth.guard import authenticate_api_request
+    from supply_app.http import refuse_oversized_streams
     from supply_app.web import bp as web_bp
 
     app.register_blueprint(web_bp)
@@ -94,6 +95,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     install_security_headers(app)
     register_error_handlers(app)
     install_request_logging(app)
+    app.before_request(refuse_oversized_streams)
     app.before_request(authenticate_api_request)
 
     from supply_app.cli import register_commands

@@ -7,12 +7,14 @@ import math
 from typing import Any, ClassVar
 
 import marshmallow as ma
+from flask import request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from sqlalchemy import Select, func, select
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from supply_app.fields import Money, RuleNumber
@@ -211,6 +213,20 @@ class PageMeta(ma.Schema):
     per_page = ma.fields.Integer()
     total = ma.fields.Integer()
     pages = ma.fields.Integer()
+
+
+def refuse_oversized_streams() -> None:
+    """413 for a body sent without a length (chunked) that reaches the size limit.
+
+    werkzeug stops reading such a body at MAX_CONTENT_LENGTH without saying so, so a reader
+    would act on its first megabyte as if it were all of it. Read (and cache, for the form
+    and JSON readers) every such body once, here, and refuse it when it fills the limit.
+    """
+    limit = request.max_content_length
+    if request.content_length is not None or limit is None:
+        return
+    if len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()
 
 
 def page_envelope(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:

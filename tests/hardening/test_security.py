@@ -220,3 +220,40 @@ def test_fee_schedule_overrides_are_audited(app):
     assert_audited(second, finance.user.id, before=True)
     (removed,) = audit_events("fee_override.delete")
     assert_audited(removed, finance.user.id, before=True, after=False)
+
+
+def test_a_body_without_a_length_that_fills_the_limit_is_refused_not_cut(app):
+    """A chunked body (no Content-Length) past MAX_CONTENT_LENGTH is a 413 through a real
+    HTTP server; werkzeug alone stops reading at the limit and the view acted on the first
+    megabyte as if it were all (a 200). A small chunked body still works."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from tests.support.live import serving
+
+    viewer = make_actor(app, "viewer")
+    limit = app.config["MAX_CONTENT_LENGTH"]
+
+    def chunked(base: str, padding: int) -> int:
+        where = urlsplit(base)
+        connection = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+        connection.putrequest("POST", "/api/v1/scan")
+        for name, value in {**viewer.headers(), "Content-Type": "application/json"}.items():
+            connection.putheader(name, value)
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.endheaders()
+        body = b'{"scan": "ABC"}' + b" " * padding
+        try:
+            for start in range(0, len(body), 65536):
+                chunk = body[start : start + 65536]
+                connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            connection.send(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server answered and closed before the rest was sent
+        status = connection.getresponse().status
+        connection.close()
+        return status
+
+    with serving(app) as base:
+        assert chunked(base, 10) == 200
+        assert chunked(base, 5 * limit) == 413
