@@ -19,6 +19,7 @@ from supply_app.cases import rules
 from supply_app.cases.models import EquipmentCost, ProcedureCase
 from supply_app.errors import InvalidInput, NotFound
 from supply_app.facilities.models import Facility
+from supply_app.inventory.models import Lot, StockBalance
 from supply_app.inventory.rules import SERIAL
 from supply_app.money import PRICE, format_cents
 
@@ -44,12 +45,39 @@ def equipment_costs(session: Session, facility: Facility) -> list[EquipmentCost]
 def case_equipment_cents(session: Session, facility: Facility, serial: str | None) -> int:
     """What one case at a facility costs in equipment, for the handpiece it names (or none).
 
-    With no handpiece named the facility's own figure, loaded with it, is the answer.
+    With no handpiece named the facility's own figure, loaded with it, is the answer. A
+    named handpiece must be one the facility has on file (see check_handpiece).
+
+    :raises InvalidInput: a handpiece serial the facility does not know.
     """
     if serial is None:
         own = facility.equipment_cost
         return 0 if own is None else own.per_case_cents
+    check_handpiece(session, facility, serial)
     return _equipment_cents(session, facility.id, serial)
+
+
+def check_handpiece(session: Session, facility: Facility, serial: str) -> None:
+    """A case names a handpiece the facility knows: one costed there, or a serialised unit
+    its shelf has held. A typo, or another facility's handpiece, would cost the case wrongly
+    and send a device trace to the wrong place.
+
+    :raises InvalidInput: naming the serial and what to do.
+    """
+    costed = select(EquipmentCost.id).where(
+        EquipmentCost.facility_id == facility.id, EquipmentCost.serial == serial
+    )
+    shelved = (
+        select(Lot.id)
+        .join(StockBalance, StockBalance.lot_id == Lot.id)
+        .where(StockBalance.facility_id == facility.id, Lot.serial == serial)
+    )
+    if session.scalar(costed.union_all(shelved).limit(1)) is None:
+        raise InvalidInput(
+            f"No handpiece with serial {serial} is on file at {facility.code}: check the "
+            "serial on the handpiece, receive it there, or leave the field empty.",
+            field="handpiece_serial",
+        )
 
 
 def _equipment_cents(session: Session, facility_id: int, serial: str | None) -> int:

@@ -118,6 +118,9 @@ class TracedCase(ma.Schema):
     status = ma.fields.String()
     lot_id = ma.fields.Integer()
     eaches = ma.fields.Integer()
+    used_as = ma.fields.String(
+        metadata={"description": "supply (eaches used) or handpiece (the device the case names)"}
+    )
 
 
 class LotTrace(ma.Schema):

@@ -177,27 +177,31 @@ def _holdings(session: Session, lot: Lot, allowed: set[int] | None) -> list[dict
 def lot_cases(
     session: Session, lot_ids: list[int], allowed: set[int] | None
 ) -> list[dict[str, Any]]:
-    """Cases at the allowed facilities (None: all) that used any of the lots, per lot."""
+    """Cases at the allowed facilities (None: all) that used any of the lots, per lot: as
+    supplies (eaches used), or, for a serialised handpiece, as the handpiece the case
+    names (eaches 0), so a device trace finds its cases too."""
     c = ProcedureCase
-    stmt = (
-        select(
-            c.id,
-            c.reference,
-            c.facility_id,
-            Facility.code,
-            c.date_of_service,
-            c.status,
-            CaseSupply.lot_id,
-            func.sum(CaseSupply.eaches),
-        )
+    case_columns = (c.id, c.reference, c.facility_id, Facility.code, c.date_of_service, c.status)
+    supplies = (
+        select(*case_columns, CaseSupply.lot_id, func.sum(CaseSupply.eaches), literal("supply"))
         .join(CaseSupply, CaseSupply.case_id == c.id)
         .join(Facility, Facility.id == c.facility_id)
         .where(CaseSupply.lot_id.in_(lot_ids))
-        .group_by(c.id, Facility.code, CaseSupply.lot_id)
-        .order_by(c.date_of_service, c.id, CaseSupply.lot_id)
+        .group_by(*case_columns, CaseSupply.lot_id)
+    )
+    handpieces = (
+        select(*case_columns, Lot.id, literal(0), literal("handpiece"))
+        .join(Lot, Lot.serial == c.handpiece_serial)
+        .join(Facility, Facility.id == c.facility_id)
+        .where(Lot.id.in_(lot_ids))
     )
     if allowed is not None:
-        stmt = stmt.where(c.facility_id.in_(allowed))
+        supplies = supplies.where(c.facility_id.in_(allowed))
+        handpieces = handpieces.where(c.facility_id.in_(allowed))
+    rows = sorted(
+        session.execute(supplies.union_all(handpieces)).all(),
+        key=lambda row: (row[4], row[0], row[6]),
+    )
     return [
         {
             "case_id": cid,
@@ -208,6 +212,7 @@ def lot_cases(
             "status": status,
             "lot_id": lot_id,
             "eaches": int(eaches),
+            "used_as": used_as,
         }
-        for cid, ref, fid, code, dos, status, lot_id, eaches in session.execute(stmt)
+        for cid, ref, fid, code, dos, status, lot_id, eaches, used_as in rows
     ]

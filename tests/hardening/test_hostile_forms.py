@@ -388,7 +388,7 @@ FORMS: dict[str, tuple[str, str, str, type, Callable[[dict[str, Any]], dict[str,
             "anterior": ["afcn"],
             "scans": i["lot"],
             "payer_id": i["payer"],
-            "handpiece_serial": "HP-0001",
+            "handpiece_serial": "DEMO-SN-DEMO-HOPD",  # the demo handpiece on its shelf
         },
     ),
     "payer_new": (

@@ -298,7 +298,7 @@ VALID: dict[tuple[str, str], Callable[[dict[str, int]], dict[str, Any]]] = {
         "procedures": [{"code": "64640", "nerves": ["afcn"], "laterality": "RT"}],
         "supplies": [{"part_id": i["tip"], "lot_id": i["lot"], "eaches": 1}],
         "payer_id": i["payer"],
-        "handpiece_serial": "HP-HOSTILE-1",
+        "handpiece_serial": "DEMO-SN-DEMO-HOPD",  # the demo handpiece on its shelf
     },
     ("post", "/api/v1/cases/{case_id}/payer"): lambda i: {"payer_id": i["payer"]},
     ("put", "/api/v1/facilities/{facility_id}/equipment-costs"): lambda i: {

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from supply_app.auth.models import AuditEvent
 from supply_app.extensions import db
+from tests.support.cases import case_body
 from tests.support.payers import (
     SUPPLY_COST,
     TRICARE_CSV,
@@ -193,6 +194,20 @@ def test_a_locality_adjusted_hopd_case(world):
 def test_an_equipment_amortized_case(world):
     """Straight-line per case, for the facility and then for one named handpiece."""
     hopd, finance = world["hopd"], world["finance"]
+    for serial in ("HP-0001", "HP-0002"):  # the handpieces on the facility's shelf
+        received = world["admin"].post(
+            f"/api/v1/facilities/{hopd.id}/receipts",
+            json={
+                "part_id": world["parts"]["IST2221"].id,
+                "serial": serial,
+                "lot_number": serial,
+                "expiry_date": "2036-01-01",
+                "eaches": 1,
+                "unit_cost": "9000.00",
+                "reason": "opening_balance",
+            },
+        )
+        assert received.status_code == 201, received.json
     before = record(world, hopd, "EQ-0", procedures=ONE_KNEE_NERVE, handpiece_serial="HP-0001")
     assert before["equipment_cost"] == "0.00"
     # The facility's figure: ($7,200.00 − $0.00) ÷ (5 years × 200 cases) = $7.20 a case.
@@ -301,3 +316,49 @@ def test_the_what_if_price_takes_a_payer(world):
     refused = world["viewer"].post("/api/v1/coding/price", json=no_facility)
     assert refused.status_code == 422
     assert "payer_id" in refused.json["errors"]["json"]
+
+
+def test_a_case_names_only_a_handpiece_its_facility_knows(world):
+    """A typo, or the ASC's handpiece named at the HOPD, is a 422 on handpiece_serial and no
+    case is written: the serial costs the case and traces the device."""
+    asc, hopd = world["asc"], world["hopd"]
+    put_json(
+        world["finance"],
+        f"/api/v1/facilities/{asc.id}/equipment-costs",
+        {"serial": "HP-ASC-1", "acquisition": "9000.00", "life_years": 4, "cases_per_year": 250},
+    )
+    for serial in ("HP-TYPO", "HP-ASC-1"):
+        body = case_body(hopd, f"HP-{serial}", procedures=ONE_KNEE_NERVE, handpiece_serial=serial)
+        response = world["clinician"].post("/api/v1/cases", json=body)
+        assert response.status_code == 422, response.json
+        assert "handpiece_serial" in response.json["errors"]["json"]
+        assert (
+            f"No handpiece with serial {serial} is on file at {hopd.code}"
+            in response.json["detail"]
+        )
+    at_asc = record(world, asc, "HP-OK", procedures=ONE_KNEE_NERVE, handpiece_serial="HP-ASC-1")
+    assert at_asc["handpiece_serial"] == "HP-ASC-1"
+
+
+def test_a_handpiece_lot_trace_finds_the_cases_that_named_it(world):
+    """A recall or trace of a serialised handpiece lists the cases that named its serial
+    (used as the handpiece, no eaches), beside any that used it as a supply."""
+    hopd = world["hopd"]
+    received = world["admin"].post(
+        f"/api/v1/facilities/{hopd.id}/receipts",
+        json={
+            "part_id": world["parts"]["IST2221"].id,
+            "serial": "HP-TRACE",
+            "lot_number": "HP-TRACE",
+            "expiry_date": "2036-01-01",
+            "eaches": 1,
+            "unit_cost": "9000.00",
+            "reason": "opening_balance",
+        },
+    )
+    assert received.status_code == 201, received.json
+    case = record(world, hopd, "HP-T1", procedures=ONE_KNEE_NERVE, handpiece_serial="HP-TRACE")
+    trace = ok(world["admin"].get(f"/api/v1/lots/{received.json['lot_id']}/recall"))
+    assert [(c["case_id"], c["used_as"], c["eaches"]) for c in trace["cases"]] == [
+        (case["id"], "handpiece", 0)
+    ]
