@@ -12,7 +12,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from sqlalchemy import Select, bindparam, case, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -171,20 +171,35 @@ def check_password(session: Session, username: str, password: str) -> User | Non
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         _spend_one_hash(password)
+        _failed_sign_in(session, ("username", username) if user is None else ("user", user.id))
         return None
     if not _claim_attempt(session, user):
         _spend_one_hash(password)  # a locked account answers no faster than a real check
+        _failed_sign_in(session, ("user", user.id), locked=True)
         return None
     try:
         password_hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
-        return None  # already counted by the claim
+        _failed_sign_in(session, ("user", user.id))  # already counted by the claim
+        return None
     session.execute(
         update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
     )
     if password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def _failed_sign_in(session: Session, who: tuple[str, Any], *, locked: bool = False) -> None:
+    """Audit a refused sign-in: whom it named and the address it came from (AC-7, AU-2)."""
+    client = request.remote_addr if has_request_context() else None
+    record_audit(
+        session,
+        actor=None,
+        action="user.sign_in_failed",
+        entity=who,
+        after={"client": client, "locked": locked},
+    )
 
 
 def _claim_attempt(session: Session, user: User) -> bool:

@@ -250,3 +250,26 @@ def test_idempotent_retry_of_an_empty_answer_replays_it(app):
     assert deletes == 1
     # Without the key, a second removal is what it is: there is nothing left to remove.
     assert actor.client.delete(override, headers=actor.headers()).status_code == 404
+
+
+def test_every_refused_sign_in_is_audited_with_its_address(app):
+    """A wrong password, an unknown name and a locked account each leave a
+    user.sign_in_failed event naming whom it tried and the client address (AC-7, AU-2)."""
+    actor = make_actor(app, "viewer")
+    app.config["WTF_CSRF_ENABLED"] = False
+    try:
+        client = app.test_client()
+        for _ in range(6):  # five wrong passwords lock the account; the sixth is refused locked
+            client.post("/login", data={"username": actor.user.username, "password": "nope-nope"})
+        client.post("/login", data={"username": "nobody-by-this-name", "password": "nope-nope"})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = True
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "user.sign_in_failed").order_by(AuditEvent.id)
+    ).all()
+    assert [(e.entity_type, e.entity_id, e.after["locked"]) for e in events] == [
+        *[("user", str(actor.user.id), False)] * 5,
+        ("user", str(actor.user.id), True),
+        ("username", "nobody-by-this-name", False),
+    ]
+    assert {e.after["client"] for e in events} == {"127.0.0.1"}
