@@ -141,6 +141,16 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(secret: str) -> User | None:
-        from supply_app.auth.sessions import user_for_session
+        from flask import flash, session
 
+        from supply_app.auth.sessions import idle_too_long, user_for_session
+
+        if idle_too_long(session, app.config["SESSION_IDLE_MINUTES"]):
+            session.clear()
+            flash(
+                f"You were signed out after {app.config['SESSION_IDLE_MINUTES']} minutes "
+                "without activity; sign in again.",
+                "info",
+            )
+            return None
         return user_for_session(db.session, secret)

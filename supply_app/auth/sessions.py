@@ -9,7 +9,10 @@ signed in. Bumping the user's epoch (deactivation, a new password) ends every re
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import MutableMapping
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -75,6 +78,30 @@ def user_for_session(session: Session, secret: str) -> User | None:
         return None
     user.session_secret = secret
     return user
+
+
+#: The signed cookie's key for the time of the last request, in wall-clock seconds. It is
+#: signed with the secret key, so a browser cannot move it; a copy of an idle cookie stays idle.
+LAST_SEEN = "seen"
+#: Refresh the time at most this often, so a busy page does not re-send its cookie each time.
+SEEN_EVERY_SECONDS = 60
+
+
+def idle_too_long(cookie: MutableMapping[str, Any], idle_minutes: int) -> bool:
+    """Whether the signed-in browser has sent nothing for idle_minutes (or never said when);
+    otherwise note this request's time in its cookie (at most once a minute)."""
+    now = int(time.time())
+    seen = cookie.get(LAST_SEEN)
+    if not isinstance(seen, int) or now - seen > idle_minutes * 60:
+        return True
+    if now - seen >= SEEN_EVERY_SECONDS:
+        cookie[LAST_SEEN] = now
+    return False
+
+
+def mark_seen(cookie: MutableMapping[str, Any]) -> None:
+    """Start the idle clock of a new sign-in."""
+    cookie[LAST_SEEN] = int(time.time())
 
 
 def end_session(session: Session, *, user: User, secret: str) -> None:

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from supply_app.auth.models import User
 from supply_app.auth.permissions import ALL_ROLES, FACILITY_ADMINS
 from supply_app.auth.service import check_password
-from supply_app.auth.sessions import end_session, start_session
+from supply_app.auth.sessions import end_session, mark_seen, start_session
 from supply_app.catalog.service import parts_query, price_in_effect
 from supply_app.db import begin_write
 from supply_app.extensions import db
@@ -66,6 +66,7 @@ def sign_in(user: User) -> None:
     db.session.commit()
     session.clear()
     login_user(user)
+    mark_seen(session)
     if user.default_facility_id is not None:
         session[CURRENT_FACILITY] = user.default_facility_id
 

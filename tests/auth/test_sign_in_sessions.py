@@ -95,6 +95,28 @@ def test_a_session_ends_when_its_lifetime_runs_out(app):
     assert not signed_in(browser)
 
 
+def test_a_session_ends_after_its_idle_minutes(app):
+    """Fifteen minutes without a request end a sign-in (the page says why); a request within
+    them keeps it going and moves the clock on. The time sits in the signed cookie, so a
+    browser cannot move it and a copy of an idle cookie stays idle."""
+    import time
+
+    from supply_app.auth.sessions import LAST_SEEN
+
+    browser = sign_in(app, "viewer", [make_facility()])
+    idle = app.config["SESSION_IDLE_MINUTES"] * 60
+    with browser.client.session_transaction() as cookie:
+        cookie[LAST_SEEN] = int(time.time()) - idle + 60  # a minute left
+    assert signed_in(browser)
+    with browser.client.session_transaction() as cookie:
+        assert int(time.time()) - cookie[LAST_SEEN] < 5  # the request moved the clock on
+        cookie[LAST_SEEN] = int(time.time()) - idle - 1
+    forget_cached_user()
+    page = browser.client.get("/stock", follow_redirects=True).get_data(as_text=True)
+    assert "signed out after 15 minutes without activity" in page
+    assert not signed_in(browser)
+
+
 def test_no_remember_me_cookie_and_a_browser_session_cookie(app):
     """Sign-in sets one HttpOnly, SameSite=Lax session cookie that dies with the browser."""
     actor = make_actor(app, "viewer", [make_facility()])
