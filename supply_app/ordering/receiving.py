@@ -53,6 +53,7 @@ def _resolve_receipt_lines(
     """
     resolved = []
     wanted: Counter[int] = Counter()
+    first_row: dict[int, int] = {}  # where each line's packs were first given
     for index, item in enumerate(items):
         field = f"lines.{index}"
         line = next((ln for ln in order.lines if ln.id == item["line_id"]), None)
@@ -62,12 +63,15 @@ def _resolve_receipt_lines(
             )
         lot = _received_lot(session, line, item, field)
         wanted[line.id] += item["packs"]
+        first_row.setdefault(line.id, index)
         resolved.append((line, item["packs"], lot))
     for line in order.lines:
         if wanted[line.id] > line.outstanding_packs:
             raise OverReceipt(
-                f"Line {line.id} ({line.part.part_number}) has {line.outstanding_packs} "
-                f"pack(s) outstanding; {wanted[line.id]} cannot be received.",
+                f"{line.part.part_number} has {line.outstanding_packs} pack(s) outstanding on "
+                f"this order; {wanted[line.id]} cannot be received. Check the packs counted, "
+                "or receive the rest against another order.",
+                field=f"lines.{first_row[line.id]}.packs",
                 line_id=line.id,
                 part_number=line.part.part_number,
                 requested=wanted[line.id],

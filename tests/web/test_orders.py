@@ -145,7 +145,8 @@ def test_over_receipt_is_shown_beside_the_form(app):
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "outstanding" in html
+    assert "CRX2111-10 has 2 pack(s) outstanding on this order; 3 cannot be received" in html
+    assert 'href="#lines-0-packs"' in html  # the summary links to the packs typed
     assert 'value="OV-1"' in html
     assert inventory.on_hand_by_part(db.session, home.id) == {}
 
