@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from supply_app.auth.permissions import ALL_ROLES, ORDER_BUILDERS, ORDER_RECEIVERS
+from supply_app.catalog.service import price_in_effect
 from supply_app.errors import InvalidInput
 from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility
@@ -177,6 +178,7 @@ def _render_order(order, status: int = 200, **forms):
     """The order page with every form it may show (defaults for those not given)."""
     add = forms.get("add_form") or AddLineForm()
     add.part_id.choices = part_choices()
+    prices = _draft_prices(order)
     return (
         render_template(
             "orders/detail.html",
@@ -189,6 +191,10 @@ def _render_order(order, status: int = 200, **forms):
             receive_form=forms.get("receive_form") or _receive_form(order),
             can_build=me().role in ORDER_BUILDERS,
             can_receive=me().role in ORDER_RECEIVERS,
+            draft_prices=prices,
+            draft_total=None
+            if None in prices.values()
+            else sum(prices[line.id] * line.packs for line in order.lines if line.id in prices),
             can_receive_undo=me().role in ORDER_RECEIVERS
             and order.status in ordering.ALLOWED_FROM["undo_receipt"],
             exportable=ordering.ALLOWED_FROM["export"],
@@ -196,6 +202,16 @@ def _render_order(order, status: int = 200, **forms):
         ),
         status,
     )
+
+
+def _draft_prices(order) -> dict[int, int | None]:
+    """For a draft, each line's contract pack price in effect today (fixed only on submit),
+    so the purchaser sees what they are ordering; None where the part has no price."""
+    if order.status != "draft":
+        return {}
+    on = order.facility.today()
+    found = {line.id: price_in_effect(db.session, line.part_id, on) for line in order.lines}
+    return {line_id: p.unit_price_cents if p else None for line_id, p in found.items()}
 
 
 @bp.route("/orders/<int(max=2147483647):order_id>")

@@ -57,6 +57,10 @@ def test_order_by_hand_submit_approve_receive_export(app):
     buyer = sign_in(app, "purchaser", [home])
     order = start_order(buyer, home, tips)
     page = f"/orders/{order.id}"
+    draft = buyer.get(page).get_data(as_text=True)  # what it will cost, before submitting
+    assert "Total at today's contract prices (fixed on submit)" in draft
+    assert "$1,250.00" in draft
+    assert "$2,500.00" in draft
     assert buyer.submit(page, {}, action=f"{page}/submit").status_code == 302
     order = latest_order()
     assert order.status == "submitted"
