@@ -171,7 +171,8 @@ def check_password(session: Session, username: str, password: str) -> User | Non
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         _spend_one_hash(password)
-        _failed_sign_in(session, ("username", username) if user is None else ("user", user.id))
+        if user is not None:  # an unknown name is in the request log, not the audit trail
+            _failed_sign_in(session, ("user", user.id))
         return None
     if not _claim_attempt(session, user):
         _spend_one_hash(password)  # a locked account answers no faster than a real check

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from flask import render_template, request, session
+from flask import g, render_template, request, session
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
@@ -139,8 +139,9 @@ def query_number(arg: str, rule: WholeNumber, default: int) -> int:
 
 
 def page(template: str, **context: Any):
-    """Render a page; a form shown again after a POST was refused, so it answers 422."""
-    status = 422 if request.method == "POST" else 200
+    """Render a page; a form shown again after a POST was refused answers 422, or 409 when
+    the state of things refused it (a lot on hold, too little stock), as the API does."""
+    status = g.get("refused_status", 422) if request.method == "POST" else 200
     return render_template(template, **context), status
 
 
@@ -221,6 +222,7 @@ def run_write(
     except DomainError as exc:
         db.session.rollback()
         attach_error(form, exc, aliases)
+        g.refused_status = 409 if exc.status == 409 else 422
         return None
     return result
 

@@ -643,9 +643,15 @@ def test_hostile_text_at_sign_in_is_refused_before_anyone_is_known(seeded_app, f
             client = seeded_app.test_client()
             response = _post(client, "/login", "/login", data)
             assert response.status_code in (401, 422), (field, label, response.status_code)
-        # Wrong guesses are counted on the account, never anything else.
+        # Wrong guesses are counted on the account and audited as refused sign-ins (with
+        # the address); nothing else is written.
         after = row_counts()
-        assert {t: n for t, n in after.items() if n != before[t]} == {}
+        assert set({t for t, n in after.items() if n != before[t]}) <= {"audit_event"}
+        actions = db.session.scalars(
+            text("SELECT action FROM audit_event ORDER BY id DESC LIMIT :n"),
+            {"n": after["audit_event"] - before["audit_event"]},
+        ).all()
+        assert set(actions) <= {"user.sign_in_failed", "user.lockout"}, actions
         db.session.remove()
 
 
