@@ -44,6 +44,9 @@ class Defaults:
     # SMTP for digests and recall notices (see supply_app.notifications.mail). No server or
     # sender means no mail: `notify send` says so and exits 1.
     MAIL_SERVER: str | None = None
+    # The seconds a recall's request may spend emailing its notices (and per SMTP step);
+    # what is left goes with the next `notify send`.
+    RECALL_NOTICE_SECONDS = 10
     MAIL_PORT = 25
     MAIL_USE_TLS = False  # STARTTLS
     MAIL_USE_SSL = False  # TLS from the first byte (usually port 465)

@@ -8,6 +8,7 @@ is done, so a run that is repeated or stopped halfway never sends anything twice
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -92,9 +93,13 @@ def send_recall_notices(
     report: Report,
     *,
     resend_unconfirmed: bool = False,
+    until: float | None = None,
 ) -> None:
-    """Claim and send each recall notice; ones without an address fail, saying so."""
+    """Claim and send each recall notice; ones without an address fail, saying so. With
+    `until` (a time.monotonic() deadline) the rest stay owed once it has passed."""
     for notice in notices:
+        if until is not None and time.monotonic() > until:
+            return
         if not service.claim(session, notice.id, resend_unconfirmed=resend_unconfirmed):
             continue
         commit()
@@ -205,9 +210,14 @@ def deliver_now(session: Session, commit: Callable[[], None], notice_ids: list[i
         )
     notices = list(session.scalars(select(Notice).where(Notice.id.in_(notice_ids))))
     report = Report()
+    # Someone is waiting on this request: a slow or silent server may hold it for seconds,
+    # never minutes; what is left stays owed for `notify send`.
+    budget = current_app.config["RECALL_NOTICE_SECONDS"]
     try:
-        with mail.connection() as connection:
-            send_recall_notices(session, commit, connection, notices, report)
+        with mail.connection(timeout=max(budget, 1)) as connection:
+            send_recall_notices(
+                session, commit, connection, notices, report, until=time.monotonic() + budget
+            )
     except (ServerDown, *mail.SERVER_ERRORS) as exc:
         log.warning("recall notices not sent: %s", exc)
         report.stopped = str(exc)

@@ -98,9 +98,10 @@ class VerifiedEmailBackend(EmailBackend):
         return verifying_context()
 
 
-def connection() -> EmailBackend:
-    """An SMTP connection for a run of messages (open it with `with`)."""
-    return mail.get_connection()
+def connection(timeout: float | None = None) -> EmailBackend:
+    """An SMTP connection for a run of messages (open it with `with`); `timeout` (seconds per
+    SMTP step) replaces MAIL_TIMEOUT, for senders a person is waiting on."""
+    return mail.get_connection(**({"timeout": timeout} if timeout is not None else {}))
 
 
 def message(to: str, template: str, **context: Any) -> EmailMultiAlternatives:

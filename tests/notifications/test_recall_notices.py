@@ -113,6 +113,23 @@ def test_without_smtp_the_recall_holds_and_the_notice_is_owed(app, world, smtp, 
     assert len(inbox.to("clin@example.mil")) == 1
 
 
+def test_a_recall_request_spends_at_most_its_budget_on_mail(app, world, smtp, app_with):
+    """A request that places a recall mails for RECALL_NOTICE_SECONDS at most (here none at
+    all, as if the server were slow): the hold stands, the notices stay owed, and the next
+    `notify send` delivers them."""
+    inbox, settings = smtp
+    people(app, world)
+    hurried = app_with(**settings, RECALL_NOTICE_SECONDS=0)
+    response = post_with(hurried, world.materials, "/api/v1/recalls", recall_body(world))
+    assert response.status_code == 201, response.json
+    assert not inbox.to("clin@example.mil")
+    db.session.commit()
+    detail = world.viewer.get(f"/api/v1/recalls/{response.json['id']}").json
+    assert detail["notices"].startswith("0 notices sent")
+    run_cli(app_with(**settings), "notify", "send")
+    assert len(inbox.to("clin@example.mil")) == 1
+
+
 def test_recall_placed_in_the_browser_is_mailed_at_once(app, world, smtp, app_with):
     """The UI door announces too, and says how the notices went."""
     inbox, settings = smtp
