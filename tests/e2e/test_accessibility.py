@@ -26,6 +26,7 @@ from supply_app.inventory import service as inventory
 from supply_app.inventory.models import Lot, StockBalance
 from supply_app.ordering.models import PurchaseOrder
 from tests.e2e.conftest import SCREENSHOTS
+from tests.support.inventory import hold
 from tests.support.journeys import sign_in
 
 SIZES = {"1366": {"width": 1366, "height": 900}, "390": {"width": 390, "height": 844}}
@@ -74,15 +75,7 @@ def _rows() -> dict[str, int]:
     lot = db.session.get(
         Lot, db.session.scalar(select(StockBalance.lot_id).order_by(StockBalance.id))
     )
-    recall = inventory.place_recall(
-        db.session,
-        source="manufacturer",
-        notice_number="AXE-PCR-2026-0001",
-        notice_date=date.today(),
-        reason="A long reason, as notices have: the seal of the pouch may leak in transit",
-        lots=[{"part_id": lot.part_id, "lot_number": lot.lot_number}],
-        actor=None,
-    )
+    recall = hold([(lot.part, lot.lot_number)], notice="AXE-PCR-2026-0001")
     balance = db.session.scalar(
         select(StockBalance).where(StockBalance.on_hand > 0).order_by(StockBalance.id.desc())
     )

@@ -14,6 +14,7 @@ from supply_app.extensions import db
 from supply_app.inventory.models import Lot
 from tests.e2e.test_journeys import balance, latest, opening_stock
 from tests.support.factories import make_order
+from tests.support.inventory import hold
 from tests.support.journeys import hri, seed_world, sign_in, sign_out
 
 NEW_GTIN = "00812345000016"  # not in the catalog until a user links it
@@ -158,20 +159,9 @@ def test_receiving_refuses_an_item_the_order_did_not_ask_for(page: Page, fresh_d
 def test_the_case_form_warns_of_a_held_lot_as_it_is_scanned(page: Page, fresh_db, shoot):
     """A clinician scans a lot put on hold by a recall: the scan's line says so in red at
     once, naming the recall, before anything is submitted."""
-    from supply_app.inventory import service as inventory
-
     world = seed_world(fresh_db)
     opening_stock(world, world.home, "STT2190-5", "HOLD-SCAN", 5)
-    recall = inventory.place_recall(
-        db.session,
-        source="manufacturer",
-        notice_number="SCAN-HOLD",
-        notice_date=date.today(),
-        reason="Seal may leak",
-        lots=[{"part_id": world.parts["STT2190-5"].id, "lot_number": "HOLD-SCAN"}],
-        actor=None,
-    )
-    db.session.commit()
+    recall = hold([(world.parts["STT2190-5"], "HOLD-SCAN")], notice="SCAN-HOLD")
     sign_in(page, world.users["clinician"])
     scans = page.get_by_label("Scanned supplies")
     scans.type("HOLD-SCAN")

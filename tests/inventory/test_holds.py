@@ -16,7 +16,7 @@ from supply_app.inventory import service
 from supply_app.inventory.models import Lot, Recall, StockCount
 from tests.support.cases import case_body, give_gtin, gs1_scan
 from tests.support.factories import Actor, make_actor, make_facility, price_part, sync_parts
-from tests.support.inventory import balance, ledger_rows, stock
+from tests.support.inventory import balance, hold, ledger_rows, stock
 
 EXPIRY = date.today() + timedelta(days=300)
 
@@ -40,21 +40,6 @@ class Held:
         return f"/api/v1/facilities/{(facility or self.home).id}/{door}"
 
 
-def place(lots: list[tuple[Part, str]], notice: str = "PCR-1") -> Recall:
-    """Place a recall on (part, lot number) pairs through the service; commit."""
-    recall = service.place_recall(
-        db.session,
-        source="manufacturer",
-        notice_number=notice,
-        notice_date=date.today() - timedelta(days=1),
-        reason="Seal may leak",
-        lots=[{"part_id": part.id, "lot_number": number} for part, number in lots],
-        actor=None,
-    )
-    db.session.commit()
-    return recall
-
-
 @pytest.fixture
 def held(app) -> Held:
     """HELD-1 (10 eaches, on hold) and FREE-1 (10 eaches) of one tip at home."""
@@ -65,7 +50,7 @@ def held(app) -> Held:
     home, away = make_facility(), make_facility()
     held_lot = stock(home, tips, 10, 250_000, "HELD-1", expiry=EXPIRY)
     usable = stock(home, tips, 10, 250_000, "FREE-1", expiry=EXPIRY + timedelta(days=30))
-    recall = place([(tips, "HELD-1")])
+    recall = hold([(tips, "HELD-1")])
     return Held(
         home=home,
         away=away,
@@ -141,7 +126,7 @@ def test_a_count_that_agrees_is_recorded(held):
 
 def test_receipt_of_a_recalled_lot_never_seen_is_refused(held):
     """A recall may name a lot no shelf has yet: its first receipt is refused, no lot made."""
-    place([(held.tips, "NEVER-SEEN")], notice="PCR-2")
+    hold([(held.tips, "NEVER-SEEN")], notice="PCR-2")
     response = held.materials.post(
         held.url("receipts"),
         json={
@@ -228,7 +213,7 @@ def test_a_reversal_never_moves_held_stock_off_its_shelf(app, held):
         json={"lot_id": lot.id, "to_facility_id": held.home.id, "eaches": 2},
     )
     assert sent.status_code == 201, sent.json
-    recall = place([(held.tips, "MOVED-1")], notice="PCR-MOVED")
+    recall = hold([(held.tips, "MOVED-1")], notice="PCR-MOVED")
     receipt = db.session.scalars(
         sql_select(StockMovement).where(
             StockMovement.lot_id == held.held.id, StockMovement.kind == "receipt"
@@ -260,7 +245,7 @@ def test_release_lifts_the_hold_and_close_keeps_it(held):
     assert released.status_code == 200, released.json
     assert held.clinician.post(held.url("issues"), json=issue).status_code == 201
 
-    again = place([(held.tips, "FREE-1")], notice="PCR-3")
+    again = hold([(held.tips, "FREE-1")], notice="PCR-3")
     closing = held.materials.post(f"/api/v1/recalls/{again.id}/close", json={"note": "done"})
     assert closing.status_code == 409
     assert held.home.code in closing.json["detail"]
@@ -323,7 +308,7 @@ def test_a_recall_holds_by_batch_and_without_regard_to_case(held):
     )
     assert received.status_code == 201, received.json
     unit_id = received.json["lot_id"]
-    recall = place([(held.tips, "batch-9"), (held.tips, "free-1")], notice="PCR-9")
+    recall = hold([(held.tips, "batch-9"), (held.tips, "free-1")], notice="PCR-9")
     for lot_id in (unit_id, held.usable.id):
         response = held.clinician.post(held.url("issues"), json={"lot_id": lot_id, "eaches": 1})
         assert response.status_code == 409, response.json

@@ -40,6 +40,24 @@ def world(app):
     return build_world(app)
 
 
+def receive_handpiece(world: dict, facility, serial: str) -> int:
+    """Put a serialised handpiece (IST2221) on the facility's shelf; its lot id."""
+    received = world["admin"].post(
+        f"/api/v1/facilities/{facility.id}/receipts",
+        json={
+            "part_id": world["parts"]["IST2221"].id,
+            "serial": serial,
+            "lot_number": serial,
+            "expiry_date": "2036-01-01",
+            "eaches": 1,
+            "unit_cost": "9000.00",
+            "reason": "opening_balance",
+        },
+    )
+    assert received.status_code == 201, received.json
+    return received.json["lot_id"]
+
+
 def _case_row(report: dict, case_id: int) -> dict:
     return next(row for row in report["items"] if row["case_id"] == case_id)
 
@@ -195,19 +213,7 @@ def test_an_equipment_amortized_case(world):
     """Straight-line per case, for the facility and then for one named handpiece."""
     hopd, finance = world["hopd"], world["finance"]
     for serial in ("HP-0001", "HP-0002"):  # the handpieces on the facility's shelf
-        received = world["admin"].post(
-            f"/api/v1/facilities/{hopd.id}/receipts",
-            json={
-                "part_id": world["parts"]["IST2221"].id,
-                "serial": serial,
-                "lot_number": serial,
-                "expiry_date": "2036-01-01",
-                "eaches": 1,
-                "unit_cost": "9000.00",
-                "reason": "opening_balance",
-            },
-        )
-        assert received.status_code == 201, received.json
+        receive_handpiece(world, hopd, serial)
     before = record(world, hopd, "EQ-0", procedures=ONE_KNEE_NERVE, handpiece_serial="HP-0001")
     assert before["equipment_cost"] == "0.00"
     # The facility's figure: ($7,200.00 − $0.00) ÷ (5 years × 200 cases) = $7.20 a case.
@@ -344,21 +350,9 @@ def test_a_handpiece_lot_trace_finds_the_cases_that_named_it(world):
     """A recall or trace of a serialised handpiece lists the cases that named its serial
     (used as the handpiece, no eaches), beside any that used it as a supply."""
     hopd = world["hopd"]
-    received = world["admin"].post(
-        f"/api/v1/facilities/{hopd.id}/receipts",
-        json={
-            "part_id": world["parts"]["IST2221"].id,
-            "serial": "HP-TRACE",
-            "lot_number": "HP-TRACE",
-            "expiry_date": "2036-01-01",
-            "eaches": 1,
-            "unit_cost": "9000.00",
-            "reason": "opening_balance",
-        },
-    )
-    assert received.status_code == 201, received.json
+    lot_id = receive_handpiece(world, hopd, "HP-TRACE")
     case = record(world, hopd, "HP-T1", procedures=ONE_KNEE_NERVE, handpiece_serial="HP-TRACE")
-    trace = ok(world["admin"].get(f"/api/v1/lots/{received.json['lot_id']}/recall"))
+    trace = ok(world["admin"].get(f"/api/v1/lots/{lot_id}/recall"))
     assert [(c["case_id"], c["used_as"], c["eaches"]) for c in trace["cases"]] == [
         (case["id"], "handpiece", 0)
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -65,3 +66,18 @@ def register_gtin(part: Part, gtin: str = GTIN_TIP, units: int | None = None) ->
     """Give a part a GTIN (the shipped catalog has none yet); commit."""
     db.session.add(PartGtin(part_id=part.id, gtin=gtin, units=units or part.units_per_pack))
     db.session.commit()
+
+
+def hold(lots: list[tuple[Part, str]], notice: str = "PCR-1") -> Any:
+    """Place a manufacturer's recall on (part, lot number) pairs through the service; commit."""
+    recall = service.place_recall(
+        db.session,
+        source="manufacturer",
+        notice_number=notice,
+        notice_date=date.today() - timedelta(days=1),
+        reason="Seal may leak",
+        lots=[{"part_id": part.id, "lot_number": number} for part, number in lots],
+        actor=None,
+    )
+    db.session.commit()
+    return recall

@@ -11,6 +11,7 @@ from supply_app.extensions import db
 from supply_app.inventory import service as inventory
 from supply_app.inventory.models import StockBalance, StockMovement
 from tests.support.factories import make_facility, price_part, sync_parts
+from tests.support.inventory import hold
 from tests.support.web import sign_in
 from tests.support.web_seed import TEST_GTIN, give_gtin, gs1_hri, stock_lot
 
@@ -196,15 +197,7 @@ def test_a_scan_warns_at_once_of_a_lot_that_must_not_go_where_the_form_sends_it(
     stock_lot(home, tips, "HELD-1", 5, 10_000)
     stock_lot(home, tips, "OLD-1", 5, 10_000)
     stock_lot(away, tips, "AWAY-1", 5, 10_000)
-    recall = inventory.place_recall(
-        db.session,
-        source="manufacturer",
-        notice_number="SCAN-1",
-        notice_date=date.today(),
-        reason="seal",
-        lots=[{"part_id": tips.id, "lot_number": "HELD-1"}],
-        actor=None,
-    )
+    recall = hold([(tips, "HELD-1")], notice="SCAN-1")
     inventory.find_lot(db.session, part=tips, lot_number="OLD-1").expiry_date = date.today() - (
         timedelta(days=1)
     )  # found on the shelf the day after it expired
