@@ -125,15 +125,10 @@ def _hold(session: Session, recall: Recall, named: list[tuple[Part, str]], actor
     session.flush()
     keys = session.execute(
         select(StockBalance.facility_id, StockBalance.lot_id).where(
-            StockBalance.lot_id.in_(_lot_ids(session, recall))
+            StockBalance.lot_id.in_([lot.id for lot in recalled_lots(session, recall)])
         )
     ).all()
     lock(session, [tuple(key) for key in keys])
-
-
-def _lot_ids(session: Session, recall: Recall) -> list[int]:
-    """Ids of the lots on file that the recall names (serialised units by their batch)."""
-    return [lot.id for lot in recalled_lots(session, recall)]
 
 
 def _lots_audit(named: Iterable[tuple[Part, str]]) -> list[dict[str, str]]:

@@ -137,9 +137,9 @@ def send_digests(
         notice, claimed = service.claim_digest(
             session, user, address, digest.day, digest.count, resend_unconfirmed=resend_unconfirmed
         )
-        if not claimed and notice.status == "sent":
-            report.add("skipped", f"{user.username}: digest for {digest.day} already sent")
-        if not claimed:  # another run holds the claim: listed as unconfirmed at the end
+        if not claimed:  # sent already, or another run holds it (listed as unconfirmed)
+            if notice.status == "sent":
+                report.add("skipped", f"{user.username}: digest for {digest.day} already sent")
             continue
         commit()
         email = mail.message(address, "digest", digest=digest, user=user)
@@ -224,8 +224,6 @@ def deliver_now(session: Session, commit: Callable[[], None], notice_ids: list[i
     owed = len(notice_ids) - len(report.sent)
     if not owed:
         return f"{len(report.sent)} notices sent."
-    if report.stopped:
-        log.warning("recall notices owed: %s", report.stopped)
     return (
         f"{len(report.sent)} notices sent; {owed} could not be sent now (the mail server "
         "refused them, or the person has no email address). The next scheduled mail run "

@@ -148,6 +148,18 @@ def receive_order(
     return receipt
 
 
+def get_receipt_line(order: PurchaseOrder, receipt_line_id: int) -> OrderReceiptLine:
+    """One lot received against the order.
+
+    :raises NotFound: the order has no such receipt line.
+    """
+    for receipt in order.receipts:
+        for received in receipt.lines:
+            if received.id == receipt_line_id:
+                return received
+    raise NotFound(f"No receipt line {receipt_line_id} on order {order.id}.")
+
+
 def undo_receipt_line(
     session: Session,
     *,
@@ -166,12 +178,7 @@ def undo_receipt_line(
     """
     require_role(actor, *ORDER_RECEIVERS)
     require_state(order, "undo_receipt")
-    received = next(
-        (rl for receipt in order.receipts for rl in receipt.lines if rl.id == receipt_line_id),
-        None,
-    )
-    if received is None:
-        raise NotFound(f"No receipt line {receipt_line_id} on order {order.id}.")
+    received = get_receipt_line(order, receipt_line_id)
     movement = inventory.get_movement(session, received.movement_id)
     reversal = inventory.reverse(
         session, movement=movement, actor=actor, reason=reason, for_order=True

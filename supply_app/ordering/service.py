@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from supply_app.auth.models import User
 from supply_app.auth.permissions import ORDER_APPROVERS, ORDER_BUILDERS
 from supply_app.auth.service import can_access_facility, record_audit, require_role, scoped
-from supply_app.catalog.models import Part
+from supply_app.catalog.models import ContractPrice, Part
 from supply_app.catalog.service import get_part, get_part_by_number, price_in_effect
 from supply_app.clock import utcnow
 from supply_app.errors import Conflict, InvalidInput, InvalidTransition, NotFound
@@ -168,6 +168,14 @@ def get_order(session: Session, user: User, order_id: int, *, lock: bool = False
     if order is None or not can_access_facility(session, user, order.facility_id):
         raise NotFound(f"No order with id {order_id}.")
     return order
+
+
+def line_prices(
+    session: Session, order: PurchaseOrder, on: date
+) -> list[tuple[PurchaseOrderLine, ContractPrice | None]]:
+    """Each line with the contract price in effect for its part on a day (None: unpriced):
+    what submitting snapshots, and what a draft shows it will cost."""
+    return [(line, price_in_effect(session, line.part_id, on)) for line in order.lines]
 
 
 def get_order_by_document_number(session: Session, document_number: str) -> PurchaseOrder:
@@ -416,7 +424,7 @@ def submit_order(
             f"No longer in the catalog: {', '.join(inactive)}; remove those lines.",
             part_numbers=inactive,
         )
-    prices = [(line, price_in_effect(session, line.part_id, on)) for line in order.lines]
+    prices = line_prices(session, order, on)
     unpriced = [line.part.part_number for line, price in prices if price is None]
     if unpriced:
         raise UnpricedPart(

@@ -7,7 +7,6 @@ from datetime import timedelta
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from supply_app.auth.permissions import ALL_ROLES, ORDER_BUILDERS, ORDER_RECEIVERS
-from supply_app.catalog.service import price_in_effect
 from supply_app.errors import InvalidInput
 from supply_app.extensions import db
 from supply_app.facilities.service import get_active_facility
@@ -209,9 +208,8 @@ def _draft_prices(order) -> dict[int, int | None]:
     so the purchaser sees what they are ordering; None where the part has no price."""
     if order.status != "draft":
         return {}
-    on = order.facility.today()
-    found = {line.id: price_in_effect(db.session, line.part_id, on) for line in order.lines}
-    return {line_id: p.unit_price_cents if p else None for line_id, p in found.items()}
+    found = ordering.line_prices(db.session, order, order.facility.today())
+    return {line.id: price.unit_price_cents if price else None for line, price in found}
 
 
 @bp.route("/orders/<int(max=2147483647):order_id>")
@@ -413,11 +411,7 @@ def order_ecat_csv(order_id: int):
 def order_receipt_undo(order_id: int, line_id: int):
     """Undo one received lot (wrong lot scanned, miscount): stock out, packs outstanding."""
     order = _load(order_id)
-    received = next(
-        (rl for receipt in order.receipts for rl in receipt.lines if rl.id == line_id), None
-    )
-    if received is None:
-        abort(404)
+    received = receiving.get_receipt_line(order, line_id)
     form = ReverseForm()
     if form.validate_on_submit():
 
